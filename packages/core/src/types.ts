@@ -1,0 +1,283 @@
+// Public types of @boundary-audit/core. Internal shapes live next to the code that uses them.
+
+/** Who did it. `id` is required; everything else is optional. */
+export interface Actor {
+  /** Stable subject identifier (IdP `sub`, database user id, service account name). */
+  id: string
+  /** Display or login name of the workforce member (run through the value detectors). */
+  name?: string
+  /** Roles or groups (`groups` claim). */
+  roles?: readonly string[]
+  /** Identity domain: the IdP issuer (`iss`) or directory the id belongs to. */
+  domain?: string
+  /** Kind of actor. */
+  type?: 'user' | 'service' | 'system'
+  /** When acting on behalf of someone else (impersonation, delegation): the original actor. */
+  effective?: Omit<Actor, 'effective'>
+}
+
+export type Outcome = 'success' | 'failure' | 'unknown'
+export type Level = 'debug' | 'info' | 'warn' | 'error'
+
+/** What a detector or key rule does with a match. */
+export type RedactionMode = 'mask' | 'remove' | 'pseudonymize'
+
+/** A value detector: finds identifiers inside free-text strings. */
+export interface Detector {
+  /** Short name used in the mask, e.g. `mrn` gives `[REDACTED:mrn]`. Lowercase letters, digits, `_`. */
+  name: string
+  /** A global (`g`) regular expression; every match is replaced. */
+  pattern: RegExp
+  /** Optional check on each match (e.g. a checksum); return false to keep the text. */
+  validate?: (match: string) => boolean
+  /** Optional normaliser applied before pseudonymisation so that formatting variants correlate. */
+  normalize?: (match: string) => string
+  /** Mode for this detector; defaults to the policy's mode. */
+  mode?: RedactionMode
+}
+
+export interface RedactionOptions {
+  /** Default mode for key and value matches. Default `mask`. */
+  mode?: RedactionMode
+  /** Extra PHI key names (matched after normalising case and `_ - .` separators). */
+  keys?: readonly string[]
+  /** Keys whose values are never treated as identifiers by the key layer (value detectors still run). */
+  allowKeys?: readonly string[]
+  /** Extra value detectors, e.g. the service's MRN format. */
+  detectors?: readonly Detector[]
+  /** Names of built-in detectors to turn off (e.g. `['name']`). */
+  disableDetectors?: readonly string[]
+  /** Mode per category (`ssn`, `email`, ... or a custom detector / key category). */
+  modes?: Readonly<Record<string, RedactionMode>>
+  /** Secret for pseudonymisation (HMAC-SHA-256). Default: `BOUNDARY_AUDIT_PSEUDONYM_KEY`. At least 16 bytes. */
+  pseudonymKey?: string | Buffer
+}
+
+/** Where lines go. */
+export type Destination =
+  | 'stdout'
+  | 'stderr'
+  | number // a file descriptor
+  | string // a file path
+  | { write(line: string): unknown }
+
+export interface ServiceInfo {
+  name?: string
+  version?: string
+  environment?: string
+  /** Instance identity (pod name, hostname). Default: `HOSTNAME` or os.hostname(). */
+  instance?: string
+}
+
+export interface IntegrityOptions {
+  /** Turn the chain on or off. Default on. */
+  enabled?: boolean
+  /** Verifier public key (X25519, PEM text or a path to a PEM file). Default: `BOUNDARY_AUDIT_VERIFIER_KEY`. */
+  verifierKey?: string
+  /** Seconds between checkpoint records, even when idle. Default 60. 0 turns checkpoints off. */
+  checkpointIntervalSeconds?: number
+  /** File that remembers the last stream id of this instance, so a restart can name its predecessor. */
+  stateFile?: string
+}
+
+export interface OtelOptions {
+  /** Also emit every event as an OpenTelemetry LogRecord via @opentelemetry/api-logs. */
+  enabled?: boolean
+  /** Instrumentation scope name. Default `@boundary-audit/core`. */
+  loggerName?: string
+}
+
+export interface AuditLoggerOptions {
+  service?: ServiceInfo
+  /** Minimum level written. Default `info`. */
+  level?: Level
+  /** Where the lines go. Default `stdout` (fd 1). `false` turns the line output off (OTel only). */
+  destination?: Destination | false
+  /** Write synchronously (every event on disk or pipe before the call returns). Default false. */
+  sync?: boolean
+  /** Most bytes buffered in memory while the destination is slow; beyond it events are dropped and counted. Default 64 MiB. */
+  maxBufferBytes?: number
+  redaction?: RedactionOptions
+  integrity?: IntegrityOptions
+  otel?: OtelOptions
+}
+
+export interface ResourceRef {
+  /** Kind of record, e.g. `patient`, `encounter`, `lab-result`. Kept in clear. */
+  type: string
+  /** Identifier of the record. Always pseudonymised (or masked without a key). */
+  id?: string | number
+}
+
+interface EventCommon {
+  /** Defaults to the actor of the current context. */
+  actor?: Actor
+  reason?: string
+  message?: string
+  /** Free-form extra fields; they go under `audit.details` after redaction. */
+  details?: Record<string, unknown>
+  /** Why the access happened (treatment, payment, operations, ...). */
+  purpose?: string
+  /** Session identifier (pseudonymised). */
+  session?: string
+}
+
+export interface LoginInput extends EventCommon {
+  outcome: Outcome
+  /** Authentication method, e.g. `password`, `oidc`, `webauthn`. */
+  method?: string
+  /** The identifier typed in on a failed login when no actor exists; always pseudonymised. */
+  attemptedIdentifier?: string
+}
+
+export interface LogoutInput extends EventCommon {}
+
+export interface AccessInput extends EventCommon {
+  /** e.g. `patient-record-read`. */
+  action: string
+  resource: ResourceRef
+  outcome?: Outcome
+  /** Defaults from the action's verb: read/view/search/list -> access, create -> creation, ... */
+  type?: EventType
+  category?: EventCategory | EventCategory[]
+  error?: unknown
+}
+
+export type EventCategory =
+  | 'authentication'
+  | 'session'
+  | 'web'
+  | 'database'
+  | 'iam'
+  | 'configuration'
+  | 'file'
+  | 'network'
+  | 'process'
+  | 'api'
+
+export type EventType =
+  | 'access'
+  | 'change'
+  | 'creation'
+  | 'deletion'
+  | 'start'
+  | 'end'
+  | 'error'
+  | 'info'
+  | 'allowed'
+  | 'denied'
+  | 'user'
+  | 'admin'
+
+export interface EventInput extends EventCommon {
+  action: string
+  category: EventCategory | EventCategory[]
+  type: EventType | EventType[]
+  outcome?: Outcome
+  resource?: ResourceRef
+  error?: unknown
+  level?: Level
+}
+
+/** Per-request state carried through async calls. */
+export interface AuditContext {
+  actor?: Actor
+  requestId?: string
+  /** W3C trace id / span id when no OpenTelemetry span is active (e.g. from `traceparent`). */
+  traceId?: string
+  spanId?: string
+  /** Client address and user agent of the request, used by login/logout/access inside it. */
+  clientIp?: string
+  userAgent?: string
+  session?: string
+  purpose?: string
+}
+
+export interface AuditStats {
+  /** Events accepted for writing. */
+  written: number
+  /** Events lost (destination broken or buffer full). */
+  dropped: number
+  /** Internal errors caught (an event still went out, possibly reduced). */
+  errors: number
+  /** False when the destination cannot currently accept events. */
+  healthy: boolean
+}
+
+/** The normalised shape of an HTTP exchange, filled in by the express and nestjs adapters. */
+export interface HttpRequestRecord {
+  method: string
+  /** Route template such as `/patients/:id`, when known. */
+  route?: string
+  /** Raw request path (the adapter passes it raw; core redacts it). */
+  path: string
+  /** Query-string keys (values are never passed). */
+  queryKeys?: readonly string[]
+  statusCode?: number
+  durationNs?: number
+  requestBytes?: number
+  responseBytes?: number
+  userAgent?: string
+  clientIp?: string
+  requestId?: string
+  /** Allow-listed headers already filtered by the adapter. */
+  headers?: Record<string, string>
+  outcome?: Outcome
+  reason?: string
+  error?: unknown
+  actor?: Actor
+  /** Overrides `http-request`. */
+  action?: string
+  /** Framework details such as `{ controller, handler }`. */
+  handler?: { controller?: string; name?: string }
+  traceId?: string
+  spanId?: string
+}
+
+/** The normalised shape of one SQL statement, filled in by the pg adapter. */
+export interface DbQueryRecord {
+  system?: string
+  namespace?: string
+  serverAddress?: string
+  serverPort?: number
+  operation?: string
+  collection?: string
+  summary?: string
+  /** Normalised statement text (literals already replaced by placeholders). */
+  text?: string
+  fingerprint?: string
+  preparedName?: string
+  rows?: number
+  durationNs?: number
+  outcome?: Outcome
+  /** SQLSTATE. */
+  statusCode?: string
+  error?: unknown
+  level?: Level
+  /** Read statements are `access`, writes `change`. */
+  type?: 'access' | 'change'
+  slow?: boolean
+}
+
+export interface AuditLogger {
+  login(input: LoginInput): void
+  logout(input?: LogoutInput): void
+  access(input: AccessInput): void
+  event(input: EventInput): void
+  /** Adapter entry point (express, nestjs): one `http-request` event. */
+  httpRequest(input: HttpRequestRecord): void
+  /** Adapter entry point (pg): one `db-query` event. */
+  dbQuery(input: DbQueryRecord): void
+  runWithContext<T>(context: AuditContext, fn: () => T): T
+  /** Sets the actor of the current context (no-op outside one). */
+  setActor(actor: Actor | undefined): void
+  /** The current context, if any. */
+  getContext(): AuditContext | undefined
+  /** Writes whatever is buffered. */
+  flush(): Promise<void>
+  /** Writes the closing record, flushes, releases the destination. Later events are dropped and counted. */
+  close(): Promise<void>
+  stats(): AuditStats
+  /** Stream id of the integrity chain, if on. */
+  readonly streamId: string | undefined
+}
