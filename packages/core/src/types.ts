@@ -191,6 +191,11 @@ export interface AuditContext {
   userAgent?: string
   session?: string
   purpose?: string
+  /**
+   * Reads the actor when an event is written, if no actor was set. Adapters use it because auth
+   * middleware usually runs after the audit middleware has opened the context.
+   */
+  resolveActor?: () => Actor | undefined
 }
 
 export interface AuditStats {

@@ -1,0 +1,119 @@
+/**
+ * Core benchmark (issue 2): the same ten-field event through
+ *   (a) plain pino, (b) pino with ten `redact` paths, (c) this core with its default HIPAA policy,
+ * all writing to /dev/null in this one process. Rounds are interleaved (a b c a b c ...) because the
+ * machine is shared and noisy; the median round is reported.
+ *
+ * Run: npm run bench -w @boundary-audit/core   (a script, not a test)
+ */
+import os from 'node:os'
+import pino from 'pino'
+import { createAuditLogger } from '../src/index'
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
+
+// Ten fields of a typical record-access event, with realistic (non-PHI) values.
+const actor = { id: 'CiQwOGE4Njg0Yi1kYjg4', roles: ['clinician', 'ward-7'], domain: 'https://dex.example.org' }
+const fields = {
+  action: 'patient-record-read',
+  outcome: 'success',
+  user: actor,
+  resource: { type: 'patient', id: '8c1d2f6e-4b1a-4c55-9a57-0d7b7c1a1f20' },
+  requestId: 'req-5b7f1c9a',
+  clientIp: '10.2.3.4',
+  userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36',
+  purpose: 'treatment',
+  reason: 'chart review before rounds',
+  durationMs: 12.5,
+}
+
+const redactPaths = [
+  'resource.id',
+  'user.email',
+  'patient.ssn',
+  'patient.dob',
+  'patient.email',
+  'patient.phone',
+  'patient.address',
+  'patient.name',
+  'req.headers.authorization',
+  'req.headers.cookie',
+]
+
+type Case = { name: string; run: (n: number) => void; done: () => Promise<void> }
+
+function pinoCase(name: string, opts: pino.LoggerOptions): Case {
+  const dest = pino.destination({ dest: '/dev/null', sync: false })
+  const logger = pino(opts, dest)
+  return {
+    name,
+    run(n) {
+      for (let i = 0; i < n; i++) logger.info(fields, 'patient-record-read')
+    },
+    done: () => new Promise((resolve) => dest.flush(() => resolve())),
+  }
+}
+
+function coreCase(name: string, integrity: boolean): Case {
+  const audit = createAuditLogger({
+    service: { name: 'bench', version: '1.0.0', environment: 'bench' },
+    destination: '/dev/null',
+    integrity: { enabled: integrity, checkpointIntervalSeconds: 0 },
+  })
+  return {
+    name,
+    run(n) {
+      for (let i = 0; i < n; i++) {
+        audit.access({
+          action: fields.action,
+          outcome: 'success',
+          actor,
+          resource: fields.resource,
+          purpose: fields.purpose,
+          reason: fields.reason,
+          details: { requestId: fields.requestId, clientIp: fields.clientIp, userAgent: fields.userAgent, durationMs: fields.durationMs },
+        })
+      }
+    },
+    done: () => audit.flush(),
+  }
+}
+
+async function main() {
+  const cases: Case[] = [
+    pinoCase('(a) pino', {}),
+    pinoCase('(b) pino + 10 redact paths', { redact: redactPaths }),
+    coreCase('(c) core, default policy, integrity off', false),
+    coreCase("(c') core, defaults (integrity on, unkeyed)", true),
+  ]
+  // Warm up every case so the JIT has seen all of them before timing.
+  for (const c of cases) {
+    c.run(5_000)
+    await c.done()
+  }
+  const results = new Map<string, number[]>()
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const c of cases) {
+      const start = process.hrtime.bigint()
+      c.run(EVENTS)
+      await c.done()
+      const secs = Number(process.hrtime.bigint() - start) / 1e9
+      results.set(c.name, [...(results.get(c.name) ?? []), EVENTS / secs])
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  console.log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model}, ${EVENTS} events x ${ROUNDS} rounds, median`)
+  const m = new Map([...results].map(([k, v]) => [k, median(v)]))
+  for (const [name, eps] of m) console.log(`${name.padEnd(46)} ${Math.round(eps).toLocaleString('en-US').padStart(10)} events/s`)
+  const b = m.get('(b) pino + 10 redact paths')!
+  const c = m.get('(c) core, default policy, integrity off')!
+  const c2 = m.get("(c') core, defaults (integrity on, unkeyed)")!
+  console.log(`ratio c/b = ${(c / b).toFixed(2)}   c'/b = ${(c2 / b).toFixed(2)}   integrity on/off = ${(c2 / c).toFixed(2)}`)
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

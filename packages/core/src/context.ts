@@ -1,0 +1,51 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Actor, AuditContext } from './types'
+
+/**
+ * Per-request state. One AsyncLocalStorage per process, kept on globalThis so that the ESM and
+ * CommonJS builds of this package (both may be loaded in one app) share the same context.
+ */
+export type ContextStore = AuditContext
+
+const key = Symbol.for('boundary-audit.context')
+const holder = globalThis as { [key]?: AsyncLocalStorage<ContextStore> }
+const storage: AsyncLocalStorage<ContextStore> = (holder[key] ??= new AsyncLocalStorage<ContextStore>())
+
+export function runWithContext<T>(context: ContextStore, fn: () => T): T {
+  // Inherit what the enclosing context knows (e.g. a job inside a request keeps the request id),
+  // then let the caller's fields win. A fresh object, so inner changes never leak outward.
+  const parent = storage.getStore()
+  const store: ContextStore = parent ? { ...parent, ...stripUndefined(context) } : { ...context }
+  return storage.run(store, fn)
+}
+
+export function currentContext(): ContextStore | undefined {
+  return storage.getStore()
+}
+
+export function setActor(actor: Actor | undefined): void {
+  const store = storage.getStore()
+  if (store) store.actor = actor
+}
+
+/** The actor of the current context: an explicit one first, else the adapter's resolver. */
+export function contextActor(store: ContextStore | undefined): Actor | undefined {
+  if (!store) return undefined
+  if (store.actor) return store.actor
+  if (store.resolveActor) {
+    try {
+      return store.resolveActor()
+    } catch {
+      return undefined
+    }
+  }
+  return undefined
+}
+
+function stripUndefined(o: ContextStore): ContextStore {
+  const out: ContextStore = {}
+  for (const k of Object.keys(o) as (keyof ContextStore)[]) {
+    if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k]
+  }
+  return out
+}

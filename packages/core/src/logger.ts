@@ -1,0 +1,205 @@
+import { contextActor, currentContext, runWithContext, setActor } from './context'
+import { accessRecord, customRecord } from './events/access'
+import { loginRecord, logoutRecord } from './events/auth'
+import { dbRecord } from './events/db'
+import { httpRecord } from './events/http'
+import { type AuditRecord, type BuildEnv, buildService, ECS_VERSION } from './events/record'
+import { type Chain, createChain } from './integrity/index'
+import { LEVELS, resolveOptions } from './options'
+import { compilePolicy } from './redact/index'
+import type { AuditContext, AuditLogger, AuditLoggerOptions, AuditStats, Level } from './types'
+import { registerExitHook } from './writer/exit'
+import { byteLength, MAX_LINE_BYTES, shrinkToFit } from './writer/limit'
+import { createSink, errorName, type Sink } from './writer/sink'
+
+/** Room kept free under the line limit for what the integrity chain adds. */
+const INTEGRITY_RESERVE = 1024
+
+/**
+ * Creates an audit logger. With no options it reads its settings from the environment
+ * (OTEL_SERVICE_NAME, BOUNDARY_AUDIT_*). Bad options throw here, never later.
+ */
+export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
+  const resolved = resolveOptions(options)
+  const policy = compilePolicy(options?.redaction)
+  const env: BuildEnv = { policy, service: buildService(resolved) }
+  const minLevel = LEVELS[resolved.level]
+
+  const reported = new Set<string>()
+  const report = (message: string) => {
+    if (reported.has(message)) return
+    reported.add(message)
+    try {
+      process.emitWarning(`boundary-audit: ${message}`, { code: 'BOUNDARY_AUDIT' })
+    } catch {
+      // emitWarning itself failing is not worth breaking the host for
+    }
+  }
+  for (const warning of policy.warnings) report(warning)
+
+  const sink: Sink | undefined =
+    resolved.destination === false
+      ? undefined
+      : createSink(resolved.destination, { sync: resolved.sync, maxBufferBytes: resolved.maxBufferBytes, report })
+
+  const chain: Chain | undefined = resolved.integrity.enabled
+    ? createChain({
+        service: { name: resolved.service.name, instance: resolved.service.instance },
+        verifierKey: resolved.integrity.verifierKey,
+        checkpointIntervalSeconds: resolved.integrity.checkpointIntervalSeconds,
+        stateFile: resolved.integrity.stateFile,
+      })
+    : undefined
+  if (chain && !chain.keyed) {
+    report(
+      'no verifier key configured (integrity.verifierKey or BOUNDARY_AUDIT_VERIFIER_KEY): the integrity chain is unkeyed and only detects accidental damage, not deliberate tampering',
+    )
+  }
+
+  let written = 0
+  let errors = 0
+  let droppedLocally = 0
+  let closed = false
+  let closing: Promise<void> | undefined
+
+  /** Serialises, caps at 16 KiB, seals and writes one record. Never throws. */
+  const writeRecord = (record: AuditRecord): void => {
+    let line: string
+    try {
+      if (chain) {
+        if (byteLength(JSON.stringify(record)) > MAX_LINE_BYTES - INTEGRITY_RESERVE) {
+          shrinkToFit(record, MAX_LINE_BYTES - INTEGRITY_RESERVE)
+        }
+        line = chain.seal(record)
+      } else {
+        line = JSON.stringify(record)
+        if (byteLength(line) > MAX_LINE_BYTES - 1) line = shrinkToFit(record, MAX_LINE_BYTES - 1)
+      }
+    } catch (err) {
+      errors++
+      report(`an event could not be serialised (${errorName(err)}); a reduced event was written instead`)
+      line = JSON.stringify(internalErrorRecord(env, err))
+    }
+    if (sink) {
+      if (sink.write(`${line}\n`)) written++
+    } else {
+      written++
+    }
+  }
+
+  /** Builds with the caller's input and writes; a builder failure still yields one line. */
+  const emit = (build: () => AuditRecord): void => {
+    if (closed) {
+      droppedLocally++
+      return
+    }
+    let record: AuditRecord
+    try {
+      record = build()
+    } catch (err) {
+      errors++
+      report(`an event could not be built (${errorName(err)}); a reduced event was written instead`)
+      record = internalErrorRecord(env, err)
+    }
+    const level = record['log.level'] as Level
+    if ((LEVELS[level] ?? LEVELS.info) < minLevel) return
+    writeRecord(record)
+  }
+
+  const writeChainRecord = (make: () => Record<string, unknown>) => {
+    if (!chain) return
+    try {
+      writeRecord(completeChainRecord(env, make()))
+    } catch (err) {
+      errors++
+      report(`an integrity record could not be written (${errorName(err)})`)
+    }
+  }
+
+  writeChainRecord(() => chain!.genesis())
+  let timer: NodeJS.Timeout | undefined
+  if (chain && resolved.integrity.checkpointIntervalSeconds > 0) {
+    timer = setInterval(() => writeChainRecord(() => chain.checkpoint()), resolved.integrity.checkpointIntervalSeconds * 1000)
+    timer.unref()
+  }
+
+  const hook = {
+    finishSync(reason: string) {
+      if (closed) return
+      closed = true
+      if (timer) clearInterval(timer)
+      writeChainRecord(() => ({ ...chain!.closing(), reason }))
+      sink?.flushSync()
+    },
+  }
+  const unregister = registerExitHook(hook)
+
+  const logger: AuditLogger = {
+    login: (input) => emit(() => loginRecord(env, currentContext(), input)),
+    logout: (input) => emit(() => logoutRecord(env, currentContext(), input)),
+    access: (input) => emit(() => accessRecord(env, currentContext(), input)),
+    event: (input) => emit(() => customRecord(env, currentContext(), input)),
+    httpRequest: (input) => emit(() => httpRecord(env, currentContext(), input)),
+    dbQuery: (input) => emit(() => dbRecord(env, currentContext(), input)),
+    runWithContext<T>(context: AuditContext, fn: () => T): T {
+      if (typeof fn !== 'function') throw new TypeError('boundary-audit: runWithContext(context, fn) needs a function')
+      return runWithContext(context && typeof context === 'object' ? context : {}, fn)
+    },
+    setActor,
+    getContext() {
+      const ctx = currentContext()
+      if (!ctx) return undefined
+      return { ...ctx, actor: contextActor(ctx) }
+    },
+    flush: async () => {
+      await sink?.flush()
+    },
+    close() {
+      closing ??= (async () => {
+        if (!closed) {
+          if (timer) clearInterval(timer)
+          writeChainRecord(() => chain!.closing())
+          closed = true
+        }
+        unregister()
+        await sink?.end()
+      })()
+      return closing
+    },
+    stats(): AuditStats {
+      return {
+        written,
+        dropped: droppedLocally + (sink?.dropped ?? 0),
+        errors,
+        healthy: !closed && (sink?.healthy ?? true),
+      }
+    },
+    get streamId() {
+      return chain?.streamId
+    },
+  }
+  return logger
+}
+
+/** Genesis, checkpoint and closing records come from the chain; time and service come from us. */
+function completeChainRecord(env: BuildEnv, record: Record<string, unknown>): AuditRecord {
+  const out = record as AuditRecord
+  out['@timestamp'] ??= new Date().toISOString()
+  out['log.level'] ??= 'info'
+  out['ecs.version'] ??= ECS_VERSION
+  out.service ??= env.service
+  return out
+}
+
+/** What is written when an event could not be built: it still says something happened. */
+function internalErrorRecord(env: BuildEnv, err: unknown): AuditRecord {
+  return {
+    '@timestamp': new Date().toISOString(),
+    'log.level': 'error',
+    message: 'audit event could not be built',
+    'ecs.version': ECS_VERSION,
+    event: { kind: 'event', category: ['process'], type: ['error'], action: 'audit-internal-error', outcome: 'unknown' },
+    service: env.service,
+    error: { type: errorName(err) },
+  }
+}
