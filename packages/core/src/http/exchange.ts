@@ -1,0 +1,337 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { activeTraceIds } from '../trace'
+import type { AuditContext, AuditLogger, HttpRequestRecord, Outcome } from '../types'
+import { pickHeaders } from './headers'
+import type { HttpAuditConfig } from './options'
+import { requestIdFrom } from './request-id'
+import { parseTraceparent } from './traceparent'
+import { queryKeys, splitUrl } from './url'
+
+// One registered symbol, so that the ESM and CommonJS builds of core (both may be loaded) and both
+// adapters see the same exchange on a request and never track it twice.
+const EXCHANGE = Symbol.for('boundary-audit.http-exchange')
+
+const MAX_USER_AGENT_LENGTH = 512
+const ABORTED = 'aborted: the client closed the connection before the response was complete'
+const REFUSED = 'refused: the audit sink cannot accept events (failClosed)'
+
+/** What the adapter knows at the start of a request. */
+export interface HttpExchangeInit {
+  /** Client address as the framework computes it (Express `req.ip` under `trust proxy`). Default: the peer address. */
+  clientIp?: string
+  /** Request target, path and query. Default `req.url`; Express passes `req.originalUrl`. */
+  url?: string
+  /** Read when the event is written if no route was set, e.g. from `req.route`. */
+  route?: () => string | undefined
+}
+
+/** One tracked HTTP request: opened by an adapter, written once when the response ends or the client aborts. */
+export interface HttpExchange {
+  readonly requestId: string
+  /** The audit context the request runs in. */
+  readonly context: AuditContext
+  /** True once the event has been handed to the logger. */
+  readonly done: boolean
+  /** Runs `fn` inside the request's audit context (AsyncLocalStorage). */
+  run<T>(fn: () => T): T
+  /** Route template such as `/patients/:id`. The last call wins. */
+  setRoute(route: string | undefined): void
+  /** Overrides the event action (else the `actions` option, else `http-request`). */
+  setAction(action: string | undefined): void
+  /** Framework handler details, e.g. a Nest controller and method name. */
+  setHandler(handler: { controller?: string; name?: string }): void
+  /** The error the request failed with. The first one wins: later ones are usually wrappers of it. */
+  setError(error: unknown): void
+  /** Marks the request as refused because the audit sink is down (see `respondUnavailable`). */
+  markRefused(): void
+}
+
+/** The exchange tracking this request, if an adapter opened one. */
+export function httpExchangeOf(req: IncomingMessage): HttpExchange | undefined {
+  return (req as unknown as Record<symbol, HttpExchange | undefined>)[EXCHANGE]
+}
+
+/**
+ * Opens an exchange for a Node request/response pair: picks the request id (echoing it on the
+ * response), the trace ids, and hooks the response so that exactly one `http-request` event is
+ * written, on `finish`, or on `close` before finish (client abort: outcome `unknown`).
+ */
+export function startHttpExchange<Req extends IncomingMessage>(
+  audit: AuditLogger,
+  config: HttpAuditConfig<Req>,
+  req: Req,
+  res: ServerResponse,
+  init: HttpExchangeInit = {},
+): HttpExchange {
+  const exchange = new Exchange(audit, config, req, res, init)
+  ;(req as unknown as Record<symbol, HttpExchange>)[EXCHANGE] = exchange
+  return exchange
+}
+
+/** True when failClosed should refuse requests: the logger reports its sink unhealthy (or cannot say). */
+export function auditUnavailable(audit: AuditLogger): boolean {
+  try {
+    return audit.stats().healthy !== true
+  } catch {
+    return true
+  }
+}
+
+/** Answers 503 without running the handler. Used by failClosed. */
+export function respondUnavailable(res: ServerResponse): void {
+  try {
+    if (!res.headersSent) {
+      res.statusCode = 503
+      res.setHeader('content-type', 'text/plain; charset=utf-8')
+      res.setHeader('retry-after', '5')
+      res.setHeader('cache-control', 'no-store')
+    }
+    res.end('Service Unavailable')
+  } catch {
+    // The socket may already be gone; nothing else to do.
+  }
+}
+
+// A class rather than a closure bundle: one object per request on the hot path, methods shared.
+class Exchange<Req extends IncomingMessage> implements HttpExchange {
+  readonly requestId: string
+  readonly context: AuditContext
+  done = false
+  private readonly start = process.hrtime.bigint()
+  private readonly audit: AuditLogger
+  private readonly config: HttpAuditConfig<Req>
+  private readonly req: Req
+  private readonly res: ServerResponse
+  private readonly url: string
+  private readonly routeFn: (() => string | undefined) | undefined
+  private readonly traceId: string | undefined
+  private readonly spanId: string | undefined
+  private store: AuditContext | undefined
+  private route: string | undefined
+  private action: string | undefined
+  private handler: { controller?: string; name?: string } | undefined
+  private error: unknown
+  private refused = false
+  private responseBytes = 0
+  private requestBytes: number | undefined
+  private countedRequestBytes: number | undefined
+
+  constructor(
+    audit: AuditLogger,
+    config: HttpAuditConfig<Req>,
+    req: Req,
+    res: ServerResponse,
+    init: HttpExchangeInit,
+  ) {
+    this.audit = audit
+    this.config = config
+    this.req = req
+    this.res = res
+    this.url = init.url ?? req.url ?? '/'
+    this.routeFn = init.route
+    const headers = req.headers
+    this.requestId = requestIdFrom(headers[config.requestIdHeader])
+
+    // An active OpenTelemetry span (instrumentation-http already extracted traceparent) wins; the
+    // logger reads it for nested events, so it is not copied into the context.
+    const otel = activeTraceIds()
+    const parent = otel ? undefined : parseTraceparent(headers.traceparent)
+    const ids = otel ?? parent
+    this.traceId = ids?.traceId
+    this.spanId = ids?.spanId
+
+    let userAgent = headers['user-agent']
+    if (userAgent !== undefined && userAgent.length > MAX_USER_AGENT_LENGTH) {
+      userAgent = userAgent.slice(0, MAX_USER_AGENT_LENGTH)
+    }
+    const clientIp = normalizeIp(init.clientIp ?? req.socket?.remoteAddress)
+    const context: AuditContext = {
+      requestId: this.requestId,
+      resolveActor: () => config.resolveActor(req),
+    }
+    if (clientIp) context.clientIp = clientIp
+    if (userAgent) context.userAgent = userAgent
+    if (parent) {
+      context.traceId = parent.traceId
+      context.spanId = parent.spanId
+    }
+    this.context = context
+
+    this.requestBytes = contentLength(headers['content-length'])
+    if (this.requestBytes === undefined && headers['transfer-encoding'] !== undefined) this.countRequestBody()
+    this.countResponseBody()
+
+    if (config.echoRequestId && !res.headersSent) res.setHeader(config.requestIdHeader, this.requestId)
+
+    res.once('finish', () => this.finish(false))
+    res.once('close', () => this.finish(!res.writableFinished))
+  }
+
+  run<T>(fn: () => T): T {
+    return this.audit.runWithContext(this.context, () => {
+      // The store runWithContext created: setActor() inside the request changes it, and the
+      // event reads it at the end even if the response finishes outside the async context.
+      this.store = this.audit.getContext()
+      return fn()
+    })
+  }
+
+  setRoute(route: string | undefined): void {
+    if (route !== undefined) this.route = route
+  }
+
+  setAction(action: string | undefined): void {
+    this.action = action
+  }
+
+  setHandler(handler: { controller?: string; name?: string }): void {
+    this.handler = handler
+  }
+
+  setError(error: unknown): void {
+    if (
+      this.error === undefined &&
+      error !== undefined &&
+      error !== null &&
+      error !== 'route' &&
+      error !== 'router'
+    ) {
+      this.error = error
+    }
+  }
+
+  markRefused(): void {
+    this.refused = true
+  }
+
+  private countResponseBody(): void {
+    const res = this.res
+    const write = res.write
+    const end = res.end
+    const self = this
+    // Counts the body bytes handed to Node, whatever writes them (res.send, streams, compression
+    // registered later wraps these and so is counted compressed, as sent).
+    res.write = function (this: ServerResponse, chunk: unknown, encoding?: unknown) {
+      self.responseBytes += byteLength(chunk, encoding)
+      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+      return write.apply(this, arguments as never)
+    } as typeof res.write
+    res.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown) {
+      if (typeof chunk !== 'function') self.responseBytes += byteLength(chunk, encoding)
+      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+      return end.apply(this, arguments as never)
+    } as typeof res.end
+  }
+
+  private countRequestBody(): void {
+    // Chunked upload without content-length: count what the HTTP parser pushes into the request
+    // stream. Wrapping push (not listening to 'data') leaves the stream's flow to the app.
+    const req = this.req
+    const push = req.push
+    this.countedRequestBytes = req.readableLength
+    const self = this
+    req.push = function (this: IncomingMessage, chunk: unknown, encoding?: unknown) {
+      if (chunk !== null && chunk !== undefined) self.countedRequestBytes! += byteLength(chunk, encoding)
+      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+      return push.apply(this, arguments as never)
+    } as typeof req.push
+  }
+
+  private finish(aborted: boolean): void {
+    if (this.done) return
+    this.done = true
+    try {
+      const { req, res, config } = this
+      const method = req.method ?? 'GET'
+      const route = this.route ?? safeCall(this.routeFn)
+      const { path, query } = splitUrl(this.url)
+      const statusCode = aborted && !res.headersSent ? undefined : res.statusCode
+      const error = this.error
+
+      let outcome: Outcome
+      let reason: string | undefined
+      if (aborted) {
+        outcome = 'unknown'
+        reason = ABORTED
+      } else if (error !== undefined || (statusCode !== undefined && statusCode >= 400)) {
+        outcome = 'failure'
+      } else {
+        outcome = 'success'
+      }
+      if (this.refused) reason = REFUSED
+
+      const record: HttpRequestRecord = {
+        method,
+        path,
+        outcome,
+        durationNs: Number(process.hrtime.bigint() - this.start),
+        requestId: this.requestId,
+      }
+      if (route !== undefined) record.route = route
+      const keys = queryKeys(query)
+      if (keys) record.queryKeys = keys
+      if (statusCode !== undefined) record.statusCode = statusCode
+      const requestBytes = this.requestBytes ?? this.countedRequestBytes
+      if (requestBytes !== undefined) record.requestBytes = requestBytes
+      record.responseBytes = hasNoBody(method, statusCode) ? 0 : this.responseBytes
+      const ctx = this.context
+      if (ctx.userAgent) record.userAgent = ctx.userAgent
+      if (ctx.clientIp) record.clientIp = ctx.clientIp
+      const headers = pickHeaders(req.headers, config.headerAllowList)
+      if (headers) record.headers = headers
+      if (reason !== undefined) record.reason = reason
+      if (error !== undefined) record.error = error
+      const actor = this.store?.actor ?? config.resolveActor(req)
+      if (actor) record.actor = actor
+      const action = this.action ?? config.actionFor(method, route)
+      if (action) record.action = action
+      if (this.handler) record.handler = this.handler
+      if (this.traceId) {
+        record.traceId = this.traceId
+        if (this.spanId) record.spanId = this.spanId
+      }
+      this.audit.httpRequest(record)
+    } catch {
+      // Runs in a response event listener: a throw here would crash the host process.
+    }
+  }
+}
+
+function safeCall(fn: (() => string | undefined) | undefined): string | undefined {
+  if (!fn) return undefined
+  try {
+    return fn()
+  } catch {
+    return undefined
+  }
+}
+
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (chunk === undefined || chunk === null) return 0
+  if (typeof chunk === 'string') {
+    return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+  }
+  if (ArrayBuffer.isView(chunk)) return chunk.byteLength
+  return 0
+}
+
+// HEAD, 1xx, 204 and 304 responses carry no body: Node discards whatever was written.
+function hasNoBody(method: string, statusCode: number | undefined): boolean {
+  return (
+    method === 'HEAD' ||
+    statusCode === 204 ||
+    statusCode === 304 ||
+    (statusCode !== undefined && statusCode < 200)
+  )
+}
+
+function contentLength(value: string | undefined): number | undefined {
+  if (value === undefined || value.length === 0 || value.length > 15 || !/^\d+$/.test(value)) return undefined
+  return Number(value)
+}
+
+/** `::ffff:10.0.0.1` (IPv4 on a dual-stack socket) becomes `10.0.0.1`. */
+export function normalizeIp(ip: string | undefined): string | undefined {
+  if (!ip) return undefined
+  return ip.startsWith('::ffff:') && ip.indexOf('.') !== -1 ? ip.slice(7) : ip
+}
