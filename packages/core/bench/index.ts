@@ -14,7 +14,11 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
 
 // Ten fields of a typical record-access event, with realistic (non-PHI) values.
-const actor = { id: 'CiQwOGE4Njg0Yi1kYjg4', roles: ['clinician', 'ward-7'], domain: 'https://dex.example.org' }
+const actor = {
+  id: 'CiQwOGE4Njg0Yi1kYjg4',
+  roles: ['clinician', 'ward-7'],
+  domain: 'https://dex.example.org',
+}
 const fields = {
   action: 'patient-record-read',
   outcome: 'success',
@@ -72,7 +76,12 @@ function coreCase(name: string, integrity: boolean): Case {
           resource: fields.resource,
           purpose: fields.purpose,
           reason: fields.reason,
-          details: { requestId: fields.requestId, clientIp: fields.clientIp, userAgent: fields.userAgent, durationMs: fields.durationMs },
+          details: {
+            requestId: fields.requestId,
+            clientIp: fields.clientIp,
+            userAgent: fields.userAgent,
+            durationMs: fields.durationMs,
+          },
         })
       }
     },
@@ -104,13 +113,18 @@ async function main() {
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-  console.log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model}, ${EVENTS} events x ${ROUNDS} rounds, median`)
+  console.log(
+    `node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model}, ${EVENTS} events x ${ROUNDS} rounds, median`,
+  )
   const m = new Map([...results].map(([k, v]) => [k, median(v)]))
-  for (const [name, eps] of m) console.log(`${name.padEnd(46)} ${Math.round(eps).toLocaleString('en-US').padStart(10)} events/s`)
+  for (const [name, eps] of m)
+    console.log(`${name.padEnd(46)} ${Math.round(eps).toLocaleString('en-US').padStart(10)} events/s`)
   const b = m.get('(b) pino + 10 redact paths')!
   const c = m.get('(c) core, default policy, integrity off')!
   const c2 = m.get("(c') core, defaults (integrity on, unkeyed)")!
-  console.log(`ratio c/b = ${(c / b).toFixed(2)}   c'/b = ${(c2 / b).toFixed(2)}   integrity on/off = ${(c2 / c).toFixed(2)}`)
+  console.log(
+    `ratio c/b = ${(c / b).toFixed(2)}   c'/b = ${(c2 / b).toFixed(2)}   integrity on/off = ${(c2 / c).toFixed(2)}`,
+  )
 }
 
 main().catch((err) => {

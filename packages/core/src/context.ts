@@ -9,7 +9,8 @@ export type ContextStore = AuditContext
 
 const key = Symbol.for('boundary-audit.context')
 const holder = globalThis as { [key]?: AsyncLocalStorage<ContextStore> }
-const storage: AsyncLocalStorage<ContextStore> = (holder[key] ??= new AsyncLocalStorage<ContextStore>())
+if (!holder[key]) holder[key] = new AsyncLocalStorage<ContextStore>()
+const storage: AsyncLocalStorage<ContextStore> = holder[key]
 
 export function runWithContext<T>(context: ContextStore, fn: () => T): T {
   // Inherit what the enclosing context knows (e.g. a job inside a request keeps the request id),

@@ -40,7 +40,11 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   const sink: Sink | undefined =
     resolved.destination === false
       ? undefined
-      : createSink(resolved.destination, { sync: resolved.sync, maxBufferBytes: resolved.maxBufferBytes, report })
+      : createSink(resolved.destination, {
+          sync: resolved.sync,
+          maxBufferBytes: resolved.maxBufferBytes,
+          report,
+        })
 
   const chain: Chain | undefined = resolved.integrity.enabled
     ? createChain({
@@ -119,7 +123,10 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   writeChainRecord(() => chain!.genesis())
   let timer: NodeJS.Timeout | undefined
   if (chain && resolved.integrity.checkpointIntervalSeconds > 0) {
-    timer = setInterval(() => writeChainRecord(() => chain.checkpoint()), resolved.integrity.checkpointIntervalSeconds * 1000)
+    timer = setInterval(
+      () => writeChainRecord(() => chain.checkpoint()),
+      resolved.integrity.checkpointIntervalSeconds * 1000,
+    )
     timer.unref()
   }
 
@@ -142,7 +149,8 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     httpRequest: (input) => emit(() => httpRecord(env, currentContext(), input)),
     dbQuery: (input) => emit(() => dbRecord(env, currentContext(), input)),
     runWithContext<T>(context: AuditContext, fn: () => T): T {
-      if (typeof fn !== 'function') throw new TypeError('boundary-audit: runWithContext(context, fn) needs a function')
+      if (typeof fn !== 'function')
+        throw new TypeError('boundary-audit: runWithContext(context, fn) needs a function')
       return runWithContext(context && typeof context === 'object' ? context : {}, fn)
     },
     setActor,
@@ -198,7 +206,13 @@ function internalErrorRecord(env: BuildEnv, err: unknown): AuditRecord {
     'log.level': 'error',
     message: 'audit event could not be built',
     'ecs.version': ECS_VERSION,
-    event: { kind: 'event', category: ['process'], type: ['error'], action: 'audit-internal-error', outcome: 'unknown' },
+    event: {
+      kind: 'event',
+      category: ['process'],
+      type: ['error'],
+      action: 'audit-internal-error',
+      outcome: 'unknown',
+    },
     service: env.service,
     error: { type: errorName(err) },
   }

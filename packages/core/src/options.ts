@@ -73,7 +73,8 @@ export function resolveOptions(
   }
 
   const service = options.service ?? {}
-  if (typeof service !== 'object') fail('service must be an object like { name, version, environment }', service)
+  if (typeof service !== 'object')
+    fail('service must be an object like { name, version, environment }', service)
   const name =
     optString(service.name, 'service.name') ??
     env.OTEL_SERVICE_NAME ??
@@ -95,7 +96,8 @@ export function resolveOptions(
   const level = (options.level ?? env.BOUNDARY_AUDIT_LEVEL ?? 'info') as Level
   if (!(level in LEVELS)) fail(`level must be one of ${Object.keys(LEVELS).join(', ')}`, level)
 
-  let destination: Destination | false = options.destination ?? envDestination(env.BOUNDARY_AUDIT_DESTINATION) ?? 'stdout'
+  const destination: Destination | false =
+    options.destination ?? envDestination(env.BOUNDARY_AUDIT_DESTINATION) ?? 'stdout'
   if (destination !== false) {
     const d = destination as unknown
     const ok =
@@ -119,18 +121,24 @@ export function resolveOptions(
   }
 
   const integrity = options.integrity ?? {}
-  if (typeof integrity !== 'object') fail('integrity must be an object like { enabled, verifierKey }', integrity)
+  if (typeof integrity !== 'object')
+    fail('integrity must be an object like { enabled, verifierKey }', integrity)
   const integrityEnabled =
     integrity.enabled ?? parseBool(env.BOUNDARY_AUDIT_INTEGRITY, 'BOUNDARY_AUDIT_INTEGRITY') ?? true
   if (typeof integrityEnabled !== 'boolean') fail('integrity.enabled must be true or false', integrityEnabled)
-  const verifierKey = optString(integrity.verifierKey, 'integrity.verifierKey') ?? emptyToUndef(env.BOUNDARY_AUDIT_VERIFIER_KEY)
+  const verifierKey =
+    optString(integrity.verifierKey, 'integrity.verifierKey') ?? emptyToUndef(env.BOUNDARY_AUDIT_VERIFIER_KEY)
   const interval =
     integrity.checkpointIntervalSeconds ??
     (env.BOUNDARY_AUDIT_CHECKPOINT_SECONDS !== undefined ? Number(env.BOUNDARY_AUDIT_CHECKPOINT_SECONDS) : 60)
   if (typeof interval !== 'number' || !Number.isFinite(interval) || interval < 0) {
-    fail('integrity.checkpointIntervalSeconds must be a number of seconds >= 0 (0 turns checkpoints off)', interval)
+    fail(
+      'integrity.checkpointIntervalSeconds must be a number of seconds >= 0 (0 turns checkpoints off)',
+      interval,
+    )
   }
-  const stateFile = optString(integrity.stateFile, 'integrity.stateFile') ?? emptyToUndef(env.BOUNDARY_AUDIT_STATE_FILE)
+  const stateFile =
+    optString(integrity.stateFile, 'integrity.stateFile') ?? emptyToUndef(env.BOUNDARY_AUDIT_STATE_FILE)
 
   const otel = options.otel ?? {}
   if (typeof otel !== 'object') fail('otel must be an object like { enabled: true }', otel)
@@ -139,7 +147,10 @@ export function resolveOptions(
   const loggerName = optString(otel.loggerName, 'otel.loggerName') ?? '@boundary-audit/core'
 
   if (destination === false && !otelEnabled) {
-    fail('destination is false and otel is off, so events would go nowhere; set destination or otel.enabled', false)
+    fail(
+      'destination is false and otel is off, so events would go nowhere; set destination or otel.enabled',
+      false,
+    )
   }
 
   return {

@@ -1,7 +1,7 @@
 import { pseudonymize, redactText } from '../redact/index'
 import type { AccessInput, AuditContext, EventCategory, EventInput, EventType, Level } from '../types'
 import { finishCommon, outcomeOf } from './auth'
-import { type AuditRecord, type BuildEnv, audit, baseRecord, levelForOutcome, renderError } from './record'
+import { type AuditRecord, audit, type BuildEnv, baseRecord, levelForOutcome, renderError } from './record'
 
 const VERB_TYPES: [RegExp, EventType][] = [
   [/(^|-)(read|view|get|search|list|query|export|print|download|open)(-|$)/, 'access'],
@@ -16,7 +16,8 @@ export function typeForAction(action: string): EventType {
   return 'access'
 }
 
-const IAM_RESOURCES = /^(user|users|role|roles|group|groups|permission|permissions|account|accounts|credential|credentials)$/
+const IAM_RESOURCES =
+  /^(user|users|role|roles|group|groups|permission|permissions|account|accounts|credential|credentials)$/
 
 /** Record access (`patient-record-read` ...): the resource id is always pseudonymised. */
 export function accessRecord(env: BuildEnv, ctx: AuditContext | undefined, input: AccessInput): AuditRecord {
@@ -66,7 +67,10 @@ export function customRecord(env: BuildEnv, ctx: AuditContext | undefined, input
   return record
 }
 
-function renderResource(env: BuildEnv, resource: AccessInput['resource'] | undefined): Record<string, unknown> {
+function renderResource(
+  env: BuildEnv,
+  resource: AccessInput['resource'] | undefined,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { type: cleanToken(resource?.type, 'unknown', env) }
   const id = resource?.id
   if (id !== undefined && id !== null) out.id = pseudonymize(String(id), env.policy, 'resource')

@@ -1,6 +1,6 @@
-import type { AuditContext, LoginInput, LogoutInput, Outcome } from '../types'
 import { pseudonymize, redact } from '../redact/index'
-import { type AuditRecord, type BuildEnv, audit, baseRecord, levelForOutcome, text } from './record'
+import type { AuditContext, LoginInput, LogoutInput, Outcome } from '../types'
+import { type AuditRecord, audit, type BuildEnv, baseRecord, levelForOutcome, text } from './record'
 
 const OUTCOMES = new Set(['success', 'failure', 'unknown'])
 
@@ -25,7 +25,8 @@ export function loginRecord(env: BuildEnv, ctx: AuditContext | undefined, input:
   })
   if (input?.attemptedIdentifier !== undefined) {
     // Brute-force analysis needs to group attempts per identifier without the log holding it.
-    const user = (record.user ??= {}) as Record<string, unknown>
+    if (!record.user) record.user = {}
+    const user = record.user as Record<string, unknown>
     user.name = pseudonymize(String(input.attemptedIdentifier), env.policy, 'identifier')
   }
   finishCommon(env, record, input)
@@ -33,7 +34,11 @@ export function loginRecord(env: BuildEnv, ctx: AuditContext | undefined, input:
   return record
 }
 
-export function logoutRecord(env: BuildEnv, ctx: AuditContext | undefined, input: LogoutInput | undefined): AuditRecord {
+export function logoutRecord(
+  env: BuildEnv,
+  ctx: AuditContext | undefined,
+  input: LogoutInput | undefined,
+): AuditRecord {
   const record = baseRecord(env, ctx, {
     action: 'user-logout',
     category: ['authentication', 'session'],

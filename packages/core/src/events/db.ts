@@ -1,7 +1,7 @@
 import { redactText } from '../redact/index'
 import type { AuditContext, DbQueryRecord, Level } from '../types'
 import { outcomeOf } from './auth'
-import { type AuditRecord, type BuildEnv, audit, baseRecord, renderError } from './record'
+import { type AuditRecord, audit, type BuildEnv, baseRecord, renderError } from './record'
 
 /** One `db-query` event from what the pg adapter measured. The statement text is already normalised. */
 export function dbRecord(env: BuildEnv, ctx: AuditContext | undefined, input: DbQueryRecord): AuditRecord {

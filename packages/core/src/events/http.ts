@@ -1,10 +1,14 @@
 import { redactText, redactUrlPath } from '../redact/index'
 import type { AuditContext, HttpRequestRecord, Level, Outcome } from '../types'
 import { outcomeOf } from './auth'
-import { type AuditRecord, type BuildEnv, audit, baseRecord, renderError, text } from './record'
+import { type AuditRecord, audit, type BuildEnv, baseRecord, renderError, text } from './record'
 
 /** One `http-request` event from what an adapter (express, nestjs) measured. */
-export function httpRecord(env: BuildEnv, ctx: AuditContext | undefined, input: HttpRequestRecord): AuditRecord {
+export function httpRecord(
+  env: BuildEnv,
+  ctx: AuditContext | undefined,
+  input: HttpRequestRecord,
+): AuditRecord {
   const policy = env.policy
   const status = typeof input?.statusCode === 'number' ? input.statusCode : undefined
   const outcome: Outcome = outcomeOf(
@@ -28,7 +32,8 @@ export function httpRecord(env: BuildEnv, ctx: AuditContext | undefined, input: 
   }
 
   const record = baseRecord(env, merged, {
-    action: typeof input?.action === 'string' ? redactText(input.action.slice(0, 128), policy) : 'http-request',
+    action:
+      typeof input?.action === 'string' ? redactText(input.action.slice(0, 128), policy) : 'http-request',
     category: ['web'],
     type: serverError ? ['error'] : ['access'],
     outcome,
@@ -39,7 +44,8 @@ export function httpRecord(env: BuildEnv, ctx: AuditContext | undefined, input: 
     durationNs: finiteOrUndefined(input?.durationNs),
   })
 
-  const request: Record<string, unknown> = (record.http as { request?: Record<string, unknown> })?.request ?? {}
+  const request: Record<string, unknown> =
+    (record.http as { request?: Record<string, unknown> })?.request ?? {}
   request.method = method
   const reqBytes = finiteOrUndefined(input?.requestBytes)
   if (reqBytes !== undefined) request.bytes = reqBytes

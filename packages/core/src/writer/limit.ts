@@ -53,7 +53,19 @@ export function shrinkToFit(record: Record<string, unknown>, budget: number): st
   if (Buffer.byteLength(json, 'utf8') > budget) {
     // Last resort: keep only the skeleton of the event.
     for (const key of Object.keys(record)) {
-      if (!['@timestamp', 'log.level', 'message', 'ecs.version', 'event', 'service', 'user', 'audit', 'trace'].includes(key)) {
+      if (
+        ![
+          '@timestamp',
+          'log.level',
+          'message',
+          'ecs.version',
+          'event',
+          'service',
+          'user',
+          'audit',
+          'trace',
+        ].includes(key)
+      ) {
         delete record[key]
       }
     }
@@ -65,8 +77,8 @@ export function shrinkToFit(record: Record<string, unknown>, budget: number): st
 }
 
 function markTruncated(record: Record<string, unknown>): void {
-  const audit = (record.audit ??= {}) as Record<string, unknown>
-  audit.truncated = true
+  if (!record.audit) record.audit = {}
+  ;(record.audit as Record<string, unknown>).truncated = true
 }
 
 function collect(node: unknown, out: Leaf[], depth: number): void {

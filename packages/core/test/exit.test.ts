@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const fixture = fileURLToPath(new URL('./fixtures/exit-writer.ts', import.meta.url))
+
+interface Result {
+  code: number | null
+  signal: NodeJS.Signals | null
+  lines: string[]
+}
+
+/** Runs the fixture with stdout on a pipe (as under Kubernetes), optionally sending a signal once it is ready. */
+function run(mode: string, signal?: NodeJS.Signals): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      env: {
+        ...process.env,
+        MODE: mode,
+        N: '20000',
+        BOUNDARY_AUDIT_INTEGRITY: 'on',
+        BOUNDARY_AUDIT_CHECKPOINT_SECONDS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d))
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      err += d
+      if (signal && err.includes('ready\n')) child.kill(signal)
+    })
+    child.on('error', reject)
+    child.on('close', (code, sig) => resolve({ code, signal: sig, lines: out.split('\n').filter(Boolean) }))
+  })
+}
+
+function ticks(lines: string[]): number {
+  return lines.filter((l) => JSON.parse(l).event.action === 'tick').length
+}
+
+function closingRecords(lines: string[]): number {
+  return lines.filter((l) => /"action":"audit-stream-end"/.test(l)).length
+}
+
+describe('no event accepted before exit is lost', () => {
+  it('process.exit() right after 20,000 async writes: every line arrives', async () => {
+    const r = await run('exit')
+    expect(r.code).toBe(0)
+    expect(ticks(r.lines)).toBe(20000)
+    expect(closingRecords(r.lines)).toBe(1)
+  })
+
+  it('an uncaught exception still flushes, and the host still crashes with its own exit code', async () => {
+    const r = await run('throw')
+    expect(r.code).toBe(1)
+    expect(ticks(r.lines)).toBe(20000)
+  })
+
+  it('SIGTERM with no host handler: lines flushed, and the process still dies of SIGTERM', async () => {
+    const r = await run('signal', 'SIGTERM')
+    expect(r.signal).toBe('SIGTERM')
+    expect(ticks(r.lines)).toBe(20000)
+    expect(closingRecords(r.lines)).toBe(1)
+  })
+
+  it("SIGTERM with the host's own handler: the host decides the exit code, lines still flushed", async () => {
+    const r = await run('host-handler', 'SIGTERM')
+    expect(r.code).toBe(3)
+    expect(ticks(r.lines)).toBe(20000)
+  })
+})

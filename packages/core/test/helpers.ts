@@ -1,0 +1,17 @@
+import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from '../src/index'
+
+/** A logger whose lines land in an array, parsed; integrity off unless asked for. */
+export function capture(options: AuditLoggerOptions = {}): {
+  audit: AuditLogger
+  lines: string[]
+  events: () => any[]
+} {
+  const lines: string[] = []
+  const audit = createAuditLogger({
+    service: { name: 'test-svc', version: '0.0.1', environment: 'test' },
+    integrity: { enabled: false },
+    ...options,
+    destination: { write: (line: string) => lines.push(line) },
+  })
+  return { audit, lines, events: () => lines.map((l) => JSON.parse(l)) }
+}
