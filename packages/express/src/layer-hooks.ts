@@ -1,0 +1,164 @@
+import type { IncomingMessage } from 'node:http'
+import { type HttpExchange, httpExchangeOf, joinRoute, routeTemplate, templatize } from '@boundary-audit/core'
+
+/**
+ * Express hands errors and route matches from layer to layer without telling the middleware that
+ * started the request. To see them with `app.use(auditMiddleware())` alone (no companion error
+ * handler), the prototype of Express's router Layer is wrapped once, the way APM agents do it:
+ * - every layer's `next` is wrapped, so an error passed to `next(err)`, thrown, or rejected by an
+ *   async handler (Express 5) is seen where it starts, even when no error handler follows;
+ * - errors entering an error handler are seen too (e.g. URI decoding errors raised by the router);
+ * - a route layer about to dispatch gives the route template, joined with its mount prefixes.
+ * The wrappers only act on requests this package tracks and always call the original, with the
+ * same arguments; they never change routing, the error, or the response.
+ * Express 4 names the methods `handle_request`/`handle_error`; router 2 (Express 5) `handleRequest`/`handleError`.
+ */
+
+const HOOKED = Symbol.for('boundary-audit.express.layer-hooked')
+const ROUTING = Symbol('boundary-audit.express.routing')
+const hookedApps = new WeakSet<object>()
+
+type Next = (err?: unknown) => void
+type LayerMethod = (this: LayerLike, ...args: any[]) => unknown
+
+interface LayerLike {
+  handle?: unknown
+  route?: { path?: unknown }
+}
+
+/** What the hooks learnt about one request while it was routed. */
+interface Routing {
+  /** Parameter value -> name, from routers mounted under parameters. */
+  mountParams: Map<string, string> | undefined
+  lastNext: Next | undefined
+  lastWrapped: Next | undefined
+}
+
+/** Wraps the Layer prototype of the Express copy that `app` comes from, once. Returns true when hooked. */
+export function hookExpressApp(app: unknown): boolean {
+  if (app === null || (typeof app !== 'object' && typeof app !== 'function')) return false
+  if (hookedApps.has(app as object)) return true
+  hookedApps.add(app as object)
+  try {
+    const a = app as { _router?: { stack?: unknown[] }; router?: { stack?: unknown[] } }
+    // Express 4 keeps its router in `_router` (its `router` getter throws); Express 5 in `router`.
+    const router = a._router ?? a.router
+    const layer = router?.stack?.[0]
+    if (!layer) return false
+    return hookLayerPrototype(Object.getPrototypeOf(layer))
+  } catch {
+    return false
+  }
+}
+
+export function hookLayerPrototype(proto: Record<string | symbol, unknown> | null): boolean {
+  if (!proto) return false
+  if (proto[HOOKED]) return true
+  const requestName =
+    typeof proto.handle_request === 'function'
+      ? 'handle_request'
+      : typeof proto.handleRequest === 'function'
+        ? 'handleRequest'
+        : undefined
+  const errorName =
+    typeof proto.handle_error === 'function'
+      ? 'handle_error'
+      : typeof proto.handleError === 'function'
+        ? 'handleError'
+        : undefined
+  if (!requestName || !errorName) return false
+
+  const handleRequest = proto[requestName] as LayerMethod
+  const handleError = proto[errorName] as LayerMethod
+
+  proto[requestName] = function boundaryAuditHandleRequest(
+    this: LayerLike,
+    req: IncomingMessage,
+    res: unknown,
+    next: Next,
+  ) {
+    const exchange = httpExchangeOf(req)
+    if (exchange === undefined || exchange.done || typeof next !== 'function') {
+      return handleRequest.call(this, req, res, next)
+    }
+    const routing = routingOf(req)
+    try {
+      noteLayer(this, req, exchange, routing)
+    } catch {
+      // Route bookkeeping must never get in the way of the request.
+    }
+    return handleRequest.call(this, req, res, wrapNext(routing, exchange, next))
+  }
+
+  proto[errorName] = function boundaryAuditHandleError(
+    this: LayerLike,
+    error: unknown,
+    req: IncomingMessage,
+    res: unknown,
+    next: Next,
+  ) {
+    const exchange = httpExchangeOf(req)
+    if (exchange === undefined || exchange.done || typeof next !== 'function') {
+      return handleError.call(this, error, req, res, next)
+    }
+    exchange.setError(error)
+    return handleError.call(this, error, req, res, wrapNext(routingOf(req), exchange, next))
+  }
+
+  Object.defineProperty(proto, HOOKED, { value: true })
+  return true
+}
+
+function routingOf(req: IncomingMessage): Routing {
+  const r = req as unknown as Record<symbol, Routing | undefined>
+  let routing = r[ROUTING]
+  if (routing === undefined) {
+    routing = { mountParams: undefined, lastNext: undefined, lastWrapped: undefined }
+    r[ROUTING] = routing
+  }
+  return routing
+}
+
+// One router passes the same `next` to all its layers, so the wrapper is cached per request.
+function wrapNext(routing: Routing, exchange: HttpExchange, next: Next): Next {
+  if (routing.lastNext === next) return routing.lastWrapped as Next
+  const wrapped: Next = function boundaryAuditNext(err?: unknown) {
+    if (err !== undefined) exchange.setError(err)
+    // biome-ignore lint/complexity/noArguments: forward exactly what the layer passed
+    return next.apply(undefined, arguments as unknown as [unknown])
+  }
+  routing.lastNext = next
+  routing.lastWrapped = wrapped
+  return wrapped
+}
+
+function noteLayer(layer: LayerLike, req: IncomingMessage, exchange: HttpExchange, routing: Routing): void {
+  const r = req as unknown as { baseUrl?: string; params?: Record<string, unknown> }
+  const route = layer.route
+  if (route !== undefined && route !== null) {
+    // The route layer about to dispatch: the request reached a handler (the last one wins after next('route')).
+    exchange.setRoute(joinRoute(templatize(r.baseUrl ?? '', routing.mountParams), routeTemplate(route.path)))
+    return
+  }
+  // Handlers inside a route (they own a `method` field, even when undefined for route.all) see the
+  // route's own parameters, which are not part of any mount prefix.
+  if ('method' in layer) return
+  const params = r.params
+  if (params === undefined || params === null) return
+  // A middleware or router mounted under a path with parameters: remember value -> name so the
+  // mount prefix in req.baseUrl (actual values) can be turned back into a template.
+  for (const name in params) {
+    const value = params[name]
+    if (typeof value !== 'string' || value.length === 0) continue
+    if (routing.mountParams === undefined) routing.mountParams = new Map()
+    routing.mountParams.set(value, name)
+  }
+}
+
+/** Route template read from `req.route` when the hooks could not be installed. */
+export function routeFromRequest(req: IncomingMessage): string | undefined {
+  const r = req as unknown as { baseUrl?: string; route?: { path?: unknown } }
+  if (!r.route) return undefined
+  const routing = (req as unknown as Record<symbol, Routing | undefined>)[ROUTING]
+  return joinRoute(templatize(r.baseUrl ?? '', routing?.mountParams), routeTemplate(r.route.path))
+}

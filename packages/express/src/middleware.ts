@@ -1,0 +1,75 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  type AuditLogger,
+  auditUnavailable,
+  httpExchangeOf,
+  respondUnavailable,
+  splitUrl,
+  startHttpExchange,
+} from '@boundary-audit/core'
+import { hookExpressApp, routeFromRequest } from './layer-hooks'
+import { assertLogger, compileOptions } from './options'
+import type {
+  AuditErrorRequestHandler,
+  AuditRequest,
+  AuditRequestHandler,
+  ExpressAuditOptions,
+} from './types'
+
+/**
+ * Express middleware (4 and 5) that writes one `http-request` audit event per request, when the
+ * response finishes or the client aborts, and runs the rest of the request inside the audit
+ * context so events written by handlers and the database adapter carry the same request id,
+ * trace id and actor. Register it first: `app.use(auditMiddleware(audit, options))`.
+ */
+export function auditMiddleware(audit: AuditLogger, options?: ExpressAuditOptions): AuditRequestHandler {
+  assertLogger(audit, 'auditMiddleware')
+  const config = compileOptions(options)
+
+  return function boundaryAuditMiddleware(
+    request: IncomingMessage,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ) {
+    const req = request as AuditRequest
+    // Mounted twice (app and sub-app, or by the Nest adapter too): the first one tracks the request.
+    if (httpExchangeOf(req) !== undefined) return next()
+    const url: string = req.originalUrl ?? req.url ?? '/'
+    if (config.isIgnored(req, splitUrl(url).path)) return next()
+    hookExpressApp(req.app)
+
+    const exchange = startHttpExchange(audit, config, req, res, {
+      clientIp: safeIp(req),
+      url,
+      route: () => routeFromRequest(req),
+    })
+    if (config.failClosed && auditUnavailable(audit)) {
+      exchange.markRefused()
+      respondUnavailable(res)
+      return
+    }
+    exchange.run(next)
+  }
+}
+
+/**
+ * Optional companion error handler, for setups where the automatic capture cannot see errors
+ * (e.g. a router from another copy of Express). Place it before your own error handlers:
+ * it records the error on the request's event and passes it on unchanged.
+ */
+export function auditErrorHandler(): AuditErrorRequestHandler {
+  return function boundaryAuditErrorHandler(err, req, _res, next) {
+    httpExchangeOf(req)?.setError(err)
+    next(err)
+  }
+}
+
+// `req.ip` is a getter that applies the app's `trust proxy` setting; a bad custom setting can throw.
+function safeIp(req: AuditRequest): string | undefined {
+  try {
+    const ip = req.ip
+    return typeof ip === 'string' && ip.length > 0 ? ip : undefined
+  } catch {
+    return undefined
+  }
+}
