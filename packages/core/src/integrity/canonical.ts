@@ -1,0 +1,254 @@
+/**
+ * The canonical form that MACs cover (RFC 8785 style, plus dotted-key expansion).
+ *
+ * A line goes through Fluentd / Fluent Bit, Filebeat and Elasticsearch before anyone verifies it.
+ * Those may reorder keys, change whitespace, re-print numbers, expand `"log.level"` into
+ * `{"log":{"level":…}}` and add fields of their own. The canonical form is therefore defined on the
+ * parsed value, not on the bytes:
+ *
+ * - object keys sorted by UTF-16 code units (RFC 8785 §3.2.3), no whitespace;
+ * - strings and numbers printed as ECMAScript JSON.stringify prints them (RFC 8785 uses the same
+ *   number form); non-finite numbers become null, BigInt a decimal string;
+ * - a key containing dots (`"a.b"`) is expanded into nested objects and merged with its siblings,
+ *   as Elasticsearch and Filebeat's `expand_keys` do. A dotted key that would collide with a value
+ *   that is not an object (`{"a":1,"a.b":2}`) stays as it is; the outcome never depends on key order;
+ * - only the top-level fields the record commits to (`audit.integrity.fields`) are covered, so
+ *   fields added by shippers (`kubernetes`, `stream`, `time`, `tag`, `agent`, `host`, ...) are ignored;
+ * - inside those, a few paths that shippers and ingest pipelines own are ignored too (SHIPPER_OWNED);
+ *   the logger must not put anything that matters there.
+ *
+ * Invariant (tested): canonicalize(JSON.parse(line)) equals what the sealer computed.
+ */
+
+/** Paths inside our top-level objects that shippers or ingest pipelines set or overwrite. */
+export const SHIPPER_OWNED: Readonly<Record<string, readonly string[]>> = {
+  // Filebeat / Elastic Agent overwrite ecs.version with their own.
+  ecs: ['version'],
+  // Elastic ingest pipelines add event.ingested and event.agent_id_status; data streams route on event.dataset.
+  event: ['ingested', 'dataset', 'agent_id_status'],
+  // Filebeat adds log.file.path, log.offset and log.flags to every line it reads.
+  log: ['file', 'offset', 'flags'],
+}
+
+/** Beyond this depth a value is written as a marker string (also stops cycles). */
+const MAX_DEPTH = 64
+const TOO_DEEP = '"[Too deep]"'
+
+type Obj = Record<string, unknown>
+
+const quoted = new Map<string, string>()
+/** JSON string literal of an object key; keys repeat on every line, so they are memoised. */
+export function quoteKey(key: string): string {
+  let q = quoted.get(key)
+  if (q === undefined) {
+    q = JSON.stringify(key)
+    if (quoted.size < 4096) quoted.set(key, q)
+  }
+  return q
+}
+
+function isPlainObject(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** A key such as `log.level`: expandable only when every segment is non-empty. */
+export function isDotted(key: string): boolean {
+  const i = key.indexOf('.')
+  if (i === -1) return false
+  return i > 0 && !key.endsWith('.') && !key.includes('..')
+}
+
+/**
+ * Own enumerable keys with dotted keys expanded and merged, in no particular order.
+ * Returns the input itself when it has no dotted key (the common case), otherwise a new
+ * null-prototype object; the input is never modified.
+ */
+export function expandKeys(obj: Obj): Obj {
+  let dotted: string[] | undefined
+  for (const key in obj) {
+    if (!Object.hasOwn(obj, key)) continue
+    if (!isDotted(key)) continue
+    if (dotted === undefined) dotted = []
+    dotted.push(key)
+  }
+  if (dotted === undefined) return obj
+  const out: Obj = Object.create(null)
+  for (const key of Object.keys(obj)) {
+    if (!isDotted(key)) out[key] = obj[key]
+  }
+  // Sorted so that the result, including which keys stay literal on a collision, is independent of key order.
+  dotted.sort()
+  for (const key of dotted) {
+    const value = obj[key]
+    if (value === undefined) continue
+    if (!mergePath(out, key.split('.'), value)) {
+      // A literal dotted key can itself collide with an earlier literal one only if keys repeat, which
+      // objects cannot; keep the first (sorted) one.
+      if (!Object.hasOwn(out, key)) out[key] = value
+    }
+  }
+  return out
+}
+
+/** Puts `value` at `path` under `target`, copying (never mutating) objects met on the way. */
+function mergePath(target: Obj, path: string[], value: unknown): boolean {
+  // First a read-only pass: a collision must leave `target` untouched.
+  let node: unknown = target
+  for (let i = 0; i < path.length - 1; i++) {
+    const next = (node as Obj)[path[i]!]
+    if (next === undefined) {
+      node = undefined
+      break
+    }
+    if (!isPlainObject(next)) return false
+    node = expandKeys(next)
+  }
+  if (node !== undefined) {
+    const last = (node as Obj)[path[path.length - 1]!]
+    if (last !== undefined && !(isPlainObject(last) && isPlainObject(value) && canMerge(last, value)))
+      return false
+  }
+  let cur = target
+  for (let i = 0; i < path.length - 1; i++) {
+    const seg = path[i]!
+    const next = cur[seg]
+    const copy: Obj = Object.create(null)
+    if (next !== undefined) Object.assign(copy, expandKeys(next as Obj))
+    cur[seg] = copy
+    cur = copy
+  }
+  const seg = path[path.length - 1]!
+  const existing = cur[seg]
+  cur[seg] = existing === undefined ? value : mergeObjects(existing as Obj, value as Obj)
+  return true
+}
+
+function canMerge(a: Obj, b: Obj): boolean {
+  const ea = expandKeys(a)
+  const eb = expandKeys(b)
+  for (const key of Object.keys(eb)) {
+    if (eb[key] === undefined) continue
+    const av = ea[key]
+    if (av === undefined) continue
+    const bv = eb[key]
+    if (!(isPlainObject(av) && isPlainObject(bv) && canMerge(av, bv))) return false
+  }
+  return true
+}
+
+function mergeObjects(a: Obj, b: Obj): Obj {
+  const out: Obj = Object.create(null)
+  Object.assign(out, expandKeys(a))
+  const eb = expandKeys(b)
+  for (const key of Object.keys(eb)) {
+    const bv = eb[key]
+    if (bv === undefined) continue
+    const av = out[key]
+    out[key] = av === undefined ? bv : mergeObjects(av as Obj, bv as Obj)
+  }
+  return out
+}
+
+/** Canonical JSON text of any value. `skip` names keys of this (top) object to leave out. */
+export function canonicalize(value: unknown, skip?: readonly string[]): string {
+  return write(value, 0, skip)
+}
+
+function write(value: unknown, depth: number, skip?: readonly string[]): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value)
+    case 'number':
+      return Number.isFinite(value) ? String(value === 0 ? 0 : value) : 'null'
+    case 'boolean':
+      return value ? 'true' : 'false'
+    case 'bigint':
+      return `"${value.toString()}"`
+    case 'object':
+      break
+    default:
+      // undefined, functions and symbols: JSON.stringify leaves them out of objects and writes null in arrays
+      return 'null'
+  }
+  if (value === null) return 'null'
+  if (depth >= MAX_DEPTH) return TOO_DEEP
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    let replaced: unknown
+    try {
+      replaced = (value as { toJSON: () => unknown }).toJSON()
+    } catch {
+      replaced = null
+    }
+    return write(replaced, depth, skip)
+  }
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ','
+      out += write(value[i], depth + 1)
+    }
+    return `${out}]`
+  }
+  return writeObject(value as Obj, depth, skip)
+}
+
+function writeObject(obj: Obj, depth: number, skip?: readonly string[]): string {
+  const expanded = expandKeys(obj)
+  const keys = Object.keys(expanded).sort()
+  let out = '{'
+  let first = true
+  for (const key of keys) {
+    const v = expanded[key]
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue
+    if (skip?.includes(key)) continue
+    if (!first) out += ','
+    first = false
+    out += quoteKey(key)
+    out += ':'
+    out += write(v, depth + 1)
+  }
+  return `${out}}`
+}
+
+/** Canonical text of a value found at `depth` (top-level values are at depth 1). */
+export function writeValue(value: unknown, depth: number, skip?: readonly string[]): string {
+  return write(value, depth, skip)
+}
+
+/** Whether a value would be written (JSON.stringify drops these object members). */
+export function isWritten(v: unknown): boolean {
+  return v !== undefined && typeof v !== 'function' && typeof v !== 'symbol'
+}
+
+/**
+ * What a verifier MACs for a parsed record: the committed top-level fields, dotted keys expanded,
+ * shipper-owned paths and `audit.integrity.mac` left out. Returns undefined when the record has no
+ * integrity object.
+ */
+export function macInputOf(record: Obj, fields: readonly string[]): string {
+  const top = expandKeys(record)
+  let out = '{'
+  let first = true
+  for (const key of [...fields].sort()) {
+    let v = top[key]
+    if (!isWritten(v)) continue
+    if (key === 'audit' && isPlainObject(v)) v = withoutMac(v)
+    if (!first) out += ','
+    first = false
+    out += quoteKey(key)
+    out += ':'
+    out += write(v, 1, SHIPPER_OWNED[key])
+  }
+  return `${out}}`
+}
+
+function withoutMac(audit: Obj): Obj {
+  const a: Obj = Object.assign(Object.create(null), expandKeys(audit))
+  const integrity = a.integrity
+  if (isPlainObject(integrity)) {
+    const i: Obj = Object.assign(Object.create(null), expandKeys(integrity))
+    delete i.mac
+    a.integrity = i
+  }
+  return a
+}

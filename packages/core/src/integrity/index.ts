@@ -1,0 +1,14 @@
+// Integrity chain (sealing side) and verifier, used by the logger, the CLI and tests.
+
+export { canonicalize, macInputOf, SHIPPER_OWNED } from './canonical'
+export { type Chain, type ChainOptions, createChain, type IntegrityFields, macOf, nextKey } from './chain'
+export {
+  generateVerifierKeyPair,
+  keyId,
+  loadVerifierPrivateKey,
+  loadVerifierPublicKey,
+  type SealedKey,
+  unsealKey,
+  validateVerifierKey,
+} from './keys'
+export { ACTIONS as CHAIN_ACTIONS } from './records'
