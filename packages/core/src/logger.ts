@@ -6,6 +6,7 @@ import { httpRecord } from './events/http'
 import { type AuditRecord, type BuildEnv, buildService, ECS_VERSION } from './events/record'
 import { type Chain, createChain } from './integrity/index'
 import { LEVELS, resolveOptions } from './options'
+import { createOtelEmitter, type OtelEmitter } from './otel/index'
 import { compilePolicy } from './redact/index'
 import type { AuditContext, AuditLogger, AuditLoggerOptions, AuditStats, Level } from './types'
 import { registerExitHook } from './writer/exit'
@@ -46,6 +47,11 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
           report,
         })
 
+  // Loads the optional OpenTelemetry API packages only when asked to; without them it reports once.
+  const otel: OtelEmitter | undefined = resolved.otel.enabled
+    ? createOtelEmitter({ loggerName: resolved.otel.loggerName, report })
+    : undefined
+
   const chain: Chain | undefined = resolved.integrity.enabled
     ? createChain({
         service: { name: resolved.service.name, instance: resolved.service.instance },
@@ -69,6 +75,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   /** Serialises, caps at 16 KiB, seals and writes one record. Never throws. */
   const writeRecord = (record: AuditRecord): void => {
     let line: string
+    let sent: Record<string, unknown> = record
     try {
       if (chain) {
         if (byteLength(JSON.stringify(record)) > MAX_LINE_BYTES - INTEGRITY_RESERVE) {
@@ -82,13 +89,16 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     } catch (err) {
       errors++
       report(`an event could not be serialised (${errorName(err)}); a reduced event was written instead`)
-      line = JSON.stringify(internalErrorRecord(env, err))
+      sent = internalErrorRecord(env, err)
+      line = JSON.stringify(sent)
     }
     if (sink) {
       if (sink.write(`${line}\n`)) written++
     } else {
       written++
     }
+    // The same (redacted, sealed) record as the line; emit never throws.
+    otel?.emit(sent)
   }
 
   /** Builds with the caller's input and writes; a builder failure still yields one line. */
