@@ -1,0 +1,75 @@
+// Free text through the value layer: sanitise, cap, then run the detectors whose gate the string
+// passes. Most log strings ("success", "GET", "/patients/:id") leave after one character scan.
+import { CUE } from './detectors'
+import { MAX_STRING } from './limits'
+import { type Compiled, MASK, PSEUDONYMIZE, type RunDetector } from './policy'
+import { hmacPseudonym } from './pseudonymize'
+import { clean, cutAt, DIGITS_SHIFT, F_DIRTY, scan } from './text'
+
+/** Characters scanned beyond the cap, so an identifier crossing the cut is still seen whole. */
+const LOOKAHEAD = 256
+/** What is dropped from the end of a cut window: it may hold the first half of an identifier. */
+const TAIL = 128
+
+function accepts(d: RunDetector, value: string): boolean {
+  if (!d.validate) return true
+  try {
+    return d.validate(value) !== false
+  } catch {
+    return true // a user check that throws cannot vouch for the text: redact it
+  }
+}
+
+function replacement(value: string, d: RunDetector, c: Compiled): string {
+  if (d.mode === MASK) return d.mask
+  if (d.mode === PSEUDONYMIZE && c.key) return hmacPseudonym(c.key, d.name, value, d.normalize)
+  return d.mode === PSEUDONYMIZE ? d.mask : ''
+}
+
+function apply(s: string, d: RunDetector, c: Compiled): string {
+  d.re.lastIndex = 0
+  if (d.prefixed) {
+    return s.replace(d.re, (m: string, pre: string, value: string) =>
+      accepts(d, value) ? pre + replacement(value, d, c) : m,
+    )
+  }
+  return s.replace(d.re, (m: string) => (accepts(d, m) ? replacement(m, d, c) : m))
+}
+
+/** Runs the detectors on an already clean string; `info` is its `scan()` result. */
+export function detect(s: string, info: number, c: Compiled): string {
+  const digits = info >>> DIGITS_SHIFT
+  const list = c.detectors
+  let cue = -1
+  for (let i = 0; i < list.length; i++) {
+    const d = list[i]!
+    if (digits < d.minDigits || (info & d.need) !== d.need) continue
+    if (d.cue) {
+      if (cue === -1) cue = CUE.test(s) ? 1 : 0
+      if (cue === 0) continue
+    }
+    try {
+      s = apply(s, d, c)
+    } catch {
+      // A user expression can fail (stack overflow on a pathological pattern): mask the whole text.
+      return d.mask
+    }
+  }
+  return s
+}
+
+/** Sanitises, caps at `max` characters and redacts one string. Never throws for string input. */
+export function scrub(s: string, c: Compiled, max: number = MAX_STRING): string {
+  if (s.length <= max) {
+    const info = scan(s)
+    return detect(info & F_DIRTY ? clean(s) : s, info, c)
+  }
+  // Only the head of a long string is ever looked at, so a 10 MB string costs what 2 KB do.
+  const cutWindow = s.length > max + LOOKAHEAD
+  let w = s.slice(0, max + LOOKAHEAD)
+  const info = scan(w)
+  if (info & F_DIRTY) w = clean(w)
+  w = detect(w, info, c)
+  const keep = cutWindow ? Math.min(max - 1, w.length - TAIL) : max - 1
+  return `${cutAt(w, keep)}…`
+}
