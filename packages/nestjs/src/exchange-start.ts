@@ -1,0 +1,108 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  auditUnavailable,
+  type HttpExchange,
+  httpExchangeOf,
+  normalizeIp,
+  respondUnavailable,
+  splitUrl,
+  startHttpExchange,
+} from '@boundary-audit/core'
+import { routeOf } from './handler-guard'
+import type { AuditRuntime } from './runtime'
+import type { AuditRequest } from './types'
+
+// Marks a request that an `ignore` rule matched, and one already running inside its context.
+const IGNORED = Symbol.for('boundary-audit.nestjs.ignored')
+const ENTERED = Symbol.for('boundary-audit.nestjs.entered')
+const HOOKED = Symbol.for('boundary-audit.nestjs.server-hooked')
+
+type Flags = Record<symbol, unknown>
+
+/**
+ * Opens the exchange as soon as the HTTP server receives the request, before Nest's body parser,
+ * global-prefix routing or anything else that can answer without reaching module middleware (a
+ * malformed JSON body gets a 400 from the parser; a path outside the global prefix a 404). Only
+ * tracks: the audit context is entered later by the middleware, after the body is read, because
+ * stream callbacks of the request body do not carry an async context opened before them.
+ */
+export function hookServer(server: unknown, runtime: AuditRuntime): boolean {
+  const s = server as (NodeJS.EventEmitter & Flags) | undefined
+  if (!s || typeof s.prependListener !== 'function' || s[HOOKED]) return false
+  s[HOOKED] = true
+  s.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      if (httpExchangeOf(req) !== undefined) return
+      if (runtime.http.isIgnored(req as AuditRequest, splitUrl(req.url).path)) {
+        ;(req as unknown as Flags)[IGNORED] = true
+        return
+      }
+      startHttpExchange(runtime.logger, runtime.http, req as AuditRequest, res, {
+        route: () => routeOf(req as AuditRequest),
+      })
+    } catch {
+      // A throw in a server 'request' listener would crash the process; the middleware retries.
+    }
+  })
+  return true
+}
+
+/**
+ * Nest middleware (applied to every route by the module): runs the rest of the request, guards,
+ * pipes, interceptors, handler and filters, inside the request's audit context, so events written
+ * there (record access, pg queries) carry its request id, trace id and actor. Opens the exchange
+ * itself when the server hook could not (serverless handlers, a server Nest did not create).
+ */
+export function createAuditMiddleware(runtime: AuditRuntime) {
+  const { logger, http } = runtime
+  return function boundaryAuditNestMiddleware(
+    req: AuditRequest,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void {
+    const flags = req as unknown as Flags
+    if (flags[IGNORED] === true || flags[ENTERED] === true) return next()
+    let exchange: HttpExchange | undefined
+    let refused = false
+    try {
+      exchange = httpExchangeOf(req)
+      const ip = safeIp(req)
+      if (exchange === undefined) {
+        const url: string = req.originalUrl ?? req.url ?? '/'
+        if (http.isIgnored(req, splitUrl(url).path)) flags[IGNORED] = true
+        else
+          exchange = startHttpExchange(logger, http, req, res, {
+            clientIp: ip,
+            url,
+            route: () => routeOf(req),
+          })
+      } else if (ip !== undefined) {
+        // Express's req.ip applies the app's `trust proxy` setting, which the server hook could not.
+        const normalized = normalizeIp(ip)
+        if (normalized) exchange.context.clientIp = normalized
+      }
+      if (exchange !== undefined) {
+        flags[ENTERED] = true
+        if (http.failClosed && auditUnavailable(logger)) {
+          exchange.markRefused()
+          refused = true
+        }
+      }
+    } catch {
+      // Auditing must not break the request: carry on untracked (the exchange, if open, still writes).
+    }
+    if (refused) return respondUnavailable(res)
+    if (exchange === undefined) return next()
+    exchange.run(next)
+  }
+}
+
+// `req.ip` is a getter that applies `trust proxy`; a bad custom setting can throw.
+function safeIp(req: AuditRequest): string | undefined {
+  try {
+    const ip = req.ip
+    return typeof ip === 'string' && ip.length > 0 ? ip : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,80 @@
+import type { ServerResponse } from 'node:http'
+import { httpExchangeOf } from '@boundary-audit/core'
+import type { CanActivate, ExecutionContext } from '@nestjs/common'
+import type { Reflector } from '@nestjs/core'
+import { accessHandled, markAccessHandled, writeAccess } from './access'
+import { type AccessSpec, AUDIT_ACCESS_METADATA } from './audit-decorator'
+import type { AuditRuntime } from './runtime'
+import type { AuditRequest } from './types'
+
+/**
+ * A global guard that never rejects. It only reads what Nest knows once a route is matched (the
+ * controller and handler, and the `@Audit` spec) and puts it on the request's exchange, so that the
+ * `http-request` event names them even when a later guard, a pipe or a filter rejects the request.
+ * The module moves it to the front of the global guards; see `promoteGuard`.
+ */
+export class AuditHandlerGuard implements CanActivate {
+  constructor(
+    private readonly runtime: AuditRuntime,
+    private readonly reflector: Reflector,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    try {
+      if (context.getType() !== 'http') return true
+      const http = context.switchToHttp()
+      const req = http.getRequest<AuditRequest>()
+      const handler = context.getHandler()
+      const controller = context.getClass()
+      const exchange = req ? httpExchangeOf(req) : undefined
+      if (exchange) {
+        exchange.setHandler({ controller: controller?.name, name: handler?.name })
+        const route = routeOf(req)
+        if (route !== undefined) exchange.setRoute(route)
+      }
+      const spec = this.reflector.getAllAndOverride<AccessSpec | undefined>(AUDIT_ACCESS_METADATA, [
+        handler,
+        controller,
+      ])
+      if (spec) this.armAccessFallback(spec, req, http.getResponse<ServerResponse>())
+    } catch {
+      // A guard that throws would turn every request into a 500: never let ours.
+    }
+    return true
+  }
+
+  /**
+   * Guards run before interceptors, so a request rejected by a later guard never reaches the
+   * interceptor that writes the access event. This writes it (outcome failure) when the response
+   * ends, unless the interceptor took care of it.
+   */
+  private armAccessFallback(spec: AccessSpec, req: AuditRequest, res: ServerResponse): void {
+    if (typeof res?.once !== 'function') return
+    const { logger } = this.runtime
+    let fired = false
+    const fire = () => {
+      if (fired || accessHandled(req)) return
+      fired = true
+      markAccessHandled(req)
+      const aborted = !res.writableFinished
+      const status = res.headersSent ? res.statusCode : undefined
+      const outcome = aborted ? 'unknown' : status !== undefined && status < 400 ? 'success' : 'failure'
+      const reason = aborted
+        ? 'aborted: the client closed the connection before the handler ran'
+        : `rejected before the handler ran${status !== undefined ? ` (HTTP ${status})` : ''}`
+      const write = () => writeAccess(logger, spec, req, outcome, undefined, reason)
+      const exchange = httpExchangeOf(req)
+      // Response events fire outside the request's async context: re-enter it for ids and actor.
+      if (exchange) logger.runWithContext(exchange.context, write)
+      else write()
+    }
+    res.once('finish', fire)
+    res.once('close', fire)
+  }
+}
+
+/** The route template Express matched (`/patients/:id`), prefix and version included. */
+export function routeOf(req: AuditRequest): string | undefined {
+  const path = req?.route?.path
+  return typeof path === 'string' ? path : undefined
+}

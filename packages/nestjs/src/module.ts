@@ -1,0 +1,109 @@
+import {
+  type DynamicModule,
+  Inject,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type OnApplicationShutdown,
+  type Provider,
+  RequestMethod,
+} from '@nestjs/common'
+import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost, ModuleRef, Reflector } from '@nestjs/core'
+import { createAuditMiddleware, hookServer } from './exchange-start'
+import { AuditHandlerGuard } from './handler-guard'
+import { AuditInterceptor } from './interceptor'
+import { type ASYNC_OPTIONS_TYPE, BOUNDARY_AUDIT_OPTIONS, ConfigurableModuleClass, type OPTIONS_TYPE } from './module-definition'
+import { promoteGuard } from './promote-guard'
+import { AUDIT_RUNTIME, type AuditRuntime, createRuntime } from './runtime'
+import { AUDIT_LOGGER } from './tokens'
+
+// Path-to-regexp 8 syntax (Nest 11 and later): a named, optional wildcard that also matches `/`.
+// The legacy `*` makes Nest 11 log a deprecation warning at start-up.
+const ALL_ROUTES = { path: '{*path}', method: RequestMethod.ALL }
+
+// Factories rather than classes with constructor injection: the published build is compiled by
+// esbuild, which does not emit decorator metadata, so injection is spelled out here.
+const PROVIDERS: Provider[] = [
+  { provide: AUDIT_RUNTIME, useFactory: createRuntime, inject: [BOUNDARY_AUDIT_OPTIONS] },
+  { provide: AUDIT_LOGGER, useFactory: (runtime: AuditRuntime) => runtime.logger, inject: [AUDIT_RUNTIME] },
+  {
+    provide: AuditHandlerGuard,
+    useFactory: (runtime: AuditRuntime, reflector: Reflector) => new AuditHandlerGuard(runtime, reflector),
+    inject: [AUDIT_RUNTIME, Reflector],
+  },
+  { provide: APP_GUARD, useExisting: AuditHandlerGuard },
+  {
+    provide: APP_INTERCEPTOR,
+    useFactory: (runtime: AuditRuntime, reflector: Reflector) => new AuditInterceptor(runtime, reflector),
+    inject: [AUDIT_RUNTIME, Reflector],
+  },
+]
+
+/**
+ * Writes one `http-request` audit event per HTTP request, names the controller and handler on it,
+ * writes the access events of `@Audit` handlers, and runs each request inside the audit context.
+ *
+ * ```ts
+ * @Module({ imports: [BoundaryAuditModule.forRoot({ service: { name: 'records-api' } })] })
+ * export class AppModule {}
+ * ```
+ * Global by default (`isGlobal: false` to change); the logger is injectable anywhere as
+ * `@Inject(AUDIT_LOGGER)` (or `@InjectAuditLogger()`).
+ */
+@Module({})
+export class BoundaryAuditModule extends ConfigurableModuleClass implements NestModule, OnApplicationShutdown {
+  constructor(
+    @Inject(AUDIT_RUNTIME) private readonly runtime: AuditRuntime,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(AuditHandlerGuard) private readonly guard: AuditHandlerGuard,
+  ) {
+    super()
+  }
+
+  static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return withProviders(super.forRoot(options))
+  }
+
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withProviders(super.forRootAsync(options))
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    const adapter = this.adapterHost?.httpAdapter
+    if (!adapter) return
+    const type = typeof adapter.getType === 'function' ? adapter.getType() : undefined
+    if (type !== 'express') {
+      throw new Error(
+        `boundary-audit: @boundary-audit/nestjs supports the Express platform (@nestjs/platform-express) only; this application runs on '${String(type)}'. Create the app with NestFactory.create(AppModule) (Express is the default), or remove BoundaryAuditModule and audit requests another way.`,
+      )
+    }
+    hookServer(safeServer(adapter), this.runtime)
+    promoteGuard(this.moduleRef, this.guard)
+    consumer.apply(createAuditMiddleware(this.runtime)).forRoutes(ALL_ROUTES)
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Runs after every module's onModuleDestroy, so their last events are in. A logger the app
+    // passed in is only flushed: the app may still use it after Nest has shut down.
+    const { logger, owned } = this.runtime
+    if (owned) await logger.close()
+    else await logger.flush()
+  }
+}
+
+function withProviders(definition: DynamicModule): DynamicModule {
+  return {
+    ...definition,
+    providers: [...(definition.providers ?? []), ...PROVIDERS],
+    exports: [...(definition.exports ?? []), AUDIT_LOGGER],
+  }
+}
+
+function safeServer(adapter: { getHttpServer?: () => unknown }): unknown {
+  try {
+    return adapter.getHttpServer?.()
+  } catch {
+    return undefined
+  }
+}
