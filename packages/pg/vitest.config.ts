@@ -6,5 +6,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Finds (or starts) a PostgreSQL server once and provides its URL to every test file.
+    globalSetup: ['./test/global-setup.ts'],
   },
 })
