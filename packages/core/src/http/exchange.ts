@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { currentContext } from '../context'
 import { activeTraceIds } from '../trace'
 import type { AuditContext, AuditLogger, HttpRequestRecord, Outcome } from '../types'
 import { pickHeaders } from './headers'
@@ -171,7 +172,8 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     return this.audit.runWithContext(this.context, () => {
       // The store runWithContext created: setActor() inside the request changes it, and the
       // event reads it at the end even if the response finishes outside the async context.
-      this.store = this.audit.getContext()
+      // (core's own store, not getContext()'s resolved copy).
+      this.store = currentContext()
       return fn()
     })
   }

@@ -1,0 +1,91 @@
+/**
+ * Express benchmark (issue 3): autocannon against a hello-world route on
+ *   bare Express 5 | Express + pino-http (defaults) | Express + auditMiddleware (defaults, integrity chain on)
+ * and, for reference, auditMiddleware with the integrity chain off.
+ * Each server runs in its own child process (stdout -> /dev/null), autocannon in this one, so they
+ * never share an event loop. Rounds are interleaved because the machine is shared; the best round
+ * of each case is reported (noise only ever slows a case down).
+ *
+ * Run: npm run bench -w @boundary-audit/express
+ * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (100), BENCH_PIPELINING (10)
+ */
+import { fork } from 'node:child_process'
+import { openSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100)
+const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 10)
+const CASES = (process.env.BENCH_CASES ?? 'bare,pino-http,boundary-audit,boundary-audit-no-chain').split(',')
+
+const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url))
+
+async function startServer(kase: string) {
+  const devnull = openSync('/dev/null', 'w')
+  const child = fork(serverFile, [kase], {
+    execArgv: ['--conditions=source', '--import', 'tsx'],
+    stdio: ['ignore', devnull, 'inherit', 'ipc'],
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: any) => resolve(m.port))
+    child.once('exit', (code) => reject(new Error(`${kase} server exited with ${code}`)))
+  })
+  return {
+    url: `http://127.0.0.1:${port}/hello`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve())
+        child.send('stop')
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref()
+      }),
+  }
+}
+
+async function measure(kase: string): Promise<{ rps: number; p99: number; errors: number }> {
+  const server = await startServer(kase)
+  try {
+    // warm-up: JIT, connection setup
+    await autocannon({ url: server.url, connections: CONNECTIONS, pipelining: PIPELINING, duration: 2 })
+    const r = await autocannon({
+      url: server.url,
+      connections: CONNECTIONS,
+      pipelining: PIPELINING,
+      duration: SECONDS,
+    })
+    return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx }
+  } finally {
+    await server.stop()
+  }
+}
+
+const best = new Map<string, { rps: number; p99: number; errors: number }>()
+const all = new Map<string, number[]>()
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const kase of CASES) {
+    const r = await measure(kase)
+    all.set(kase, [...(all.get(kase) ?? []), Math.round(r.rps)])
+    if (!best.has(kase) || r.rps > best.get(kase)!.rps) best.set(kase, r)
+    console.error(`round ${round} ${kase}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, errors ${r.errors}`)
+  }
+}
+
+const bare = best.get('bare')?.rps
+const pinoHttp = best.get('pino-http')?.rps
+console.log(
+  `\nExpress ${createRequire(import.meta.url)('express/package.json').version}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), ` +
+    `autocannon ${CONNECTIONS} connections x ${PIPELINING} pipelined, ${SECONDS} s per case, best of ${ROUNDS} interleaved rounds\n`,
+)
+console.log('| case | req/s (best) | rounds | p99 ms | vs bare | vs pino-http |')
+console.log('|---|---:|---|---:|---:|---:|')
+for (const kase of CASES) {
+  const r = best.get(kase)!
+  const vsBare = bare ? (r.rps / bare).toFixed(2) : '-'
+  const vsPino = pinoHttp ? (r.rps / pinoHttp).toFixed(2) : '-'
+  console.log(
+    `| ${kase} | ${Math.round(r.rps)} | ${all.get(kase)!.join(', ')} | ${r.p99} | ${vsBare} | ${vsPino} |`,
+  )
+}
