@@ -61,7 +61,10 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
     next: (err?: unknown) => void,
   ): void {
     const flags = req as unknown as Flags
-    if (flags[IGNORED] === true || flags[ENTERED] === true) return next()
+    if (flags[IGNORED] === true || flags[ENTERED] === true) {
+      next()
+      return
+    }
     let exchange: HttpExchange | undefined
     let refused = false
     try {
@@ -91,9 +94,9 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
     } catch {
       // Auditing must not break the request: carry on untracked (the exchange, if open, still writes).
     }
-    if (refused) return respondUnavailable(res)
-    if (exchange === undefined) return next()
-    exchange.run(next)
+    if (refused) respondUnavailable(res)
+    else if (exchange === undefined) next()
+    else exchange.run(next)
   }
 }
 

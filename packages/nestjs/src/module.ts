@@ -12,7 +12,12 @@ import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost, ModuleRef, Reflector } fro
 import { createAuditMiddleware, hookServer } from './exchange-start'
 import { AuditHandlerGuard } from './handler-guard'
 import { AuditInterceptor } from './interceptor'
-import { type ASYNC_OPTIONS_TYPE, BOUNDARY_AUDIT_OPTIONS, ConfigurableModuleClass, type OPTIONS_TYPE } from './module-definition'
+import {
+  type ASYNC_OPTIONS_TYPE,
+  BOUNDARY_AUDIT_OPTIONS,
+  ConfigurableModuleClass,
+  type OPTIONS_TYPE,
+} from './module-definition'
 import { promoteGuard } from './promote-guard'
 import { AUDIT_RUNTIME, type AuditRuntime, createRuntime } from './runtime'
 import { AUDIT_LOGGER } from './tokens'
@@ -51,7 +56,10 @@ const PROVIDERS: Provider[] = [
  * `@Inject(AUDIT_LOGGER)` (or `@InjectAuditLogger()`).
  */
 @Module({})
-export class BoundaryAuditModule extends ConfigurableModuleClass implements NestModule, OnApplicationShutdown {
+export class BoundaryAuditModule
+  extends ConfigurableModuleClass
+  implements NestModule, OnApplicationShutdown
+{
   constructor(
     @Inject(AUDIT_RUNTIME) private readonly runtime: AuditRuntime,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,

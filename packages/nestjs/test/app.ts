@@ -61,7 +61,8 @@ export class ClinicianGuard implements CanActivate {
 /** A pipe that rejects note bodies without `text`, with a message that echoes the input. */
 class NotePipe implements PipeTransform {
   transform(value: any) {
-    if (typeof value?.text !== 'string') throw new BadRequestException(`invalid note: ${JSON.stringify(value)}`)
+    if (typeof value?.text !== 'string')
+      throw new BadRequestException(`invalid note: ${JSON.stringify(value)}`)
     return value
   }
 }
@@ -106,6 +107,13 @@ export class PatientsController {
     throw new Error(`lookup failed for patient ${id}`)
   }
 
+  @Get(':id/slow')
+  @Audit('patient-record-read', { resource: (req) => ({ type: 'patient', id: req.params.id }) })
+  async slow(@Param('id') id: string) {
+    await new Promise((r) => setTimeout(r, 300))
+    return { id }
+  }
+
   @Post(':id/notes')
   addNote(@Param('id') _id: string, @Body(new NotePipe()) note: { text: string }) {
     return { saved: note.text.length }
@@ -145,7 +153,10 @@ export interface TestApp {
   close: () => Promise<void>
 }
 
-export function captureOptions(lines: string[], extra: BoundaryAuditModuleOptions = {}): BoundaryAuditModuleOptions {
+export function captureOptions(
+  lines: string[],
+  extra: BoundaryAuditModuleOptions = {},
+): BoundaryAuditModuleOptions {
   return {
     service: { name: 'nest-test' },
     destination: { write: (l: string) => lines.push(l) },
@@ -156,7 +167,11 @@ export function captureOptions(lines: string[], extra: BoundaryAuditModuleOption
 }
 
 /** Builds the app with @nestjs/testing, listens on 127.0.0.1 on a free port. */
-export async function startApp(auditModule: any, lines: string[], extraImports: any[] = []): Promise<TestApp> {
+export async function startApp(
+  auditModule: any,
+  lines: string[],
+  extraImports: any[] = [],
+): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({
     imports: [auditModule, PatientsModule, ...extraImports],
     controllers: [HealthController],
