@@ -1,11 +1,24 @@
 import { defineConfig } from 'tsup'
 
-// Dual build: ESM (.js) for `import`, CommonJS (.cjs) for `require`, each with its own declarations.
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-})
+export default defineConfig([
+  // Library, dual build: ESM (.js) for `import`, CommonJS (.cjs) for `require`, each with its own declarations.
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    // Both configs build at the same time: leave the CLI's files alone.
+    clean: ['**/*', '!cli.js', '!cli.js.map'],
+    sourcemap: true,
+    target: 'node20',
+  },
+  // The `boundary-audit` bin (package.json "bin": "./dist/cli.js"): ESM only, with a shebang.
+  {
+    entry: { cli: 'src/cli/index.ts' },
+    format: ['esm'],
+    dts: false,
+    clean: false,
+    sourcemap: true,
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+])
