@@ -142,7 +142,12 @@ function observeSubmittable(
   } else {
     emitter.once('end', (result: unknown) => finish(undefined, result))
   }
-  emitter.on(errorMonitor, (err: unknown) => finish(err ?? new Error('query failed')))
+  emitter.on(errorMonitor, (err: unknown) => {
+    // Leaving a `for await` loop early destroys the stream with an AbortError: the consumer
+    // stopped reading, the query did not fail. `close` follows and records it as a success.
+    if ((err as { code?: unknown } | null)?.code === 'ABORT_ERR') return
+    finish(err ?? new Error('query failed'))
+  })
 }
 
 function isCursor(value: unknown): boolean {
