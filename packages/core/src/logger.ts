@@ -145,7 +145,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
       if (closed) return
       closed = true
       if (timer) clearInterval(timer)
-      writeChainRecord(() => ({ ...chain!.closing(), reason }))
+      writeChainRecord(() => chain!.closing(reason))
       sink?.flushSync()
     },
   }
