@@ -49,7 +49,10 @@ export function sanitizeError(err: unknown): SanitizedError {
     return { name: 'Error', message: sanitizeMessage(String(err)) }
   }
   const e = err as { name?: unknown; message?: unknown; code?: unknown; constructor?: { name?: unknown } }
-  const name = typeof e.name === 'string' && e.name ? e.name : 'Error'
+  // pg's DatabaseError carries the protocol message name ('error') in `name`: use the class then.
+  const ctor = typeof e.constructor?.name === 'string' ? e.constructor.name : ''
+  const name =
+    typeof e.name === 'string' && /^[A-Z]/.test(e.name) ? e.name : ctor && ctor !== 'Object' ? ctor : 'Error'
   const message = typeof e.message === 'string' ? sanitizeMessage(e.message) : ''
   const out: SanitizedError = { name: name.slice(0, 64), message }
   // SQLSTATE, or a Node/system code such as ECONNREFUSED
