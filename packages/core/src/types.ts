@@ -216,6 +216,12 @@ export interface HttpRequestRecord {
   route?: string
   /** Raw request path (the adapter passes it raw; core redacts it). */
   path: string
+  /**
+   * Raw values of the matched route's parameters (Express / Nest `req.params`). Path segments equal
+   * to one of them are pseudonymised (category `resource`, so `/patients/:id` correlates with the
+   * access event's `audit.resource.id`) whether or not a detector recognises them.
+   */
+  pathParams?: readonly string[]
   /** Query-string keys (values are never passed). */
   queryKeys?: readonly string[]
   statusCode?: number

@@ -8,7 +8,7 @@ import {
   splitUrl,
   startHttpExchange,
 } from '@boundary-audit/core'
-import { routeOf } from './handler-guard'
+import { pathParamsOf, routeOf } from './handler-guard'
 import type { AuditRuntime } from './runtime'
 import type { AuditRequest } from './types'
 
@@ -39,6 +39,7 @@ export function hookServer(server: unknown, runtime: AuditRuntime): boolean {
       }
       startHttpExchange(runtime.logger, runtime.http, req as AuditRequest, res, {
         route: () => routeOf(req as AuditRequest),
+        pathParams: () => pathParamsOf(req as AuditRequest),
       })
     } catch {
       // A throw in a server 'request' listener would crash the process; the middleware retries.
@@ -78,6 +79,7 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
             clientIp: ip,
             url,
             route: () => routeOf(req),
+            pathParams: () => pathParamsOf(req),
           })
       } else if (ip !== undefined) {
         // Express's req.ip applies the app's `trust proxy` setting, which the server hook could not.

@@ -30,7 +30,10 @@ export class AuditHandlerGuard implements CanActivate {
       if (exchange) {
         exchange.setHandler({ controller: controller?.name, name: handler?.name })
         const route = routeOf(req)
-        if (route !== undefined) exchange.setRoute(route)
+        if (route !== undefined)
+          exchange.setRoute(route)
+          // Express may restore the parameters of an outer router once this route is left; keep these.
+        ;(req as unknown as Record<symbol, unknown>)[PARAMS] = paramValues(req.params)
       }
       const spec = this.reflector.getAllAndOverride<AccessSpec | undefined>(AUDIT_ACCESS_METADATA, [
         handler,
@@ -71,6 +74,25 @@ export class AuditHandlerGuard implements CanActivate {
     res.once('finish', fire)
     res.once('close', fire)
   }
+}
+
+const PARAMS = Symbol.for('boundary-audit.nestjs.path-params')
+
+/** Raw values of the matched route's parameters, pseudonymised in `url.path` by core. */
+export function pathParamsOf(req: AuditRequest): readonly string[] | undefined {
+  const kept = (req as unknown as Record<symbol, readonly string[] | undefined>)[PARAMS]
+  return kept ?? paramValues(req?.params)
+}
+
+function paramValues(params: unknown): string[] | undefined {
+  if (params === null || typeof params !== 'object') return undefined
+  const out: string[] = []
+  for (const value of Object.values(params as Record<string, unknown>)) {
+    // Express 5 gives a named wildcard (`{*path}`) as an array of segments.
+    if (typeof value === 'string') out.push(value)
+    else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') out.push(v)
+  }
+  return out.length > 0 ? out : undefined
 }
 
 /** The route template Express matched (`/patients/:id`), prefix and version included. */

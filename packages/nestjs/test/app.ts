@@ -22,10 +22,15 @@ import {
 } from '@nestjs/common'
 import { APP_GUARD, Reflector } from '@nestjs/core'
 import { Test } from '@nestjs/testing'
+import { compilePolicy, pseudonymize } from '@boundary-audit/core'
 import type { AuditLogger } from '../src/index'
 import { AUDIT_LOGGER, Audit, BoundaryAuditModule, type BoundaryAuditModuleOptions } from '../src/index'
 
 export const PSEUDONYM_KEY = 'nestjs-test-pseudonym-key-0123456789'
+const policy = compilePolicy({ pseudonymKey: PSEUDONYM_KEY })
+/** What core writes for a resource id or route parameter under the test key. */
+export const pseudonymOf = (value: string) => pseudonymize(value, policy, 'resource')
+
 const PUBLIC = 'test:public'
 export const Public = () => SetMetadata(PUBLIC, true)
 

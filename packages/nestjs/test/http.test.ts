@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BoundaryAuditModule } from '../src/index'
-import { byAction, captureOptions, settle, startApp, type TestApp } from './app'
+import { byAction, captureOptions, pseudonymOf, settle, startApp, type TestApp } from './app'
 
 describe('http-request events on the Express platform', () => {
   const lines: string[] = []
@@ -49,6 +49,9 @@ describe('http-request events on the Express platform', () => {
     expect(event.user).toEqual({ id: 'dr-house', roles: ['clinician'], domain: 'https://idp.test' })
     expect(event.client.ip).toBe('127.0.0.1')
     expect(event.event.duration).toBeGreaterThan(0)
+    // Route parameters are pseudonymised in the path, the same way as resource ids.
+    expect(event.url.path).toBe(`/patients/${pseudonymOf('42')}`)
+    expect(event.url.path).toMatch(/^\/patients\/ps_[0-9a-f]{24}$/)
   })
 
   it('audits a 401 from an APP_GUARD of the root module as failure, with the handler names', async () => {

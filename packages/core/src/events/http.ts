@@ -1,4 +1,4 @@
-import { redactText, redactUrlPath } from '../redact/index'
+import { type Policy, pseudonymize, redactText, redactUrlPath } from '../redact/index'
 import type { AuditContext, HttpRequestRecord, Level, Outcome } from '../types'
 import { outcomeOf } from './auth'
 import { type AuditRecord, audit, type BuildEnv, baseRecord, renderError, text } from './record'
@@ -19,7 +19,8 @@ export function httpRecord(
   const level: Level = serverError ? 'error' : outcome === 'success' ? 'info' : 'warn'
   const method = typeof input?.method === 'string' ? input.method.toUpperCase().slice(0, 16) : 'UNKNOWN'
   const route = typeof input?.route === 'string' ? redactText(input.route.slice(0, 512), policy) : undefined
-  const path = redactUrlPath(typeof input?.path === 'string' ? input.path : '/', policy)
+  const rawPath = typeof input?.path === 'string' ? input.path : '/'
+  const path = redactUrlPath(pseudonymizeParams(rawPath, input?.pathParams, policy), policy)
 
   // The request's own values win over the context's (an adapter may record after the context ended).
   const merged: AuditContext = { ...ctx }
@@ -89,4 +90,31 @@ function headerCopy(headers: Record<string, string>, env: BuildEnv): Record<stri
 
 function finiteOrUndefined(n: unknown): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.round(n) : undefined
+}
+
+/** Replaces path segments equal to a route parameter value (raw or percent-decoded) by its pseudonym. */
+function pseudonymizeParams(path: string, params: readonly string[] | undefined, policy: Policy): string {
+  if (!Array.isArray(params) || params.length === 0) return path
+  const values = new Set<string>()
+  for (const v of params.slice(0, 32)) {
+    if (typeof v === 'string' && v.length > 0 && v.length <= 512) values.add(v)
+  }
+  if (values.size === 0) return path
+  const segments = path.split('/')
+  for (let i = 0; i < segments.length; i++) {
+    const raw = segments[i] as string
+    if (raw.length === 0) continue
+    const value = values.has(raw) ? raw : values.has(safeDecode(raw)) ? safeDecode(raw) : undefined
+    if (value !== undefined) segments[i] = pseudonymize(value, policy, 'resource')
+  }
+  return segments.join('/')
+}
+
+function safeDecode(s: string): string {
+  if (s.indexOf('%') === -1) return s
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
 }

@@ -24,6 +24,8 @@ export interface HttpExchangeInit {
   url?: string
   /** Read when the event is written if no route was set, e.g. from `req.route`. */
   route?: () => string | undefined
+  /** Read when the event is written: raw route parameter values, pseudonymised in the path (see `HttpRequestRecord.pathParams`). */
+  pathParams?: () => readonly string[] | undefined
 }
 
 /** One tracked HTTP request: opened by an adapter, written once when the response ends or the client aborts. */
@@ -105,6 +107,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   private readonly res: ServerResponse
   private readonly url: string
   private readonly routeFn: (() => string | undefined) | undefined
+  private readonly paramsFn: (() => readonly string[] | undefined) | undefined
   private readonly traceId: string | undefined
   private readonly spanId: string | undefined
   private store: AuditContext | undefined
@@ -130,6 +133,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     this.res = res
     this.url = init.url ?? req.url ?? '/'
     this.routeFn = init.route
+    this.paramsFn = init.pathParams
     const headers = req.headers
     this.requestId = requestIdFrom(headers[config.requestIdHeader])
 
@@ -270,6 +274,8 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
         requestId: this.requestId,
       }
       if (route !== undefined) record.route = route
+      const params = safeParams(this.paramsFn)
+      if (params) record.pathParams = params
       const keys = queryKeys(query)
       if (keys) record.queryKeys = keys
       if (statusCode !== undefined) record.statusCode = statusCode
@@ -303,6 +309,16 @@ function safeCall(fn: (() => string | undefined) | undefined): string | undefine
   if (!fn) return undefined
   try {
     return fn()
+  } catch {
+    return undefined
+  }
+}
+
+function safeParams(fn: (() => readonly string[] | undefined) | undefined): readonly string[] | undefined {
+  if (!fn) return undefined
+  try {
+    const params = fn()
+    return Array.isArray(params) && params.length > 0 ? params : undefined
   } catch {
     return undefined
   }
