@@ -20,7 +20,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100)
 const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 10)
-const CASES = (process.env.BENCH_CASES ?? 'bare,pino-http,boundary-audit,boundary-audit-no-chain').split(',')
+const CASES = (
+  process.env.BENCH_CASES ?? 'bare,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
+).split(',')
 
 const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url))
 
@@ -34,8 +36,15 @@ async function startServer(kase: string) {
     child.once('message', (m: any) => resolve(m.port))
     child.once('exit', (code) => reject(new Error(`${kase} server exited with ${code}`)))
   })
+  const ask = (what: string) =>
+    new Promise<any>((resolve) => {
+      child.once('message', resolve)
+      child.send(what)
+    })
   return {
     url: `http://127.0.0.1:${port}/hello`,
+    begin: () => child.send('begin'),
+    cpuMicros: async () => (await ask('cpu')).cpuMicros as number,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve())
@@ -45,31 +54,45 @@ async function startServer(kase: string) {
   }
 }
 
-async function measure(kase: string): Promise<{ rps: number; p99: number; errors: number }> {
+interface Result {
+  rps: number
+  p99: number
+  errors: number
+  /** Server CPU time (user + system) per request, in microseconds. */
+  cpuPerReq: number
+}
+
+async function measure(kase: string): Promise<Result> {
   const server = await startServer(kase)
   try {
     // warm-up: JIT, connection setup
     await autocannon({ url: server.url, connections: CONNECTIONS, pipelining: PIPELINING, duration: 2 })
-    const r = await autocannon({
-      url: server.url,
-      connections: CONNECTIONS,
-      pipelining: PIPELINING,
-      duration: SECONDS,
-    })
-    return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx }
+    server.begin()
+    const r = await autocannon({ url: server.url, connections: CONNECTIONS, pipelining: PIPELINING, duration: SECONDS })
+    const cpu = await server.cpuMicros()
+    return {
+      rps: r.requests.average,
+      p99: r.latency.p99,
+      errors: r.errors + r.non2xx,
+      cpuPerReq: cpu / r.requests.total,
+    }
   } finally {
     await server.stop()
   }
 }
 
-const best = new Map<string, { rps: number; p99: number; errors: number }>()
+const best = new Map<string, Result>()
+const cpu = new Map<string, number[]>()
 const all = new Map<string, number[]>()
 for (let round = 1; round <= ROUNDS; round++) {
   for (const kase of CASES) {
     const r = await measure(kase)
     all.set(kase, [...(all.get(kase) ?? []), Math.round(r.rps)])
+    cpu.set(kase, [...(cpu.get(kase) ?? []), r.cpuPerReq])
     if (!best.has(kase) || r.rps > best.get(kase)!.rps) best.set(kase, r)
-    console.error(`round ${round} ${kase}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, errors ${r.errors}`)
+    console.error(
+      `round ${round} ${kase}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${r.cpuPerReq.toFixed(1)} CPU us/req, errors ${r.errors}`,
+    )
   }
 }
 
@@ -79,13 +102,21 @@ console.log(
   `\nExpress ${createRequire(import.meta.url)('express/package.json').version}, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), ` +
     `autocannon ${CONNECTIONS} connections x ${PIPELINING} pipelined, ${SECONDS} s per case, best of ${ROUNDS} interleaved rounds\n`,
 )
-console.log('| case | req/s (best) | rounds | p99 ms | vs bare | vs pino-http |')
-console.log('|---|---:|---|---:|---:|---:|')
+// Lowest CPU per request over the rounds (contention only ever adds to it). Ratios of CPU per
+// request are what throughput ratios would be with a core to itself.
+const minCpu = (k: string) => Math.min(...(cpu.get(k) ?? [Number.NaN]))
+console.log(
+  '| case | req/s (best) | req/s per round | p99 ms | vs bare | vs pino-http | server CPU us/req (min) | CPU: vs bare | CPU: vs pino-http |',
+)
+console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|')
 for (const kase of CASES) {
   const r = best.get(kase)!
   const vsBare = bare ? (r.rps / bare).toFixed(2) : '-'
   const vsPino = pinoHttp ? (r.rps / pinoHttp).toFixed(2) : '-'
+  const c = minCpu(kase)
+  const cBare = CASES.includes('bare') ? (minCpu('bare') / c).toFixed(2) : '-'
+  const cPino = CASES.includes('pino-http') ? (minCpu('pino-http') / c).toFixed(2) : '-'
   console.log(
-    `| ${kase} | ${Math.round(r.rps)} | ${all.get(kase)!.join(', ')} | ${r.p99} | ${vsBare} | ${vsPino} |`,
+    `| ${kase} | ${Math.round(r.rps)} | ${all.get(kase)!.join(', ')} | ${r.p99} | ${vsBare} | ${vsPino} | ${c.toFixed(1)} | ${cBare} | ${cPino} |`,
   )
 }

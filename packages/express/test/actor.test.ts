@@ -215,7 +215,7 @@ describe.each(versions)('%s: actor identity', (_name, express) => {
       audit.login({ actor, outcome: 'success', method: 'password' })
       res.send('welcome')
     })
-    app.post('/logout', (req, res) => {
+    app.post('/logout', (_req, res) => {
       audit.logout({ actor: { id: 'u-5' }, reason: 'user request' })
       res.send('bye')
     })

@@ -57,7 +57,7 @@ export function httpExchangeOf(req: IncomingMessage): HttpExchange | undefined {
 /**
  * Opens an exchange for a Node request/response pair: picks the request id (echoing it on the
  * response), the trace ids, and hooks the response so that exactly one `http-request` event is
- * written, on `finish`, or on `close` before finish (client abort: outcome `unknown`).
+ * written when the response closes: after it finished, or before (client abort: outcome `unknown`).
  */
 export function startHttpExchange<Req extends IncomingMessage>(
   audit: AuditLogger,
@@ -168,8 +168,9 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
 
     if (config.echoRequestId && !res.headersSent) res.setHeader(config.requestIdHeader, this.requestId)
 
-    res.once('finish', () => this.finish(false))
-    res.once('close', () => this.finish(!res.writableFinished))
+    // Node emits 'close' on every response: right after 'finish' when it completed, or when the
+    // connection went away first (client abort). One listener decides which, exactly once.
+    res.on('close', () => this.finish(!res.writableFinished))
   }
 
   run<T>(fn: () => T): T {
