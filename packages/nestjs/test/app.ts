@@ -1,4 +1,5 @@
 import 'reflect-metadata'
+import { compilePolicy, pseudonymize } from '@boundary-audit/core'
 import {
   BadRequestException,
   Body,
@@ -22,7 +23,6 @@ import {
 } from '@nestjs/common'
 import { APP_GUARD, Reflector } from '@nestjs/core'
 import { Test } from '@nestjs/testing'
-import { compilePolicy, pseudonymize } from '@boundary-audit/core'
 import type { AuditLogger } from '../src/index'
 import { AUDIT_LOGGER, Audit, BoundaryAuditModule, type BoundaryAuditModuleOptions } from '../src/index'
 
