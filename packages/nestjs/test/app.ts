@@ -176,6 +176,7 @@ export async function startApp(
   auditModule: any,
   lines: string[],
   extraImports: any[] = [],
+  setup?: (app: INestApplication) => void,
 ): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({
     imports: [auditModule, PatientsModule, ...extraImports],
@@ -183,6 +184,7 @@ export async function startApp(
     providers: [{ provide: APP_GUARD, useClass: BearerAuthGuard }],
   }).compile()
   const app = moduleRef.createNestApplication({ logger: false })
+  setup?.(app)
   await app.listen(0, '127.0.0.1')
   const address = app.getHttpServer().address()
   return {
