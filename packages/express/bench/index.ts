@@ -6,11 +6,12 @@
  * never share an event loop. Rounds are interleaved because the machine is shared; the best round
  * of each case is reported (noise only ever slows a case down).
  *
- * Run: npm run bench -w @boundary-audit/express
+ * Run: npm run bench (root: builds, then runs every bench) or, after `npm run build`,
+ *      npm run bench -w @boundary-audit/express
  * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (100), BENCH_PIPELINING (10)
  */
 import { fork } from 'node:child_process'
-import { openSync } from 'node:fs'
+import { existsSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -21,15 +22,25 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100)
 const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 10)
 const CASES = (
-  process.env.BENCH_CASES ?? 'bare,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
+  process.env.BENCH_CASES ??
+  'bare,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
 ).split(',')
 
 const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url))
+for (const pkg of ['core', 'express']) {
+  if (!existsSync(fileURLToPath(new URL(`../../${pkg}/dist/index.js`, import.meta.url)))) {
+    console.error(
+      `bench: packages/${pkg}/dist is missing; run \`npm run build\` first (npm run bench at the root does).`,
+    )
+    process.exit(2)
+  }
+}
 
 async function startServer(kase: string) {
   const devnull = openSync('/dev/null', 'w')
   const child = fork(serverFile, [kase], {
-    execArgv: ['--conditions=source', '--import', 'tsx'],
+    // No `source` condition: the servers load the built dist of core and express.
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', devnull, 'inherit', 'ipc'],
   })
   const port = await new Promise<number>((resolve, reject) => {
@@ -68,7 +79,12 @@ async function measure(kase: string): Promise<Result> {
     // warm-up: JIT, connection setup
     await autocannon({ url: server.url, connections: CONNECTIONS, pipelining: PIPELINING, duration: 2 })
     server.begin()
-    const r = await autocannon({ url: server.url, connections: CONNECTIONS, pipelining: PIPELINING, duration: SECONDS })
+    const r = await autocannon({
+      url: server.url,
+      connections: CONNECTIONS,
+      pipelining: PIPELINING,
+      duration: SECONDS,
+    })
     const cpu = await server.cpuMicros()
     return {
       rps: r.requests.average,

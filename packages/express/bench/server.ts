@@ -13,8 +13,9 @@ if (kase === 'pino-http') {
   const { pinoHttp } = await import('pino-http')
   app.use(pinoHttp())
 } else if (kase?.startsWith('boundary-audit')) {
+  // The built packages (dist), as users run them: `npm run bench` builds first (turbo).
   const { createAuditLogger } = await import('@boundary-audit/core')
-  const { auditMiddleware } = await import('../src/index')
+  const { auditMiddleware } = await import('@boundary-audit/express')
   const audit = createAuditLogger({
     service: { name: 'bench', version: '1.0.0', environment: 'bench' },
     ...(kase === 'boundary-audit-no-chain' ? { integrity: { enabled: false } } : {}),

@@ -116,9 +116,15 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   private handler: { controller?: string; name?: string } | undefined
   private error: unknown
   private refused = false
-  private responseBytes = 0
+  /** @internal counted by countingWrite/countingEnd */
+  responseBytes = 0
+  /** @internal counted by countingPush */
+  countedRequestBytes: number | undefined
+  /** @internal the functions the counting wrappers forward to */
+  write: ServerResponse['write'] | undefined
+  end: ServerResponse['end'] | undefined
+  push: IncomingMessage['push'] | undefined
   private requestBytes: number | undefined
-  private countedRequestBytes: number | undefined
 
   constructor(
     audit: AuditLogger,
@@ -166,11 +172,13 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     if (this.requestBytes === undefined && headers['transfer-encoding'] !== undefined) this.countRequestBody()
     this.countResponseBody()
 
-    if (config.echoRequestId && !res.headersSent) res.setHeader(config.requestIdHeader, this.requestId)
+    if (config.echoRequestId && !res.headersSent)
+      res.setHeader(config.requestIdHeader, this.requestId)
 
-    // Node emits 'close' on every response: right after 'finish' when it completed, or when the
-    // connection went away first (client abort). One listener decides which, exactly once.
-    res.on('close', () => this.finish(!res.writableFinished))
+      // Node emits 'close' on every response: right after 'finish' when it completed, or when the
+      // connection went away first (client abort). One listener decides which, exactly once.
+    ;(res as CountedResponse)[COUNTER] = this
+    res.on('close', onResponseClose)
   }
 
   run<T>(fn: () => T): T {
@@ -212,36 +220,29 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   }
 
   private countResponseBody(): void {
-    const res = this.res
-    const write = res.write
-    const end = res.end
-    const self = this
-    // Counts the body bytes handed to Node, whatever writes them (res.send, streams, compression
-    // registered later wraps these and so is counted compressed, as sent).
-    res.write = function (this: ServerResponse, chunk: unknown, encoding?: unknown) {
-      self.responseBytes += byteLength(chunk, encoding)
-      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
-      return write.apply(this, arguments as never)
-    } as typeof res.write
-    res.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown) {
-      if (typeof chunk !== 'function') self.responseBytes += byteLength(chunk, encoding)
-      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
-      return end.apply(this, arguments as never)
-    } as typeof res.end
+    // Counts the body bytes handed to Node, whatever writes them (res.send, streams; compression
+    // registered later wraps these and so is counted compressed, as sent). Shared functions, not
+    // per-request closures: this runs on every request.
+    const res = this.res as CountedResponse
+    this.write = res.write
+    this.end = res.end
+    res.write = countingWrite as typeof res.write
+    res.end = countingEnd as typeof res.end
   }
 
   private countRequestBody(): void {
     // Chunked upload without content-length: count what the HTTP parser pushes into the request
     // stream. Wrapping push (not listening to 'data') leaves the stream's flow to the app.
-    const req = this.req
-    const push = req.push
+    const req = this.req as unknown as CountedRequest
+    this.push = req.push
     this.countedRequestBytes = req.readableLength
-    const self = this
-    req.push = function (this: IncomingMessage, chunk: unknown, encoding?: unknown) {
-      if (chunk !== null && chunk !== undefined) self.countedRequestBytes! += byteLength(chunk, encoding)
-      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
-      return push.apply(this, arguments as never)
-    } as typeof req.push
+    req[COUNTER] = this
+    req.push = countingPush as typeof req.push
+  }
+
+  /** @internal */
+  onClose(): void {
+    this.finish(!this.res.writableFinished)
   }
 
   private finish(aborted: boolean): void {
@@ -304,6 +305,36 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
       // Runs in a response event listener: a throw here would crash the host process.
     }
   }
+}
+
+// Where the counting wrappers find their exchange: the request and response objects themselves.
+const COUNTER = Symbol('boundary-audit.http-exchange.counter')
+type CountedResponse = ServerResponse & { [COUNTER]?: Exchange<IncomingMessage> }
+type CountedRequest = IncomingMessage & { [COUNTER]?: Exchange<IncomingMessage> }
+
+function onResponseClose(this: CountedResponse): void {
+  this[COUNTER]?.onClose()
+}
+
+function countingWrite(this: CountedResponse, chunk: unknown, encoding?: unknown): boolean {
+  const ex = this[COUNTER]!
+  ex.responseBytes += byteLength(chunk, encoding)
+  // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+  return ex.write!.apply(this, arguments as never)
+}
+
+function countingEnd(this: CountedResponse, chunk?: unknown, encoding?: unknown): ServerResponse {
+  const ex = this[COUNTER]!
+  if (typeof chunk !== 'function') ex.responseBytes += byteLength(chunk, encoding)
+  // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+  return ex.end!.apply(this, arguments as never)
+}
+
+function countingPush(this: CountedRequest, chunk: unknown, encoding?: unknown): boolean {
+  const ex = this[COUNTER]!
+  if (chunk !== null && chunk !== undefined) ex.countedRequestBytes! += byteLength(chunk, encoding)
+  // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+  return ex.push!.apply(this, arguments as never)
 }
 
 function safeCall(fn: (() => string | undefined) | undefined): string | undefined {

@@ -63,7 +63,7 @@ describe('compileHttpAuditOptions', () => {
     expect(c.actionFor('GET', '/other')).toBeUndefined()
     expect(c.actionFor('GET', undefined)).toBeUndefined()
     const f = compileHttpAuditOptions({
-      actions: ({ method }) => (method === 'DELETE' ? 'record-delete' : 'bad name'),
+      actions: ({ method }: { method: string }) => (method === 'DELETE' ? 'record-delete' : 'bad name'),
     })
     expect(f.actionFor('DELETE', '/x')).toBe('record-delete')
     expect(f.actionFor('GET', '/x')).toBeUndefined()
