@@ -55,8 +55,20 @@ function pinoCase(name: string, opts: pino.LoggerOptions): Case {
     run(n) {
       for (let i = 0; i < n; i++) logger.info(fields, 'patient-record-read')
     },
-    done: () => new Promise((resolve) => dest.flush(() => resolve())),
+    done: () => drained(dest),
   }
+}
+
+/**
+ * Resolves once SonicBoom has handed everything to the OS. pino's own flush(cb) returns at once when
+ * minLength is 0 (its default), which would time only the enqueueing; both sides must pay for the I/O.
+ */
+function drained(dest: unknown): Promise<void> {
+  const boom = dest as { _len: number; _writing: boolean }
+  return new Promise((resolve) => {
+    const check = () => (boom._len === 0 && !boom._writing ? resolve() : setImmediate(check))
+    check()
+  })
 }
 
 function coreCase(name: string, integrity: boolean): Case {

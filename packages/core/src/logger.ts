@@ -13,9 +13,6 @@ import { registerExitHook } from './writer/exit'
 import { byteLength, MAX_LINE_BYTES, shrinkToFit } from './writer/limit'
 import { createSink, errorName, type Sink } from './writer/sink'
 
-/** Room kept free under the line limit for what the integrity chain adds. */
-const INTEGRITY_RESERVE = 1024
-
 /**
  * Creates an audit logger. With no options it reads its settings from the environment
  * (OTEL_SERVICE_NAME, BOUNDARY_AUDIT_*). Bad options throw here, never later.
@@ -58,6 +55,8 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
         verifierKey: resolved.integrity.verifierKey,
         checkpointIntervalSeconds: resolved.integrity.checkpointIntervalSeconds,
         stateFile: resolved.integrity.stateFile,
+        maxLineBytes: MAX_LINE_BYTES - 1,
+        shrink: shrinkToFit,
       })
     : undefined
   if (chain && !chain.keyed) {
@@ -78,9 +77,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     let sent: Record<string, unknown> = record
     try {
       if (chain) {
-        if (byteLength(JSON.stringify(record)) > MAX_LINE_BYTES - INTEGRITY_RESERVE) {
-          shrinkToFit(record, MAX_LINE_BYTES - INTEGRITY_RESERVE)
-        }
+        // The chain serialises once and calls shrinkToFit itself if the sealed line would be too long.
         line = chain.seal(record)
       } else {
         line = JSON.stringify(record)
