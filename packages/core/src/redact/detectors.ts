@@ -6,7 +6,7 @@
 // words) are only taken after a cue word ("SSN", "DOB", "MRN", "patient", "Mr"), the way Presidio's
 // context enhancer and Google DLP hotword rules gate weak patterns.
 import { isIPv6 } from 'node:net'
-import { F_AT, F_DIGIT, F_PLUS, F_UPPER } from './text'
+import { F_ADDR, F_AT, F_CUE, F_DIGIT, F_NAMECUE, F_PLUS, F_UPPER } from './text'
 
 export interface BuiltinDetector {
   /** Category in the mask and the name `disableDetectors` uses. */
@@ -15,12 +15,10 @@ export interface BuiltinDetector {
   /** Group 1 is context kept as is (the cue), group 2 the identifier replaced. */
   prefixed: boolean
   validate?: (value: string) => boolean
-  /** Needs at least this many ASCII digits in the string. */
-  minDigits: number
-  /** Flags from `scan()` that must all be present. */
+  /** Flags from `scan()` that must all be present before the expression runs. */
   need: number
-  /** Only runs when the string has one of the cue words (CUE). */
-  cue: boolean
+  /** Longest numeric run the string needs (`scan()`), e.g. 9 for an SSN. */
+  minRun: number
   /** Off unless named in `detectors` (IP addresses and zip codes: server addresses are not PHI). */
   optIn: boolean
 }
@@ -177,14 +175,12 @@ const STREET_SUFFIXES = [
 const SUFFIX = STREET_SUFFIXES.sort((a, b) => b.length - a.length)
   .map((s) => `[${s[0]}${s[0]!.toLowerCase()}]${s.slice(1)}`)
   .join('|')
+const STREET = new RegExp(`[ \\t](?:${SUFFIX})\\b`)
 const ADDR_WORD = "\\p{Lu}[\\p{L}'’\\-]{0,25}"
 const UNIT = `(?:,?[ \\t]*(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|Bldg|#)\\.?[ \\t]*#?[A-Za-z0-9-]{1,6}(?![A-Za-z0-9]))?`
 const CITY = `(?:,[ \\t]*${ADDR_WORD}(?:[ \\t]+${ADDR_WORD}){0,3}(?:,?[ \\t]+[A-Z]{2}(?![A-Za-z]))?(?:[ \\t]+\\d{5}(?:-\\d{4})?(?!\\d))?)?`
-const ADDRESS = `${NB}(?:\\d{1,6}[A-Za-z]?(?:[ \\t]+(?:${ADDR_WORD}|\\d{1,4}(?:st|nd|rd|th))){1,4}?[ \\t]+(?:${SUFFIX})\\.?(?![\\p{L}\\p{N}])${UNIT}${CITY}|\\b[Pp]\\.?[ \\t]?[Oo]\\.?[ \\t]+[Bb]ox[ \\t]+\\d{1,6}(?!\\d))`
-
-/** Cue words that unlock the context-gated detectors (checked once per string). */
-export const CUE =
-  /mrn|medical|med[ _-]?rec|chart|patient|dob|d\.o\.b|birth|born|ssn|ss#|social|phone|tel|mobile|cell|fax|call|sms|text|pager/i
+const ADDRESS = `${NB}\\d{1,6}[A-Za-z]?(?:[ \\t]+(?:${ADDR_WORD}|\\d{1,4}(?:st|nd|rd|th))){1,4}?[ \\t]+(?:${SUFFIX})\\.?(?![\\p{L}\\p{N}])${UNIT}${CITY}`
+const PO_BOX = '\\b[Pp]\\.?[ \\t]?[Oo]\\.?[ \\t]+[Bb][Oo][Xx][ \\t]+\\d{1,6}(?!\\d)'
 
 function d(
   name: string,
@@ -197,9 +193,8 @@ function d(
     re: new RegExp(source, flags),
     prefixed: opts.prefixed ?? false,
     validate: opts.validate,
-    minDigits: opts.minDigits ?? 0,
     need: opts.need ?? 0,
-    cue: opts.cue ?? false,
+    minRun: opts.minRun ?? 0,
     optIn: opts.optIn ?? false,
   }
 }
@@ -211,8 +206,8 @@ function d(
 export const BUILTIN_DETECTORS: readonly BuiltinDetector[] = [
   d(
     'email',
-    // Bounded quantifiers: a hostile run of local-part characters costs at most 64 steps per start.
-    '[\\p{L}\\p{N}._%+\\-]{1,64}@(?:[\\p{L}\\p{N}](?:[\\p{L}\\p{N}\\-]{0,61}[\\p{L}\\p{N}])?\\.){1,8}\\p{L}{2,24}(?![\\p{L}\\p{N}\\-])',
+    // Starts only where a run of local-part characters starts, so a hostile run is walked once.
+    '(?<![\\p{L}\\p{N}._%+\\-])[\\p{L}\\p{N}._%+\\-]{1,256}@(?:[\\p{L}\\p{N}](?:[\\p{L}\\p{N}\\-]{0,61}[\\p{L}\\p{N}])?\\.){1,8}\\p{L}{2,24}(?![\\p{L}\\p{N}\\-])',
     'gu',
     { need: F_AT },
   ),
@@ -221,26 +216,26 @@ export const BUILTIN_DETECTORS: readonly BuiltinDetector[] = [
     // 13-19 digits, plain or in the printed groups (4-4-4-4[-1..3], Amex 4-6-5, Diners 4-6-4).
     `${NB}(?:[2-6]\\d{12,18}|[2-6]\\d{3}([ -])\\d{4}\\1\\d{4}\\1\\d{4}(?:\\1\\d{1,3})?|3\\d{3}([ -])\\d{6}\\2\\d{4,5})${NA}`,
     'g',
-    { validate: validCard, minDigits: 13, need: F_DIGIT },
+    { validate: validCard, need: F_DIGIT, minRun: 13 },
   ),
   d('ssn', `${NB}[0-8]\\d{2}([- ])\\d{2}\\1\\d{4}${NA}`, 'g', {
     validate: (m) => validSsn(onlyDigits(m)),
-    minDigits: 9,
     need: F_DIGIT,
+    minRun: 9,
   }),
   d(
     'ssn',
     // Nine bare digits only after "SSN" / "social security (number)".
     `(\\b(?:ssn|ss#|ss no|social[ _-]?security(?:[ _-]?(?:number|no|num|#))?)${GAP})([0-8]\\d{8})${NA}`,
     'gi',
-    { prefixed: true, validate: validSsn, minDigits: 9, need: F_DIGIT, cue: true },
+    { prefixed: true, validate: validSsn, need: F_DIGIT, minRun: 9 },
   ),
   d(
     'phone',
     // NANP with separators: (555) 123-4567, 555-123-4567, 555.123.4567, +1 555 123 4567.
     `${NB}(?:\\+?1[ .-]?)?(?:\\(\\d{3}\\)[ .-]?\\d{3}[ .-]?\\d{4}|\\d{3}([ .-])\\d{3}\\1\\d{4})${NA}`,
     'g',
-    { minDigits: 10, need: F_DIGIT },
+    { need: F_DIGIT, minRun: 10 },
   ),
   d(
     'phone',
@@ -252,8 +247,8 @@ export const BUILTIN_DETECTORS: readonly BuiltinDetector[] = [
         const n = onlyDigits(m).length
         return n >= 8 && n <= 15
       },
-      minDigits: 8,
       need: F_DIGIT | F_PLUS,
+      minRun: 7,
     },
   ),
   d(
@@ -261,29 +256,34 @@ export const BUILTIN_DETECTORS: readonly BuiltinDetector[] = [
     // Ten bare digits only after "phone", "tel", "mobile", "fax", ...
     `(\\b(?:phone|tel|telephone|mobile|cell|fax|call|sms|text|pager)(?:[ _-]?(?:number|no|num|#))?${GAP})(\\+?1?[2-9]\\d{9})${NA}`,
     'gi',
-    { prefixed: true, minDigits: 10, need: F_DIGIT, cue: true },
+    { prefixed: true, need: F_DIGIT, minRun: 10 },
   ),
   d(
     'mrn',
     `(\\b(?:mrn|medical[ _-]?record(?:[ _-]?(?:number|no|num|nbr|#|id))?|med[ _-]?rec(?:[ _-]?(?:no|num|#))?|chart[ _-]?(?:number|no|num|#)|patient[ _-]?(?:id|no|num|number|#))${GAP})([A-Za-z0-9][A-Za-z0-9-]{2,63})(?![A-Za-z0-9-])`,
     'gi',
-    { prefixed: true, validate: (v) => /\d/.test(v), minDigits: 1, need: F_DIGIT, cue: true },
+    { prefixed: true, validate: (v) => /\d/.test(v), need: F_DIGIT | F_CUE },
   ),
   d(
     'dob',
     `(\\b(?:dob|d\\.o\\.b\\.?|date[ _-]?of[ _-]?birth|birth[ _-]?date|birthday|born(?:[ \\t]+on)?)${GAP})(${DATE})(?!\\d)`,
     'gi',
-    { prefixed: true, minDigits: 4, need: F_DIGIT, cue: true },
+    { prefixed: true, need: F_DIGIT | F_CUE },
   ),
-  d('address', ADDRESS, 'gu', { minDigits: 1, need: F_DIGIT }),
-  d('name', `(${NAME_CUE})(${NAME})`, 'gu', { prefixed: true, validate: validName, need: F_UPPER }),
+  d('address', ADDRESS, 'gu', { need: F_ADDR }),
+  d('address', PO_BOX, 'g', { need: F_DIGIT | F_CUE }),
+  d('name', `(${NAME_CUE})(${NAME})`, 'gu', {
+    prefixed: true,
+    validate: validName,
+    need: F_UPPER | F_NAMECUE,
+  }),
   d(
     'ip',
     `${NB}(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)${NA}|(?<![A-Za-z0-9:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![A-Za-z0-9:])`,
     'g',
-    { validate: (m) => m.includes('.') || isIPv6(m), minDigits: 0, need: 0, optIn: true },
+    { validate: (m) => m.includes('.') || isIPv6(m), optIn: true },
   ),
-  d('zip', `${NB}\\d{5}(?:-\\d{4})?${NA}`, 'g', { minDigits: 5, need: F_DIGIT, optIn: true }),
+  d('zip', `${NB}\\d{5}(?:-\\d{4})?${NA}`, 'g', { need: F_DIGIT, minRun: 5, optIn: true }),
 ]
 
 /** How the pseudonym input is normalised per category, so that formatting variants correlate. */

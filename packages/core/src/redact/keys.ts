@@ -450,6 +450,8 @@ export interface KeyVerdict {
   person: boolean
   /** Category when the key sits directly under a person container. */
   personCategory: string | null
+  /** The key as written (sanitised, detectors applied), filled in by the walk. */
+  out?: string
 }
 
 export interface KeyMatcherOptions {

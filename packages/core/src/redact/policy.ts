@@ -30,6 +30,10 @@ export interface RunDetector extends BuiltinDetector {
 
 export interface Compiled {
   detectors: RunDetector[]
+  /** Whether user detectors exist (they run on every string, gates cannot know their formats). */
+  userDetectors: boolean
+  /** Results of recent short strings (see scrub.ts). */
+  texts: Map<string, string>
   key: Buffer | undefined
   keyVerdict(key: string): KeyVerdict
   modeFor(category: string): Mode
@@ -232,9 +236,8 @@ export function compilePolicy(options?: RedactionOptions, env: NodeJS.ProcessEnv
       prefixed: false,
       validate: det.validate,
       normalize: det.normalize,
-      minDigits: 0,
       need: 0,
-      cue: false,
+      minRun: 0,
       optIn: false,
       mode,
       mask: maskOf(det.name),
@@ -261,7 +264,15 @@ export function compilePolicy(options?: RedactionOptions, env: NodeJS.ProcessEnv
     return v
   }
 
-  const compiled: Compiled = { detectors, key, keyVerdict, modeFor, maskFor }
+  const compiled: Compiled = {
+    detectors,
+    userDetectors: userDetectors.length > 0,
+    texts: new Map(),
+    key,
+    keyVerdict,
+    modeFor,
+    maskFor,
+  }
   const policy: InternalPolicy = {
     warnings: Object.freeze(warnings),
     hasPseudonymKey: key !== undefined,

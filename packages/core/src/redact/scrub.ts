@@ -1,11 +1,14 @@
 // Free text through the value layer: sanitise, cap, then run the detectors whose gate the string
 // passes. Most log strings ("success", "GET", "/patients/:id") leave after one character scan.
-import { CUE } from './detectors'
 import { MAX_STRING } from './limits'
 import { type Compiled, MASK, PSEUDONYMIZE, type RunDetector } from './policy'
 import { hmacPseudonym } from './pseudonymize'
-import { clean, cutAt, DIGITS_SHIFT, F_DIRTY, scan } from './text'
+import { clean, cutAt, F_DIRTY, INTERESTING, runOf, scan } from './text'
 
+/** Strings up to this length have their result remembered (per policy, bounded). */
+const CACHED_LENGTH = 256
+/** Remembered results; the cache is cleared when full, so unique strings cannot grow it. */
+const TEXT_CACHE_SIZE = 2048
 /** Characters scanned beyond the cap, so an identifier crossing the cut is still seen whole. */
 const LOOKAHEAD = 256
 /** What is dropped from the end of a cut window: it may hold the first half of an identifier. */
@@ -38,16 +41,11 @@ function apply(s: string, d: RunDetector, c: Compiled): string {
 
 /** Runs the detectors on an already clean string; `info` is its `scan()` result. */
 export function detect(s: string, info: number, c: Compiled): string {
-  const digits = info >>> DIGITS_SHIFT
+  const run = runOf(info)
   const list = c.detectors
-  let cue = -1
   for (let i = 0; i < list.length; i++) {
     const d = list[i]!
-    if (digits < d.minDigits || (info & d.need) !== d.need) continue
-    if (d.cue) {
-      if (cue === -1) cue = CUE.test(s) ? 1 : 0
-      if (cue === 0) continue
-    }
+    if ((info & d.need) !== d.need || run < d.minRun) continue
     try {
       s = apply(s, d, c)
     } catch {
@@ -61,8 +59,20 @@ export function detect(s: string, info: number, c: Compiled): string {
 /** Sanitises, caps at `max` characters and redacts one string. Never throws for string input. */
 export function scrub(s: string, c: Compiled, max: number = MAX_STRING): string {
   if (s.length <= max) {
+    if (!INTERESTING.test(s)) return c.userDetectors ? detect(s, 0, c) : s
+    // Events repeat most of their strings (user agents, actor ids, roles, routes): remember results.
+    const cacheable = s.length <= CACHED_LENGTH && max === MAX_STRING
+    if (cacheable) {
+      const hit = c.texts.get(s)
+      if (hit !== undefined) return hit
+    }
     const info = scan(s)
-    return detect(info & F_DIRTY ? clean(s) : s, info, c)
+    const out = detect(info & F_DIRTY ? clean(s) : s, info, c)
+    if (cacheable) {
+      if (c.texts.size >= TEXT_CACHE_SIZE) c.texts.clear()
+      c.texts.set(s, out)
+    }
+    return out
   }
   // Only the head of a long string is ever looked at, so a 10 MB string costs what 2 KB do.
   const cutWindow = s.length > max + LOOKAHEAD

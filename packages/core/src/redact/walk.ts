@@ -6,7 +6,6 @@ import { MAX_DEPTH, MAX_ITEMS, MAX_KEY, MAX_KEYS, MAX_NODES, MAX_TOTAL_CHARS } f
 import { type Compiled, internal, type Policy, PSEUDONYMIZE, REMOVE } from './policy'
 import { hmacPseudonym } from './pseudonymize'
 import { scrub } from './scrub'
-import { F_AT, F_DIGIT, F_DIRTY, scan } from './text'
 
 const CIRCULAR = '[Circular]'
 const TRUNCATED = '[Truncated]'
@@ -14,7 +13,7 @@ const UNREADABLE = '[Unreadable]'
 
 interface Walk {
   c: Compiled
-  /** Objects on the current path (cycle detection; a shared, non-circular reference is fine). */
+  /** Objects on the current path by depth (cycle detection; a shared, non-circular reference is fine). */
   stack: object[]
   nodes: number
   chars: number
@@ -55,9 +54,11 @@ function walk(v: unknown, w: Walk, depth: number, person: boolean): unknown {
 }
 
 function walkObject(o: object, w: Walk, depth: number, person: boolean): unknown {
-  if (w.stack.includes(o)) return CIRCULAR
+  // The objects on the path from the root sit at stack[0 .. depth-1]: a cycle is one of them again.
+  const stack = w.stack
+  for (let i = 0; i < depth; i++) if (stack[i] === o) return CIRCULAR
   if (depth >= MAX_DEPTH) return TRUNCATED
-  w.stack.push(o)
+  stack[depth] = o
   try {
     if (Array.isArray(o)) return walkArray(o, w, depth, person)
     const proto = Object.getPrototypeOf(o)
@@ -65,8 +66,6 @@ function walkObject(o: object, w: Walk, depth: number, person: boolean): unknown
     return walkSpecial(o, w, depth, person)
   } catch {
     return UNREADABLE // Proxy traps, revoked proxies, hostile iterators
-  } finally {
-    w.stack.pop()
   }
 }
 
@@ -152,11 +151,34 @@ function sorted(o: object): Record<string, unknown> {
   return out
 }
 
+// Keys with a digit, '@', control or non-ASCII character go through the detectors and the cleaner.
+const KEY_NEEDS_WORK = /[0-9@\x00-\x1f\x7f-\uffff]/
+
 /** The key as written: sanitised, capped, and through the detectors when it could hold one. */
-function outputKey(k: string, w: Walk): string {
-  const info = scan(k)
-  if ((info & (F_DIRTY | F_DIGIT | F_AT)) === 0 && k.length <= MAX_KEY) return k
-  return scrub(k, w.c, MAX_KEY)
+function outputKey(k: string, c: Compiled): string {
+  if (k.length <= MAX_KEY && !KEY_NEEDS_WORK.test(k)) return k
+  return scrub(k, c, MAX_KEY)
+}
+
+/**
+ * Sorts keys by UTF-16 code units (what Array#sort does for strings, and RFC 8785 asks for). Objects in
+ * log events are small, where an insertion sort beats the built-in sort's setup; big ones use it.
+ */
+function sortKeys(keys: string[]): void {
+  const n = keys.length
+  if (n > 24) {
+    keys.sort()
+    return
+  }
+  for (let i = 1; i < n; i++) {
+    const k = keys[i]!
+    let j = i - 1
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!
+      j--
+    }
+    keys[j + 1] = k
+  }
 }
 
 function walkKeys(o: object, w: Walk, depth: number, person: boolean): Record<string, unknown> {
@@ -164,7 +186,7 @@ function walkKeys(o: object, w: Walk, depth: number, person: boolean): Record<st
   let keys = Object.keys(o)
   const total = keys.length
   if (total > MAX_KEYS) keys = keys.slice(0, MAX_KEYS)
-  keys.sort()
+  sortKeys(keys)
   const out: Record<string, unknown> = {}
   let renamed = false
   for (let i = 0; i < keys.length; i++) {
@@ -179,7 +201,11 @@ function walkKeys(o: object, w: Walk, depth: number, person: boolean): Record<st
     if (t === 'undefined' || t === 'function' || t === 'symbol') continue
     const verdict = c.keyVerdict(k)
     const category = person ? verdict.personCategory : verdict.category
-    let key = outputKey(k, w)
+    let key = verdict.out
+    if (key === undefined) {
+      key = outputKey(k, c)
+      if (k.length <= 64) verdict.out = key
+    }
     if (key !== k) {
       renamed = true
       // Two keys that redact to the same text must not overwrite each other.
