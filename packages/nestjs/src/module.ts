@@ -70,10 +70,12 @@ export class BoundaryAuditModule
   }
 
   static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    // biome-ignore lint/complexity/noThisInStatic: `super` keeps `this` as the module class in the definition
     return withProviders(super.forRoot(options))
   }
 
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    // biome-ignore lint/complexity/noThisInStatic: as above
     return withProviders(super.forRootAsync(options))
   }
 

@@ -24,7 +24,7 @@ import {
 import { APP_GUARD, Reflector } from '@nestjs/core'
 import { Test } from '@nestjs/testing'
 import type { AuditLogger } from '../src/index'
-import { AUDIT_LOGGER, Audit, BoundaryAuditModule, type BoundaryAuditModuleOptions } from '../src/index'
+import { AUDIT_LOGGER, Audit, type BoundaryAuditModuleOptions } from '../src/index'
 
 export const PSEUDONYM_KEY = 'nestjs-test-pseudonym-key-0123456789'
 const policy = compilePolicy({ pseudonymKey: PSEUDONYM_KEY })
