@@ -59,9 +59,14 @@ export async function startClinic({ args, env, stdoutFile, cwd, startTimeoutMs =
     url,
     pid: child.pid,
     stderr: () => stderr,
-    /** Sends the signal (SIGTERM: graceful shutdown), waits for exit and for stdout to be on disk. */
+    /**
+     * Waits until stdout has been quiet for a moment (the event of the last response is written
+     * just after the response), sends the signal (SIGTERM: graceful shutdown), waits for exit and
+     * for stdout to be on disk.
+     */
     stop(signal = 'SIGTERM') {
       stopped ??= (async () => {
+        if (signal !== 'SIGKILL') await quiet(() => out.bytesWritten, 250, 3000)
         const kill = setTimeout(() => child.kill('SIGKILL'), 10_000)
         if (child.exitCode === null && child.signalCode === null) child.kill(signal)
         const [code] = await exited
@@ -71,5 +76,20 @@ export async function startClinic({ args, env, stdoutFile, cwd, startTimeoutMs =
       })()
       return stopped
     },
+  }
+}
+
+/** Resolves once `size()` has not changed for `ms` (or after `max` ms). */
+async function quiet(size, ms, max) {
+  const until = Date.now() + max
+  let last = size()
+  let since = Date.now()
+  while (Date.now() < until && Date.now() - since < ms) {
+    await new Promise((r) => setTimeout(r, 50))
+    const now = size()
+    if (now !== last) {
+      last = now
+      since = Date.now()
+    }
   }
 }
