@@ -71,12 +71,12 @@ export class BoundaryAuditModule
 
   static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
     // biome-ignore lint/complexity/noThisInStatic: `super` keeps `this` as the module class in the definition
-    return withProviders(super.forRoot(options))
+    return withProviders(super.forRoot(options), options?.isGlobal)
   }
 
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
     // biome-ignore lint/complexity/noThisInStatic: as above
-    return withProviders(super.forRootAsync(options))
+    return withProviders(super.forRootAsync(options), options?.isGlobal)
   }
 
   configure(consumer: MiddlewareConsumer): void {
@@ -102,9 +102,11 @@ export class BoundaryAuditModule
   }
 }
 
-function withProviders(definition: DynamicModule): DynamicModule {
+// `global` is set here too: before Nest 11.1 the builder dropped extras in the async form.
+function withProviders(definition: DynamicModule, isGlobal: boolean | undefined): DynamicModule {
   return {
     ...definition,
+    global: isGlobal ?? true,
     providers: [...(definition.providers ?? []), ...PROVIDERS],
     exports: [...(definition.exports ?? []), AUDIT_LOGGER],
   }
