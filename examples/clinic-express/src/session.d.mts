@@ -7,4 +7,8 @@ export function plantedSecrets(): string[]
 export function runSession(
   baseUrl: string,
   options?: { say?: (text: string) => void },
-): Promise<{ steps: { label: string; method: string; path: string; status: number }[]; tokens: string[]; patientId: string }>
+): Promise<{
+  steps: { label: string; method: string; path: string; status: number }[]
+  tokens: string[]
+  patientId: string
+}>

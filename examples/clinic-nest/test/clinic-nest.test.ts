@@ -14,7 +14,11 @@ let code: number | null
 let events: any[]
 
 beforeAll(async () => {
-  for (const built of ['examples/clinic-nest/dist/main.js', 'packages/core/dist/cli.js', 'packages/nestjs/dist/index.js']) {
+  for (const built of [
+    'examples/clinic-nest/dist/main.js',
+    'packages/core/dist/cli.js',
+    'packages/nestjs/dist/index.js',
+  ]) {
     if (!existsSync(join(root, built))) throw new Error(`${built} is missing: run \`npm run build\` first`)
   }
   out = mkdtempSync(join(tmpdir(), 'clinic-nest-test-'))
@@ -54,7 +58,9 @@ describe('clinic-nest through the demo', () => {
     expect(update.event.type).toEqual(['change'])
     expect(update.user.name).toBe('gregory.house')
     // every request of a logged-in user names them, and Nest's handler is on the http event
-    const http = events.filter((e) => e.event.action === 'http-request' && e.http.response.status_code === 200)
+    const http = events.filter(
+      (e) => e.event.action === 'http-request' && e.http.response.status_code === 200,
+    )
     expect(http.length).toBeGreaterThan(3)
     for (const e of http) expect(e.user?.id).toMatch(/^Ci/)
     expect(http.some((e) => e.audit?.handler?.controller === 'PatientsController')).toBe(true)
