@@ -1,5 +1,12 @@
 import type { IncomingMessage } from 'node:http'
-import { type HttpExchange, httpExchangeOf, joinRoute, routeTemplate, templatize } from '@boundary-audit/core'
+import {
+  type HttpExchange,
+  httpExchangeOf,
+  installResponseCounting,
+  joinRoute,
+  routeTemplate,
+  templatize,
+} from '@boundary-audit/core'
 
 /**
  * Express hands errors and route matches from layer to layer without telling the middleware that
@@ -15,7 +22,6 @@ import { type HttpExchange, httpExchangeOf, joinRoute, routeTemplate, templatize
  */
 
 const HOOKED = Symbol.for('boundary-audit.express.layer-hooked')
-const ROUTING = Symbol('boundary-audit.express.routing')
 const hookedApps = new WeakSet<object>()
 
 type Next = (err?: unknown) => void
@@ -30,17 +36,25 @@ interface LayerLike {
 interface Routing {
   /** Parameter value -> name, from routers mounted under parameters. */
   mountParams: Map<string, string> | undefined
+  /** Values of the dispatched route's parameters (pseudonymised in the logged path). */
+  routeParams: string[] | undefined
   lastNext: Next | undefined
   lastWrapped: Next | undefined
 }
 
-/** Wraps the Layer prototype of the Express copy that `app` comes from, once. Returns true when hooked. */
+/**
+ * Wraps the Layer prototype of the Express copy that `app` comes from, once, and installs response
+ * byte counting on that copy's response prototype (cheaper than wrapping every response).
+ * Returns true when the layers are hooked.
+ */
 export function hookExpressApp(app: unknown): boolean {
   if (app === null || (typeof app !== 'object' && typeof app !== 'function')) return false
   if (hookedApps.has(app as object)) return true
   hookedApps.add(app as object)
   try {
-    const a = app as { _router?: { stack?: unknown[] }; router?: { stack?: unknown[] } }
+    const a = app as { _router?: { stack?: unknown[] }; router?: { stack?: unknown[] }; response?: object }
+    // app.response is per app; its prototype is the Express copy's response object, shared by sub-apps.
+    if (a.response) installResponseCounting(Object.getPrototypeOf(a.response))
     // Express 4 keeps its router in `_router` (its `router` getter throws); Express 5 in `router`.
     const router = a._router ?? a.router
     const layer = router?.stack?.[0]
@@ -81,7 +95,7 @@ export function hookLayerPrototype(proto: Record<string | symbol, unknown> | nul
     if (exchange === undefined || exchange.done || typeof next !== 'function') {
       return handleRequest.call(this, req, res, next)
     }
-    const routing = routingOf(req)
+    const routing = routingOf(exchange)
     try {
       noteLayer(this, req, exchange, routing)
     } catch {
@@ -102,19 +116,18 @@ export function hookLayerPrototype(proto: Record<string | symbol, unknown> | nul
       return handleError.call(this, error, req, res, next)
     }
     exchange.setError(error)
-    return handleError.call(this, error, req, res, wrapNext(routingOf(req), exchange, next))
+    return handleError.call(this, error, req, res, wrapNext(routingOf(exchange), exchange, next))
   }
 
   Object.defineProperty(proto, HOOKED, { value: true })
   return true
 }
 
-function routingOf(req: IncomingMessage): Routing {
-  const r = req as unknown as Record<symbol, Routing | undefined>
-  let routing = r[ROUTING]
+function routingOf(exchange: HttpExchange): Routing {
+  let routing = exchange.adapterState as Routing | undefined
   if (routing === undefined) {
-    routing = { mountParams: undefined, lastNext: undefined, lastWrapped: undefined }
-    r[ROUTING] = routing
+    routing = { mountParams: undefined, routeParams: undefined, lastNext: undefined, lastWrapped: undefined }
+    exchange.adapterState = routing
   }
   return routing
 }
@@ -138,6 +151,7 @@ function noteLayer(layer: LayerLike, req: IncomingMessage, exchange: HttpExchang
   if (route !== undefined && route !== null) {
     // The route layer about to dispatch: the request reached a handler (the last one wins after next('route')).
     exchange.setRoute(joinRoute(templatize(r.baseUrl ?? '', routing.mountParams), routeTemplate(route.path)))
+    routing.routeParams = stringValues(r.params)
     return
   }
   // Handlers inside a route (they own a `method` field, even when undefined for route.all) see the
@@ -155,10 +169,33 @@ function noteLayer(layer: LayerLike, req: IncomingMessage, exchange: HttpExchang
   }
 }
 
-/** Route template read from `req.route` when the hooks could not be installed. */
+function stringValues(params: Record<string, unknown> | undefined): string[] | undefined {
+  if (params === undefined || params === null) return undefined
+  let out: string[] | undefined
+  for (const name in params) {
+    const value = params[name]
+    if (typeof value === 'string' && value.length > 0) (out ??= []).push(value)
+  }
+  return out
+}
+
+/** Route template read from `req.route` when the hooks could not see the dispatch. */
 export function routeFromRequest(req: IncomingMessage): string | undefined {
   const r = req as unknown as { baseUrl?: string; route?: { path?: unknown } }
   if (!r.route) return undefined
-  const routing = (req as unknown as Record<symbol, Routing | undefined>)[ROUTING]
+  const routing = httpExchangeOf(req)?.adapterState as Routing | undefined
   return joinRoute(templatize(r.baseUrl ?? '', routing?.mountParams), routeTemplate(r.route.path))
+}
+
+/**
+ * Raw values of the parameters the request matched (mount prefixes and route), so core can
+ * pseudonymise the path segments that hold them (`/patients/MRN-1/notes` with `:pid` = `MRN-1`).
+ */
+export function pathParamsFromRequest(req: IncomingMessage): string[] | undefined {
+  const routing = httpExchangeOf(req)?.adapterState as Routing | undefined
+  const route =
+    routing?.routeParams ?? stringValues((req as unknown as { params?: Record<string, unknown> }).params)
+  const mount = routing?.mountParams
+  if (!mount || mount.size === 0) return route
+  return route ? [...mount.keys(), ...route] : [...mount.keys()]
 }

@@ -7,7 +7,7 @@ import {
   splitUrl,
   startHttpExchange,
 } from '@boundary-audit/core'
-import { hookExpressApp, routeFromRequest } from './layer-hooks'
+import { hookExpressApp, pathParamsFromRequest, routeFromRequest } from './layer-hooks'
 import { assertLogger, compileOptions } from './options'
 import type {
   AuditErrorRequestHandler,
@@ -41,7 +41,8 @@ export function auditMiddleware(audit: AuditLogger, options?: ExpressAuditOption
     const exchange = startHttpExchange(audit, config, req, res, {
       clientIp: safeIp(req),
       url,
-      route: () => routeFromRequest(req),
+      route: routeFromRequest,
+      pathParams: pathParamsFromRequest,
     })
     if (config.failClosed && auditUnavailable(audit)) {
       exchange.markRefused()

@@ -84,6 +84,33 @@ describe.each(versions)('%s: one http-request event per request', (_name, expres
     }
   })
 
+  it('pseudonymises route parameter values in the path, matching the access event resource id', async () => {
+    const { audit, events } = capture()
+    const app = express()
+    app.use(auditMiddleware(audit))
+    const wards = express.Router({ mergeParams: true })
+    wards.get('/patients/:id', (req, res) => {
+      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: req.params.id } })
+      res.send('ok')
+    })
+    app.use('/wards/:ward', wards)
+    const srv = await listen(app)
+    try {
+      // opaque ids that no detector recognises
+      await (await fetch(`${srv.url}/wards/W7x/patients/P777123`)).text()
+      const [access, request] = await waitFor(() => events().length === 2 && events())
+      expect(request.http.route).toBe('/wards/:ward/patients/:id')
+      const segments = request.url.path.split('/')
+      expect(segments[1]).toBe('wards')
+      expect(segments[3]).toBe('patients')
+      expect(request.url.path).not.toContain('P777123')
+      expect(request.url.path).not.toContain('W7x')
+      expect(segments[4]).toBe(access.audit.resource.id)
+    } finally {
+      await srv.close()
+    }
+  })
+
   it('never writes credentials, cookies, bodies, query values or unlisted headers; logs listed headers', async () => {
     const { audit, lines, http } = capture()
     const app = express()

@@ -22,10 +22,13 @@ export interface HttpExchangeInit {
   clientIp?: string
   /** Request target, path and query. Default `req.url`; Express passes `req.originalUrl`. */
   url?: string
-  /** Read when the event is written if no route was set, e.g. from `req.route`. */
-  route?: () => string | undefined
+  /**
+   * Read when the event is written if no route was set, e.g. from `req.route`. It gets the request,
+   * so an adapter can pass one shared function instead of a closure per request.
+   */
+  route?: (req: IncomingMessage) => string | undefined
   /** Read when the event is written: raw route parameter values, pseudonymised in the path (see `HttpRequestRecord.pathParams`). */
-  pathParams?: () => readonly string[] | undefined
+  pathParams?: (req: IncomingMessage) => readonly string[] | undefined
 }
 
 /** One tracked HTTP request: opened by an adapter, written once when the response ends or the client aborts. */
@@ -47,6 +50,8 @@ export interface HttpExchange {
   setError(error: unknown): void
   /** Marks the request as refused because the audit sink is down (see `respondUnavailable`). */
   markRefused(): void
+  /** A slot for the adapter's own per-request bookkeeping, so it need not add properties to the request. */
+  adapterState: unknown
 }
 
 /** The exchange tracking this request, if an adapter opened one. */
@@ -106,8 +111,8 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   private readonly req: Req
   private readonly res: ServerResponse
   private readonly url: string
-  private readonly routeFn: (() => string | undefined) | undefined
-  private readonly paramsFn: (() => readonly string[] | undefined) | undefined
+  private readonly routeFn: HttpExchangeInit['route']
+  private readonly paramsFn: HttpExchangeInit['pathParams']
   private readonly traceId: string | undefined
   private readonly spanId: string | undefined
   private store: AuditContext | undefined
@@ -116,7 +121,8 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   private handler: { controller?: string; name?: string } | undefined
   private error: unknown
   private refused = false
-  /** @internal counted by countingWrite/countingEnd */
+  adapterState: unknown = undefined
+  /** @internal counted by the counting write/end wrappers */
   responseBytes = 0
   /** @internal counted by countingPush */
   countedRequestBytes: number | undefined
@@ -170,14 +176,14 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
 
     this.requestBytes = contentLength(headers['content-length'])
     if (this.requestBytes === undefined && headers['transfer-encoding'] !== undefined) this.countRequestBody()
-    this.countResponseBody()
+    // Response bytes: counted by the prototype when the adapter installed counting there (see
+    // installResponseCounting), else by wrappers on this response.
+    if ((res as CountedResponse)[COUNTING] !== true) this.countResponseBody()
 
-    if (config.echoRequestId && !res.headersSent)
-      res.setHeader(config.requestIdHeader, this.requestId)
+    if (config.echoRequestId && !res.headersSent) res.setHeader(config.requestIdHeader, this.requestId)
 
-      // Node emits 'close' on every response: right after 'finish' when it completed, or when the
-      // connection went away first (client abort). One listener decides which, exactly once.
-    ;(res as CountedResponse)[COUNTER] = this
+    // Node emits 'close' on every response: right after 'finish' when it completed, or when the
+    // connection went away first (client abort). One listener decides which, exactly once.
     res.on('close', onResponseClose)
   }
 
@@ -223,7 +229,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     // Counts the body bytes handed to Node, whatever writes them (res.send, streams; compression
     // registered later wraps these and so is counted compressed, as sent). Shared functions, not
     // per-request closures: this runs on every request.
-    const res = this.res as CountedResponse
+    const res = this.res
     this.write = res.write
     this.end = res.end
     res.write = countingWrite as typeof res.write
@@ -233,10 +239,9 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   private countRequestBody(): void {
     // Chunked upload without content-length: count what the HTTP parser pushes into the request
     // stream. Wrapping push (not listening to 'data') leaves the stream's flow to the app.
-    const req = this.req as unknown as CountedRequest
+    const req = this.req
     this.push = req.push
     this.countedRequestBytes = req.readableLength
-    req[COUNTER] = this
     req.push = countingPush as typeof req.push
   }
 
@@ -251,7 +256,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     try {
       const { req, res, config } = this
       const method = req.method ?? 'GET'
-      const route = this.route ?? safeCall(this.routeFn)
+      const route = this.route ?? safeCall(this.routeFn, req)
       const { path, query } = splitUrl(this.url)
       const statusCode = aborted && !res.headersSent ? undefined : res.statusCode
       const error = this.error
@@ -276,7 +281,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
         requestId: this.requestId,
       }
       if (route !== undefined) record.route = route
-      const params = safeParams(this.paramsFn)
+      const params = safeParams(this.paramsFn, req)
       if (params) record.pathParams = params
       const keys = queryKeys(query)
       if (keys) record.queryKeys = keys
@@ -307,49 +312,97 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   }
 }
 
-// Where the counting wrappers find their exchange: the request and response objects themselves.
-const COUNTER = Symbol('boundary-audit.http-exchange.counter')
-type CountedResponse = ServerResponse & { [COUNTER]?: Exchange<IncomingMessage> }
-type CountedRequest = IncomingMessage & { [COUNTER]?: Exchange<IncomingMessage> }
+// The counting wrappers find their exchange through the request (`res.req` is set by Node).
+type Tracked = { [EXCHANGE]?: Exchange<IncomingMessage> }
+type CountedResponse = ServerResponse & { req?: IncomingMessage & Tracked; [COUNTING]?: boolean }
+
+const COUNTING = Symbol.for('boundary-audit.http-exchange.counting')
+
+function exchangeOfResponse(res: CountedResponse): Exchange<IncomingMessage> | undefined {
+  return res.req?.[EXCHANGE]
+}
 
 function onResponseClose(this: CountedResponse): void {
-  this[COUNTER]?.onClose()
+  exchangeOfResponse(this)?.onClose()
 }
 
 function countingWrite(this: CountedResponse, chunk: unknown, encoding?: unknown): boolean {
-  const ex = this[COUNTER]!
+  const ex = exchangeOfResponse(this)!
   ex.responseBytes += byteLength(chunk, encoding)
   // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
   return ex.write!.apply(this, arguments as never)
 }
 
 function countingEnd(this: CountedResponse, chunk?: unknown, encoding?: unknown): ServerResponse {
-  const ex = this[COUNTER]!
+  const ex = exchangeOfResponse(this)!
   if (typeof chunk !== 'function') ex.responseBytes += byteLength(chunk, encoding)
   // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
   return ex.end!.apply(this, arguments as never)
 }
 
-function countingPush(this: CountedRequest, chunk: unknown, encoding?: unknown): boolean {
-  const ex = this[COUNTER]!
+function countingPush(this: IncomingMessage & Tracked, chunk: unknown, encoding?: unknown): boolean {
+  const ex = this[EXCHANGE]!
   if (chunk !== null && chunk !== undefined) ex.countedRequestBytes! += byteLength(chunk, encoding)
   // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
   return ex.push!.apply(this, arguments as never)
 }
 
-function safeCall(fn: (() => string | undefined) | undefined): string | undefined {
+/**
+ * Counts response body bytes at a prototype shared by many responses (Express's response object)
+ * instead of wrapping `write`/`end` on every response: replacing methods on each response object
+ * is measurable on the hot path. The wrappers count only for responses whose request an exchange
+ * tracks, and always call the original with the same arguments. Installed once per prototype.
+ */
+export function installResponseCounting(proto: object | null | undefined): boolean {
+  if (proto === null || proto === undefined) return false
+  const p = proto as Record<string | symbol, unknown>
+  if (Object.hasOwn(p, COUNTING)) return true
+  const originalWrite = p.write as (...args: unknown[]) => boolean
+  const originalEnd = p.end as (...args: unknown[]) => unknown
+  if (typeof originalWrite !== 'function' || typeof originalEnd !== 'function') return false
+  Object.defineProperty(p, 'write', {
+    configurable: true,
+    writable: true,
+    value: function write(this: CountedResponse, chunk: unknown, encoding?: unknown) {
+      const ex = exchangeOfResponse(this)
+      if (ex !== undefined) ex.responseBytes += byteLength(chunk, encoding)
+      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+      return originalWrite.apply(this, arguments as never)
+    },
+  })
+  Object.defineProperty(p, 'end', {
+    configurable: true,
+    writable: true,
+    value: function end(this: CountedResponse, chunk?: unknown, encoding?: unknown) {
+      const ex = exchangeOfResponse(this)
+      if (ex !== undefined && typeof chunk !== 'function') ex.responseBytes += byteLength(chunk, encoding)
+      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+      return originalEnd.apply(this, arguments as never)
+    },
+  })
+  Object.defineProperty(p, COUNTING, { value: true })
+  return true
+}
+
+function safeCall(
+  fn: ((req: IncomingMessage) => string | undefined) | undefined,
+  req: IncomingMessage,
+): string | undefined {
   if (!fn) return undefined
   try {
-    return fn()
+    return fn(req)
   } catch {
     return undefined
   }
 }
 
-function safeParams(fn: (() => readonly string[] | undefined) | undefined): readonly string[] | undefined {
+function safeParams(
+  fn: ((req: IncomingMessage) => readonly string[] | undefined) | undefined,
+  req: IncomingMessage,
+): readonly string[] | undefined {
   if (!fn) return undefined
   try {
-    const params = fn()
+    const params = fn(req)
     return Array.isArray(params) && params.length > 0 ? params : undefined
   } catch {
     return undefined

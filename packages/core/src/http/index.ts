@@ -12,6 +12,7 @@ export type { HttpExchange, HttpExchangeInit } from './exchange'
 export {
   auditUnavailable,
   httpExchangeOf,
+  installResponseCounting,
   normalizeIp,
   respondUnavailable,
   startHttpExchange,
