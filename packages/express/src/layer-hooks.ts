@@ -174,7 +174,9 @@ function stringValues(params: Record<string, unknown> | undefined): string[] | u
   let out: string[] | undefined
   for (const name in params) {
     const value = params[name]
-    if (typeof value === 'string' && value.length > 0) (out ??= []).push(value)
+    if (typeof value !== 'string' || value.length === 0) continue
+    if (out === undefined) out = []
+    out.push(value)
   }
   return out
 }
