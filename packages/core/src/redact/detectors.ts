@@ -175,7 +175,6 @@ const STREET_SUFFIXES = [
 const SUFFIX = STREET_SUFFIXES.sort((a, b) => b.length - a.length)
   .map((s) => `[${s[0]}${s[0]!.toLowerCase()}]${s.slice(1)}`)
   .join('|')
-const STREET = new RegExp(`[ \\t](?:${SUFFIX})\\b`)
 const ADDR_WORD = "\\p{Lu}[\\p{L}'’\\-]{0,25}"
 const UNIT = `(?:,?[ \\t]*(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|Bldg|#)\\.?[ \\t]*#?[A-Za-z0-9-]{1,6}(?![A-Za-z0-9]))?`
 const CITY = `(?:,[ \\t]*${ADDR_WORD}(?:[ \\t]+${ADDR_WORD}){0,3}(?:,?[ \\t]+[A-Z]{2}(?![A-Za-z]))?(?:[ \\t]+\\d{5}(?:-\\d{4})?(?!\\d))?)?`
@@ -213,8 +212,9 @@ export const BUILTIN_DETECTORS: readonly BuiltinDetector[] = [
   ),
   d(
     'card',
-    // 13-19 digits, plain or in the printed groups (4-4-4-4[-1..3], Amex 4-6-5, Diners 4-6-4).
-    `${NB}(?:[2-6]\\d{12,18}|[2-6]\\d{3}([ -])\\d{4}\\1\\d{4}\\1\\d{4}(?:\\1\\d{1,3})?|3\\d{3}([ -])\\d{6}\\2\\d{4,5})${NA}`,
+    // 13-19 digits, plain or in the printed groups (4-4-4-4[-1..3], Amex 4-6-5, Diners 4-6-4); not
+    // after '+' (that is an international phone number).
+    `(?<![A-Za-z0-9+]|[0-9][.,])(?:[2-6]\\d{12,18}|[2-6]\\d{3}([ -])\\d{4}\\1\\d{4}\\1\\d{4}(?:\\1\\d{1,3})?|3\\d{3}([ -])\\d{6}\\2\\d{4,5})${NA}`,
     'g',
     { validate: validCard, need: F_DIGIT, minRun: 13 },
   ),

@@ -156,7 +156,7 @@ export function scan(s: string): number {
       }
     }
   }
-  return f | ((maxRun > 255 ? 255 : maxRun) << RUN_SHIFT)
+  return f | (Math.min(maxRun, 255) << RUN_SHIFT)
 }
 
 // ANSI/VT escape sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), two-character ESC forms,
