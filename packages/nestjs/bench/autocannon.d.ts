@@ -1,0 +1,16 @@
+// autocannon ships no types; the part the benchmark uses.
+declare module 'autocannon' {
+  interface Result {
+    requests: { average: number; total: number }
+    latency: { p99: number }
+    errors: number
+    non2xx: number
+  }
+  function autocannon(options: {
+    url: string
+    connections?: number
+    pipelining?: number
+    duration?: number
+  }): Promise<Result>
+  export default autocannon
+}
