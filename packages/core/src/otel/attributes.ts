@@ -89,18 +89,20 @@ export const ATTRIBUTE_TABLE: ReadonlyArray<readonly [string, string | Special]>
 interface Node {
   /** Attribute name for this exact path, or a special handling. */
   to?: string | Special
+  /** The name an unlisted value at this path gets (`audit.` + path), precomputed. */
+  name: string
   children?: Map<string, Node>
 }
 
 function compile(table: typeof ATTRIBUTE_TABLE): Node {
-  const root: Node = { children: new Map() }
+  const root: Node = { name: '', children: new Map() }
   for (const [path, to] of table) {
     let node = root
     for (const part of splitPath(path)) {
       node.children ??= new Map()
       let next = node.children.get(part)
       if (!next) {
-        next = {}
+        next = { name: childName(node.name, part) }
         node.children.set(part, next)
       }
       node = next
@@ -116,6 +118,12 @@ function splitPath(path: string): string[] {
   return path.split('.')
 }
 
+/** Unlisted paths keep their ECS path, under `audit.` (ours already are: `audit.resource.id`). */
+function childName(parent: string, key: string): string {
+  if (parent !== '') return `${parent}.${key}`
+  return key === 'audit' ? 'audit' : `audit.${key}`
+}
+
 const ROOT = compile(ATTRIBUTE_TABLE)
 
 /** Depth below which unknown objects are flattened; deeper ones become one JSON string. */
@@ -124,51 +132,56 @@ const MAX_FLATTEN_DEPTH = 6
 /** The attributes for one record. Never throws on JSON-shaped input (which is all it receives). */
 export function toAttributes(record: Record<string, unknown>): Attributes {
   const out: Attributes = {}
-  walk(record, ROOT, '', out, 0)
+  walkKnown(record, ROOT, out, 0)
   return out
 }
 
-function walk(
-  obj: Record<string, unknown>,
-  node: Node | undefined,
-  path: string,
-  out: Attributes,
-  depth: number,
-) {
+/** Fields along the mapping table: names come precomputed from the table. */
+function walkKnown(obj: Record<string, unknown>, node: Node, out: Attributes, depth: number): void {
   for (const key in obj) {
     const value = obj[key]
     if (value === undefined || value === null) continue
-    const child = node?.children?.get(key)
-    const childPath = path === '' ? key : `${path}.${key}`
-    const to = child?.to
+    const child = node.children?.get(key)
+    if (!child) {
+      walkValue(value, childName(node.name, key), out, depth)
+      continue
+    }
+    const to = child.to
     if (to === SKIP) continue
     if (to === JSON_STRING) {
-      out[attributeName(childPath)] = safeJson(value)
-      continue
+      out[child.name] = safeJson(value)
+    } else if (to === HEADERS) {
+      if (typeof value === 'object') headers(value as Record<string, unknown>, out)
+    } else if (typeof value === 'object' && !Array.isArray(value)) {
+      walkKnown(value as Record<string, unknown>, child, out, depth + 1)
+    } else {
+      const v = leaf(value)
+      if (v !== undefined) out[typeof to === 'string' ? to : child.name] = v
     }
-    if (to === HEADERS) {
-      if (typeof value === 'object') {
-        for (const name in value as Record<string, unknown>) {
-          const v = (value as Record<string, unknown>)[name]
-          if (v !== undefined && v !== null) out[`http.request.header.${name.toLowerCase()}`] = [String(v)]
-        }
-      }
-      continue
-    }
-    if (typeof value === 'object' && !Array.isArray(value)) {
-      if (depth >= MAX_FLATTEN_DEPTH)
-        out[typeof to === 'string' ? to : attributeName(childPath)] = safeJson(value)
-      else walk(value as Record<string, unknown>, child, childPath, out, depth + 1)
-      continue
-    }
-    const v = leaf(value)
-    if (v !== undefined) out[typeof to === 'string' ? to : attributeName(childPath)] = v
   }
 }
 
-/** Unlisted paths: ours already start with `audit.`; anything else gets that prefix. */
-function attributeName(path: string): string {
-  return path.startsWith('audit.') ? path : `audit.${path}`
+/** Fields the table does not list: flattened under their own (prefixed) path. */
+function walkValue(value: unknown, name: string, out: Attributes, depth: number): void {
+  if (value === undefined || value === null) return
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    const v = leaf(value)
+    if (v !== undefined) out[name] = v
+    return
+  }
+  if (depth >= MAX_FLATTEN_DEPTH) {
+    out[name] = safeJson(value)
+    return
+  }
+  const obj = value as Record<string, unknown>
+  for (const key in obj) walkValue(obj[key], `${name}.${key}`, out, depth + 1)
+}
+
+function headers(value: Record<string, unknown>, out: Attributes): void {
+  for (const name in value) {
+    const v = value[name]
+    if (v !== undefined && v !== null) out[`http.request.header.${name.toLowerCase()}`] = [String(v)]
+  }
 }
 
 function leaf(value: unknown): AttributeValue | undefined {
