@@ -65,15 +65,16 @@ export function isDotted(key: string): boolean {
  */
 export function expandKeys(obj: Obj): Obj {
   let dotted: string[] | undefined
-  for (const key in obj) {
-    if (!Object.hasOwn(obj, key)) continue
-    if (!isDotted(key)) continue
+  const all = Object.keys(obj)
+  for (let i = 0; i < all.length; i++) {
+    const key = all[i]!
+    if (key.indexOf('.') === -1 || !isDotted(key)) continue
     if (dotted === undefined) dotted = []
     dotted.push(key)
   }
   if (dotted === undefined) return obj
   const out: Obj = Object.create(null)
-  for (const key of Object.keys(obj)) {
+  for (const key of all) {
     if (!isDotted(key)) out[key] = obj[key]
   }
   // Sorted so that the result, including which keys stay literal on a collision, is independent of key order.
@@ -193,19 +194,27 @@ function write(value: unknown, depth: number, skip?: readonly string[]): string 
 }
 
 function writeObject(obj: Obj, depth: number, skip?: readonly string[]): string {
-  const expanded = expandKeys(obj)
-  const keys = Object.keys(expanded).sort()
+  let keys = Object.keys(obj)
+  let expanded = obj
+  for (let i = 0; i < keys.length; i++) {
+    if (keys[i]!.indexOf('.') !== -1) {
+      expanded = expandKeys(obj)
+      keys = Object.keys(expanded)
+      break
+    }
+  }
+  if (keys.length > 1) keys.sort()
   let out = '{'
-  let first = true
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
     const v = expanded[key]
-    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue
+    const t = typeof v
+    if (t === 'undefined' || t === 'function' || t === 'symbol') continue
     if (skip?.includes(key)) continue
-    if (!first) out += ','
-    first = false
+    if (out.length > 1) out += ','
     out += quoteKey(key)
     out += ':'
-    out += write(v, depth + 1)
+    out += t === 'string' ? JSON.stringify(v) : write(v, depth + 1)
   }
   return `${out}}`
 }

@@ -1,13 +1,22 @@
 // Integrity chain (sealing side) and verifier, used by the logger, the CLI and tests.
 
 export { canonicalize, macInputOf, SHIPPER_OWNED } from './canonical'
-export { type Chain, type ChainOptions, createChain, type IntegrityFields, macOf, nextKey } from './chain'
+export {
+  type Chain,
+  type ChainOptions,
+  createChain,
+  hmacSha256,
+  type IntegrityFields,
+  macOf,
+  nextKey,
+} from './chain'
 export {
   generateVerifierKeyPair,
   keyId,
   loadVerifierPrivateKey,
   loadVerifierPublicKey,
   type SealedKey,
+  sealKey,
   unsealKey,
   validateVerifierKey,
 } from './keys'

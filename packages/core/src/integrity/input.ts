@@ -37,7 +37,7 @@ export interface InputStats {
   unparsable: number
 }
 
-const CRI = /^\d{4}-\d\d-\d\dT\S+ (stdout|stderr) ([FP])(?: (.*))?$/
+const CRI = /^\d{4}-\d\d-\d\dT\S+ (stdout|stderr) ([FP])(?: ([\s\S]*))?$/
 const MAX_PENDING = 16 * 1024 * 1024
 const MAX_DEPTH = 8
 
