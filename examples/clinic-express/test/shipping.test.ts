@@ -39,6 +39,7 @@ let schema: string
 let raw: Buffer
 let lines: Buffer[]
 let tokens: string[]
+let patientId: string
 let privateKey: string
 
 beforeAll(async () => {
@@ -63,6 +64,7 @@ beforeAll(async () => {
   try {
     const session = await runSession(clinic.url)
     tokens = session.tokens
+    patientId = session.patientId
     await hostileRequests(clinic.url, session.patientId)
   } finally {
     const code = await clinic.stop('SIGTERM')
@@ -258,6 +260,11 @@ describe('PHI planted in the session', () => {
     const log = raw.toString('utf8').toLowerCase()
     const leaked = plantedSecrets().filter((s) => log.includes(s.toLowerCase()))
     expect(leaked).toEqual([])
+  })
+
+  it('nor does a patient id in clear, even on requests refused before the handler', () => {
+    expect(patientId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(raw.toString('utf8').includes(patientId)).toBe(false)
   })
 
   it('nor do the bearer tokens, or any part of them', () => {
