@@ -105,6 +105,9 @@ export function validCard(match: string): boolean {
   return d.length >= 13 && d.length <= 19 && cardIssuer(d) && luhn(d)
 }
 
+// Characters of an email local part (RFC 5322 atext and dots), letters of any script.
+const ATEXT = "\\p{L}\\p{N}!#$%&'*+/=?^_`{|}~.\\-"
+
 const MONTH =
   '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)'
 const DATE = `(?:\\d{4}[-/.]\\d{1,2}[-/.]\\d{1,2}|\\d{1,2}[-/.]\\d{1,2}[-/.](?:\\d{4}|\\d{2})|${MONTH}\\.?[ \\t]+\\d{1,2}(?:st|nd|rd|th)?,?[ \\t]+\\d{4}|\\d{1,2}(?:st|nd|rd|th)?[ \\t]+(?:of[ \\t]+)?${MONTH}\\.?,?[ \\t]+\\d{4}|\\d{8})`
@@ -122,7 +125,7 @@ const NAME_CUE = [
 ].join('|')
 
 // Capitalised words that follow a cue without being a name ("Patient Record not found").
-const NOT_NAMES = new Set(
+export const NOT_NAMES: ReadonlySet<string> = new Set(
   (
     'record records not found is was id ids name names portal data information info chart list search summary details ' +
     'profile created updated deleted unknown none null undefined error access read write notes note the a an and or ' +
@@ -178,7 +181,7 @@ const SUFFIX = STREET_SUFFIXES.sort((a, b) => b.length - a.length)
 const ADDR_WORD = "\\p{Lu}[\\p{L}'’\\-]{0,25}"
 const UNIT = `(?:,?[ \\t]*(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Rm|Room|Bldg|#)\\.?[ \\t]*#?[A-Za-z0-9-]{1,6}(?![A-Za-z0-9]))?`
 const CITY = `(?:,[ \\t]*${ADDR_WORD}(?:[ \\t]+${ADDR_WORD}){0,3}(?:,?[ \\t]+[A-Z]{2}(?![A-Za-z]))?(?:[ \\t]+\\d{5}(?:-\\d{4})?(?!\\d))?)?`
-const ADDRESS = `${NB}\\d{1,6}[A-Za-z]?(?:[ \\t]+(?:${ADDR_WORD}|\\d{1,4}(?:st|nd|rd|th))){1,4}?[ \\t]+(?:${SUFFIX})\\.?(?![\\p{L}\\p{N}])${UNIT}${CITY}`
+const ADDRESS = `${NB}\\d{1,6}[A-Za-z]?(?:[ \\t]+(?:${ADDR_WORD}|\\d{1,4}(?:st|nd|rd|th))){1,6}?[ \\t]+(?:${SUFFIX})\\.?(?![\\p{L}\\p{N}])${UNIT}${CITY}`
 const PO_BOX = '\\b[Pp]\\.?[ \\t]?[Oo]\\.?[ \\t]+[Bb][Oo][Xx][ \\t]+\\d{1,6}(?!\\d)'
 
 function d(
@@ -206,7 +209,7 @@ export const BUILTIN_DETECTORS: readonly BuiltinDetector[] = [
   d(
     'email',
     // Starts only where a run of local-part characters starts, so a hostile run is walked once.
-    '(?<![\\p{L}\\p{N}._%+\\-])[\\p{L}\\p{N}._%+\\-]{1,256}@(?:[\\p{L}\\p{N}](?:[\\p{L}\\p{N}\\-]{0,61}[\\p{L}\\p{N}])?\\.){1,8}\\p{L}{2,24}(?![\\p{L}\\p{N}\\-])',
+    `(?<![${ATEXT}])[${ATEXT}]{1,256}@(?:[\\p{L}\\p{N}](?:[\\p{L}\\p{N}\\-]{0,61}[\\p{L}\\p{N}])?\\.){1,8}\\p{L}{2,24}(?![\\p{L}\\p{N}\\-])`,
     'gu',
     { need: F_AT },
   ),
