@@ -38,8 +38,8 @@ export function hookServer(server: unknown, runtime: AuditRuntime): boolean {
         return
       }
       startHttpExchange(runtime.logger, runtime.http, req as AuditRequest, res, {
-        route: () => routeOf(req as AuditRequest),
-        pathParams: () => pathParamsOf(req as AuditRequest),
+        route: routeOf,
+        pathParams: pathParamsOf,
       })
     } catch {
       // A throw in a server 'request' listener would crash the process; the middleware retries.
@@ -78,8 +78,8 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
           exchange = startHttpExchange(logger, http, req, res, {
             clientIp: ip,
             url,
-            route: () => routeOf(req),
-            pathParams: () => pathParamsOf(req),
+            route: routeOf,
+            pathParams: pathParamsOf,
           })
       } else if (ip !== undefined) {
         // Express's req.ip applies the app's `trust proxy` setting, which the server hook could not.
