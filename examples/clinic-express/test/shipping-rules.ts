@@ -310,3 +310,52 @@ export function fluentBitDocument(
   record['event.ingested'] = `${cri.time.slice(0, 23)}Z`
   return record
 }
+
+/**
+ * The document Fluentd sends with examples/k8s/fluentd/fluent.conf: fluent-plugin-parser-cri splits
+ * the line in four at spaces (time, stream, logtag, message); kubernetes_metadata adds `kubernetes`
+ * and `docker`; the parser filter merges our JSON (reserve_data) and drops `message`; grep; then
+ * `logtag` and `time` removed. Undefined when grep drops it.
+ */
+export function fluentdDocument(criLine: string): Record<string, unknown> | undefined {
+  const parts = splitN(criLine, ' ', 4)
+  if (parts.length !== 4) throw new Error(`fluent-plugin-parser-cri would not parse: ${criLine.slice(0, 80)}`)
+  const [time, stream, logtag, message] = parts as [string, string, string, string]
+  const record: Record<string, unknown> = { stream, logtag, message, time }
+  record.kubernetes = {
+    container_name: 'api',
+    namespace_name: 'clinic',
+    pod_name: 'clinic-api-7d9f8b6c5-x2k4q',
+    container_image: 'registry.example.org/clinic-api:1.4.2',
+    container_image_id: 'registry.example.org/clinic-api@sha256:0c1d2e3f',
+    pod_id: '2f0d6c1e-7a3b-4c5d-9e8f-0a1b2c3d4e5f',
+    pod_ip: '10.42.3.17',
+    host: 'node-3',
+    labels: { app: 'clinic-api', 'app.kubernetes.io/name': 'clinic-api' },
+    namespace_id: '6c1f0e2d-3b4a-4c5d-8e9f-1a2b3c4d5e6f',
+  }
+  record.docker = { container_id: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }
+  const parsed = parseStrictJson(message)
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined
+  delete record.message
+  Object.assign(record, parsed)
+  const kind = (record.event as Record<string, unknown> | undefined)?.kind
+  if (kind !== 'event' && kind !== 'state') return undefined
+  delete record.logtag
+  delete record.time
+  return record
+}
+
+/** Ruby's String#split(sep, n): at most n parts, the last one keeps the rest. */
+function splitN(s: string, sep: string, n: number): string[] {
+  const out: string[] = []
+  let rest = s
+  while (out.length < n - 1) {
+    const i = rest.indexOf(sep)
+    if (i === -1) break
+    out.push(rest.slice(0, i))
+    rest = rest.slice(i + sep.length)
+  }
+  out.push(rest)
+  return out
+}

@@ -17,6 +17,7 @@ import {
   criParse,
   criWrap,
   fluentBitDocument,
+  fluentdDocument,
   mappedPaths,
   mappingProblems,
   parseStrictJson,
@@ -241,6 +242,61 @@ describe('the documents Fluent Bit sends, against the Elasticsearch index templa
       expect.stringContaining('user: mapped as an object'),
       expect.stringContaining('surprise: not in the index template'),
     ])
+  })
+
+  it('maps every field of the documents Fluentd sends too', () => {
+    const problems: string[] = []
+    for (const line of lines) {
+      const [criLine] = criWrap(line)
+      const doc = fluentdDocument(criLine!)
+      expect(doc).toBeDefined()
+      expect(doc!['@timestamp']).toBeTypeOf('string') // keep_time_key: the chain covers it
+      problems.push(...mappingProblems(doc!, properties))
+    }
+    expect([...new Set(problems)]).toEqual([])
+  })
+
+  it('verifies an Elasticsearch export (search response, documents in any order) as intact', async () => {
+    const hits = lines.map((line, i) => {
+      const [cri] = criParse(criWrap(line))
+      return {
+        _index: '.ds-boundary-audit-clinic-2026.11.29-000001',
+        _id: `d${i}`,
+        _source: fluentBitDocument(cri!.log, cri!),
+      }
+    })
+    // Elasticsearch returns documents in its own order: shuffle deterministically
+    const shuffled = hits
+      .map((h, i) => ({ h, k: (i * 7919) % hits.length }))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.h)
+    const file = join(work, 'export.json')
+    writeFileSync(
+      file,
+      JSON.stringify({ took: 3, timed_out: false, hits: { total: { value: hits.length }, hits: shuffled } }),
+    )
+    const { stdout } = await run(process.execPath, [...fromSource, cli, 'verify', '--key', privateKey, file])
+    expect(stdout).toMatch(/intact/)
+    // and the same export with one document's actor changed is caught
+    const forged = structuredClone(shuffled)
+    const read = forged.find((h) => (h._source as any)?.event?.action === 'patient-record-read')!
+    ;(read._source as any).user.id = 'someone-else'
+    writeFileSync(file, JSON.stringify({ hits: { hits: forged } }))
+    const tampered = await run(process.execPath, [
+      ...fromSource,
+      cli,
+      'verify',
+      '--key',
+      privateKey,
+      file,
+    ]).then(
+      () => 0,
+      (err: { code: number; stdout: string }) => {
+        expect(err.stdout).toMatch(/MODIFIED/)
+        return err.code
+      },
+    )
+    expect(tampered).toBe(1)
   })
 
   it('still verifies as intact after Fluent Bit reshaped every record', async () => {
