@@ -7,7 +7,13 @@ describe('http-request events on the Express platform', () => {
   let t: TestApp
   beforeAll(async () => {
     t = await startApp(
-      BoundaryAuditModule.forRoot(captureOptions(lines, { ignore: ['/health'], headers: ['x-tenant'] })),
+      BoundaryAuditModule.forRoot(
+        captureOptions(lines, {
+          ignore: ['/health', (req) => req.headers['x-synthetic-probe'] === '1'],
+          headers: ['x-tenant'],
+          actions: { 'POST /patients/:id/notes': 'patient-note-create' },
+        }),
+      ),
       lines,
     )
   })
@@ -22,7 +28,7 @@ describe('http-request events on the Express platform', () => {
     const res = await fetch(`${t.url}${path}`, { ...init, headers: { ...init.headers, 'x-request-id': id } })
     await res.arrayBuffer()
     await settle()
-    const events = byAction(t.events(), 'http-request').filter((e) => e.http?.request?.id === id)
+    const events = t.events().filter((e) => e.event?.category?.includes('web') && e.http?.request?.id === id)
     expect(events, `exactly one http-request event for ${path}`).toHaveLength(1)
     return { res, event: events[0]! }
   }
@@ -133,12 +139,23 @@ describe('http-request events on the Express platform', () => {
     expect(event.audit.handler).toEqual({ controller: 'HealthController', name: 'code' })
   })
 
-  it('writes nothing for ignored paths', async () => {
+  it('writes nothing for ignored paths and requests an ignore function matches', async () => {
     const before = lines.length
-    const res = await fetch(`${t.url}/health`)
-    expect(res.status).toBe(200)
+    expect((await fetch(`${t.url}/health`)).status).toBe(200)
+    expect((await fetch(`${t.url}/public/1`, { headers: { 'x-synthetic-probe': '1' } })).status).toBe(200)
     await settle()
     expect(lines.length).toBe(before)
+  })
+
+  it('names the event after the route with the actions option', async () => {
+    const { res, event } = await call('/patients/42/notes', {
+      method: 'POST',
+      headers: { ...clinician, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'ok' }),
+    })
+    expect(res.status).toBe(201)
+    expect(event.event.action).toBe('patient-note-create')
+    expect(event.http.request.bytes).toBe(JSON.stringify({ text: 'ok' }).length)
   })
 
   it('writes exactly one event when the client aborts', async () => {
