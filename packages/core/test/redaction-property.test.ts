@@ -408,8 +408,13 @@ const card = fc
             : number.length === 19
               ? [4, 4, 4, 4, 3]
               : [13]
+      const out: string[] = []
       let at = 0
-      value = groups.map((g) => number.slice(at, (at += g))).join(sep)
+      for (const g of groups) {
+        out.push(number.slice(at, at + g))
+        at += g
+      }
+      value = out.join(sep)
     }
     return plant({
       category: 'card',
