@@ -1,7 +1,8 @@
 /**
  * pg benchmark (issue 4): queries per second through
  *   (a) a raw pg Pool, (b) the same Pool wrapped by wrapPool (audit lines to /dev/null, core defaults:
- *   integrity chain on), (b') wrapPool with a logger that drops the records (the adapter's own cost),
+ *   integrity chain on), (b') the same with core's integrity chain off, (b'') wrapPool with a logger
+ *   that drops the records (the adapter's own cost),
  *   (c) a raw pg Pool with @opentelemetry/instrumentation-pg and an in-memory span exporter,
  * for `SELECT $1::int` and a 10-row select, 10 connections, 10 queries in flight.
  * One process, one server; segments are interleaved (a b c a b c ...) because the machine is shared
@@ -12,15 +13,28 @@
  * Run: npm run bench -w @boundary-audit/pg   (a script, not a test)
  *   BENCH_SECONDS (per segment, default 1), BENCH_ROUNDS (default 11)
  */
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
-import { createAuditLogger } from '@boundary-audit/core'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import type PgModule from 'pg'
 import { ensurePostgres } from '../../../scripts/postgres.mjs'
-import { wrapPool } from '../src/index'
+
+// The built packages, as an application runs them (`npm run bench` at the root builds first). tsx
+// would transpile src/ with esbuild's keepNames, which adds a defineProperty to every closure
+// created per query and inflates both the adapter's and core's cost.
+for (const pkg of ['core', 'pg']) {
+  if (!existsSync(new URL(`../../${pkg}/dist/index.js`, import.meta.url))) {
+    console.error(
+      `packages/${pkg}/dist is missing: run \`npm run build\` (or \`npm run bench\` at the root) first`,
+    )
+    process.exit(2)
+  }
+}
+const { createAuditLogger } = await import('@boundary-audit/core')
+const { wrapPool } = await import('@boundary-audit/pg')
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11)
@@ -118,11 +132,18 @@ async function main(): Promise<void> {
     },
   }
   const noop = { ...audit, dbQuery: () => {} }
+  const plain = createAuditLogger({
+    service: { name: 'pg-bench' },
+    destination: '/dev/null',
+    integrity: { enabled: false },
+  })
   const newPool = () => new pg.Pool({ connectionString: server.connectionString, max: CONNECTIONS })
   const none = () => {}
   const cases: Case[] = [
     { name: 'raw pg', pool: newPool(), before: none, after: none },
     { name: 'wrapPool', pool: wrapPool(newPool(), counting), before: none, after: none },
+    // Core without its integrity chain (HMAC chain and canonical form per record).
+    { name: 'wrapPool, no integrity', pool: wrapPool(newPool(), plain), before: none, after: none },
     // The adapter alone: same layer, records handed to a logger that drops them.
     { name: 'wrapPool, no-op logger', pool: wrapPool(newPool(), noop), before: none, after: none },
     {
@@ -155,6 +176,7 @@ async function main(): Promise<void> {
 
   for (const c of cases) await c.pool.end()
   await audit.close()
+  await plain.close()
   await server.stop()
 
   console.log(
