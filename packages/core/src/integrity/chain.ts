@@ -69,7 +69,8 @@ export interface IntegrityFields {
   stream: string
   seq: number
   prev?: string
-  fields: string
+  /** The top-level fields the record was written with (dotted keys expanded), sorted. */
+  fields: string[]
   mark?: Mark
   interval?: number
   alg?: 'hmac-sha256' | 'sha256'
@@ -173,7 +174,7 @@ export function createChain(options: ChainOptions): Chain {
   }
 
   const integrityFor = (mark: Mark | undefined): IntegrityFields => {
-    const integrity: IntegrityFields = { v: INTEGRITY_VERSION, stream: streamId, seq, fields: '' }
+    const integrity: IntegrityFields = { v: INTEGRITY_VERSION, stream: streamId, seq, fields: [] }
     if (prev !== undefined) integrity.prev = prev
     if (mark !== undefined) {
       integrity.mark = mark
@@ -352,7 +353,7 @@ function assemble(record: Record<string, unknown>, integrity: IntegrityFields): 
   if (logLevel !== undefined) fieldNames.push('log')
   if (ecsVersion !== undefined) fieldNames.push('ecs')
   fieldNames.sort()
-  integrity.fields = fieldNames.join(',')
+  integrity.fields = fieldNames
 
   // audit: every member but integrity once; integrity by hand, with and without mac.
   if (!auditKeys.includes('integrity')) auditKeys.push('integrity')
@@ -441,7 +442,7 @@ function assembleSlow(
   if (!('audit' in flat)) flat.audit = audit
   const top = expandKeys(flat)
   const fields = Object.keys(top).sort()
-  integrity.fields = fields.join(',')
+  integrity.fields = fields
   const macInput = macInputOf(top, fields)
   const ints = integrityStrings(integrity)
   return {

@@ -251,7 +251,7 @@ function parseUntil(until: VerifyOptions['until']): number | undefined {
 
 function toEntry(found: FoundRecord): Entry {
   const i = found.integrity
-  const fields = String(i.fields).split(',')
+  const fields = i.fields as string[]
   const top = expandKeys(found.record)
   const ts = top['@timestamp']
   return {
