@@ -84,7 +84,10 @@ export function cleanAction(value: unknown, fallback: string, env: BuildEnv): st
 
 function cleanToken(value: unknown, fallback: string, env: BuildEnv): string {
   if (typeof value !== 'string') return fallback
-  const t = value.replace(/[^A-Za-z0-9._:-]+/g, '-').slice(0, 128)
-  // Still free text from the caller's point of view: an id pasted into an action name is caught here.
-  return t.length === 0 ? fallback : redactText(t, env.policy)
+  // Still free text from the caller's point of view: an id pasted into an action name is caught here,
+  // before the character clean-up (which would turn "jane@example.org" into an undetectable "jane-example.org").
+  const t = redactText(value.slice(0, 256), env.policy)
+    .replace(/[^A-Za-z0-9._:[\]-]+/g, '-')
+    .slice(0, 128)
+  return t.length === 0 ? fallback : t
 }
