@@ -112,8 +112,9 @@ const MONTH =
   '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)'
 const DATE = `(?:\\d{4}[-/.]\\d{1,2}[-/.]\\d{1,2}|\\d{1,2}[-/.]\\d{1,2}[-/.](?:\\d{4}|\\d{2})|${MONTH}\\.?[ \\t]+\\d{1,2}(?:st|nd|rd|th)?,?[ \\t]+\\d{4}|\\d{1,2}(?:st|nd|rd|th)?[ \\t]+(?:of[ \\t]+)?${MONTH}\\.?,?[ \\t]+\\d{4}|\\d{8})`
 
-// A capitalised word of a name: "Smith", "O'Brien", "McDonald", "Anne-Marie", "Élodie".
-const NAME_WORD = "\\p{Lu}[\\p{L}'’\\-]{0,30}"
+// A capitalised word of a name: "Smith", "O'Brien", "McDonald", "Anne-Marie", "Élodie"; it ends with a
+// letter, so a closing quote stays ("'Patient: Jane Roe'").
+const NAME_WORD = "\\p{Lu}(?:[\\p{L}'’\\-]{0,30}\\p{L})?"
 const NAME = `${NAME_WORD}(?:[ \\t]+(?:\\p{Lu}\\.|${NAME_WORD})){0,3}`
 const NAME_CUE = [
   // "name: John Smith", "Patient: John", "patientName=John", "\"last_name\":\"Smith\""
