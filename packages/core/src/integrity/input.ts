@@ -52,8 +52,8 @@ export function integrityOf(record: Obj): Obj | undefined {
   const integrity = expandKeys(audit).integrity
   if (!isPlainObject(integrity)) return undefined
   const i = expandKeys(integrity)
-  if (typeof i.stream !== 'string' || typeof i.mac !== 'string' || typeof i.fields !== 'string')
-    return undefined
+  if (typeof i.stream !== 'string' || typeof i.mac !== 'string') return undefined
+  if (!Array.isArray(i.fields) || !i.fields.every((f) => typeof f === 'string')) return undefined
   if (typeof i.seq !== 'number' || !Number.isSafeInteger(i.seq) || i.seq < 0) return undefined
   return i
 }
