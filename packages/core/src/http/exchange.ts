@@ -13,7 +13,7 @@ import { queryKeys, splitUrl } from './url'
 const EXCHANGE = Symbol.for('boundary-audit.http-exchange')
 
 const MAX_USER_AGENT_LENGTH = 512
-const ABORTED = 'aborted: the client closed the connection before the response was complete'
+const ABORTED = 'aborted: the connection closed before the response was complete'
 const REFUSED = 'refused: the audit sink cannot accept events (failClosed)'
 
 /** What the adapter knows at the start of a request. */
