@@ -43,8 +43,12 @@ export interface RedactionOptions {
   keys?: readonly string[]
   /** Keys whose values are never treated as identifiers by the key layer (value detectors still run). */
   allowKeys?: readonly string[]
-  /** Extra value detectors, e.g. the service's MRN format. */
-  detectors?: readonly Detector[]
+  /**
+   * Extra value detectors, e.g. the service's MRN format, and the opt-in built-ins by name:
+   * `'ip'` (IPv4/IPv6 addresses) and `'zip'` (US zip codes), off by default because server
+   * addresses and five-digit numbers in error messages are rarely PHI.
+   */
+  detectors?: readonly (Detector | 'ip' | 'zip')[]
   /** Names of built-in detectors to turn off (e.g. `['name']`). */
   disableDetectors?: readonly string[]
   /** Mode per category (`ssn`, `email`, ... or a custom detector / key category). */
