@@ -243,6 +243,10 @@ describe.each(versions)('%s: actor identity', (_name, express) => {
       expect(logins.map((e: any) => e.event.outcome)).toEqual(['failure', 'success'])
       expect(logins[0].http.request.id).toBe(fail.headers.get('x-request-id'))
       expect(logins[1].http.request.id).toBe(ok.headers.get('x-request-id'))
+      // the typed identifier is there, pseudonymised (stable, keyed), never in clear
+      expect(typeof logins[0].user?.name).toBe('string')
+      expect(logins[0].user.name).not.toContain('@')
+      expect(logins[0].user.name).not.toContain('jane')
       const logout = all.find((e: any) => e.event.action === 'user-logout')
       expect(logout.http.request.id).toBe(out.headers.get('x-request-id'))
       for (const e of [...logins, logout]) {
