@@ -40,7 +40,7 @@ describe.each(versions)('%s: OpenTelemetry', (_name, express) => {
       const res = await fetch(`${srv.url}/x`, {
         headers: { traceparent: `00-${headerTrace}-00f067aa0ba902b7-01` },
       })
-      const { traceId, contextTrace } = await res.json()
+      const { traceId, contextTrace } = (await res.json()) as { traceId: string; contextTrace: string | null }
       // the header's ids are not copied into the audit context while a span is active
       expect(contextTrace).toBeNull()
       expect(traceId).toMatch(/^[0-9a-f]{32}$/)
