@@ -135,10 +135,14 @@ export const NOT_NAMES: ReadonlySet<string> = new Set(
   ).split(' '),
 )
 
+// Class-like words after "name:" in error dumps ("name: 'SequelizeDatabaseError'").
+const CODE_WORD =
+  /(?:Error|Exception|Warning|Handler|Service|Controller|Module|Provider|Event|Request|Response)$/
+
 function validName(value: string): boolean {
   const first = value.split(/[ \t]/, 1)[0]!
   if (!/\p{Ll}/u.test(first)) return false // "GET", "ID": acronyms, not names
-  return !NOT_NAMES.has(first.toLowerCase())
+  return !NOT_NAMES.has(first.toLowerCase()) && !CODE_WORD.test(first)
 }
 
 const STREET_SUFFIXES = [

@@ -11,8 +11,8 @@ export const MAX_ITEMS = 100
 export const MAX_STRING = 2048
 /** Characters kept per object key. */
 export const MAX_KEY = 128
-/** Values visited per `redact()` call; beyond it values become `[Truncated]`. */
-export const MAX_NODES = 2000
+/** Values visited per `redact()` call (a 16 KiB line holds far fewer); beyond it: `[Truncated]`. */
+export const MAX_NODES = 5000
 /** String characters scanned per `redact()` call; beyond it strings become `[Truncated]`. */
 export const MAX_TOTAL_CHARS = 128 * 1024
 /** Remembered key verdicts (the cache is cleared when full, so hostile key sets cannot grow it). */

@@ -35,6 +35,7 @@ function str(s: string, w: Walk): string {
 }
 
 function walk(v: unknown, w: Walk, depth: number, person: boolean): unknown {
+  if (--w.nodes < 0) return TRUNCATED
   switch (typeof v) {
     case 'string':
       return str(v, w)
@@ -46,7 +47,6 @@ function walk(v: unknown, w: Walk, depth: number, person: boolean): unknown {
       return v.toString()
     case 'object':
       if (v === null) return null
-      if (--w.nodes < 0) return TRUNCATED
       return walkObject(v, w, depth, person)
     default:
       return undefined // undefined, functions and symbols are not data
@@ -74,6 +74,12 @@ function walkArray(a: readonly unknown[], w: Walk, depth: number, person: boolea
   const n = Math.min(length, MAX_ITEMS)
   const out: unknown[] = new Array(n)
   for (let i = 0; i < n; i++) {
+    if (w.nodes <= 0) {
+      // Out of budget: say so once instead of visiting the rest.
+      out.length = i
+      out.push(TRUNCATED)
+      return out
+    }
     let item: unknown
     try {
       item = a[i]
@@ -190,6 +196,10 @@ function walkKeys(o: object, w: Walk, depth: number, person: boolean): Record<st
   const out: Record<string, unknown> = {}
   let renamed = false
   for (let i = 0; i < keys.length; i++) {
+    if (w.nodes <= 0) {
+      setKey(out, '…', TRUNCATED)
+      return renamed ? sorted(out) : out
+    }
     const k = keys[i]!
     let v: unknown
     try {
