@@ -35,6 +35,8 @@ export async function startClinic({ args, env, stdoutFile, cwd, startTimeoutMs =
       const m = /listening on (http:\/\/\S+)/.exec(stderr)
       if (m) {
         clearTimeout(timer)
+        child.stderr.off('data', onData)
+        child.off('exit', onExit)
         resolve(m[1])
       }
     }
