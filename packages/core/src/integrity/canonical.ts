@@ -21,14 +21,16 @@
  */
 
 /** Paths inside our top-level objects that shippers or ingest pipelines set or overwrite. */
-export const SHIPPER_OWNED: Readonly<Record<string, readonly string[]>> = {
-  // Filebeat / Elastic Agent overwrite ecs.version with their own.
-  ecs: ['version'],
-  // Elastic ingest pipelines add event.ingested and event.agent_id_status; data streams route on event.dataset.
-  event: ['ingested', 'dataset', 'agent_id_status'],
-  // Filebeat adds log.file.path, log.offset and log.flags to every line it reads.
-  log: ['file', 'offset', 'flags'],
-}
+export const SHIPPER_OWNED: Readonly<Record<string, readonly string[]>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, readonly string[]>, {
+    // Filebeat / Elastic Agent overwrite ecs.version with their own.
+    ecs: ['version'],
+    // Elastic ingest pipelines add event.ingested and event.agent_id_status; data streams route on event.dataset.
+    event: ['ingested', 'dataset', 'agent_id_status'],
+    // Filebeat adds log.file.path, log.offset and log.flags to every line it reads.
+    log: ['file', 'offset', 'flags'],
+  }),
+)
 
 /** Beyond this depth a value is written as a marker string (also stops cycles). */
 const MAX_DEPTH = 64

@@ -289,7 +289,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function hasShipperOwned(key: string, value: unknown): boolean {
   const owned = SHIPPER_OWNED[key]
   if (owned === undefined || !isPlainObject(value)) return false
-  for (const k in value) {
+  const keys = Object.keys(value)
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!
     for (const o of owned) {
       if (k === o || (k.length > o.length && k.startsWith(o) && k[o.length] === '.')) return true
     }
