@@ -1,4 +1,19 @@
-// PHI redaction engine of @boundary-audit/core: key layer, value detectors, modes, hostile-input walk.
+// PHI redaction engine of @boundary-audit/core (DESIGN.md "PHI redaction").
+//
+// - Key layer (keys.ts): object keys naming an identifier (ssn, dob, email, phone, address, names,
+//   mrn, member/account/license/plate/serial/device ids, cards, credentials, session ids) after
+//   normalising case and separators, including suffix forms (patientEmail, homePhone); name / id under
+//   a person (patient, member, contact ...). Their strings, numbers, objects and arrays are replaced
+//   whole; booleans and null stay.
+// - Value layer (detectors.ts): SSN (SSA rules), email, phone (NANP, E.164), card (issuer + Luhn), and
+//   cue-gated MRN, date of birth, person name, street address; IP and zip are opt-in. A one-pass
+//   character scan (text.ts) decides which expressions run at all.
+// - Modes (policy.ts): mask `[REDACTED:<category>]`, remove, pseudonymize `ps_<24 hex>` (HMAC-SHA-256,
+//   keyed; masks without a key, with one start-up warning). Credentials are never pseudonymised.
+// - The walk (walk.ts) is also the sanitiser for hostile input: it never throws and bounds depth (8),
+//   keys (100), items (100), string length (2048), values (5000) and characters per call.
+// Known limits: numbers outside PHI keys are not scanned; bare names, dates and ids without a cue word
+// or a PHI key are indistinguishable from ordinary text and are kept.
 import { describeWith, type ErrorDescription } from './errors'
 import { internal, type Policy } from './policy'
 import { hmacPseudonym, maskOf } from './pseudonymize'
