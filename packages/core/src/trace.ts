@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module'
+import { defaultLoader } from './otel/load'
 
 /**
  * Trace correlation from OpenTelemetry, when the app has @opentelemetry/api installed.
@@ -18,8 +18,8 @@ let api: OtelApiLike | null | undefined
 function loadApi(): OtelApiLike | null {
   if (api !== undefined) return api
   try {
-    const require = createRequire(import.meta.url)
-    api = require('@opentelemetry/api') as OtelApiLike
+    // defaultLoader resolves from this package in both the ESM and the CommonJS build.
+    api = defaultLoader()('@opentelemetry/api') as OtelApiLike
   } catch {
     api = null
   }
