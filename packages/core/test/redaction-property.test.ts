@@ -9,6 +9,12 @@ import { compilePolicy, redact, redactText, redactUrlPath } from '../src/redact/
 import { capture } from './helpers'
 
 const policy = compilePolicy(undefined, {})
+// The other modes must not leak either.
+const pseudonymPolicy = compilePolicy(
+  { mode: 'pseudonymize', pseudonymKey: 'property-test-key-0123456789' },
+  {},
+)
+const removePolicy = compilePolicy({ mode: 'remove' }, {})
 // 8 categories x 1300 runs = 10,400 generated identifiers, each checked in six placements.
 const RUNS = 1300
 let planted = 0
@@ -465,6 +471,14 @@ function check(p: Plant): void {
     ),
   ])
   outputs.push(['redactUrlPath', redactUrlPath(p.path, policy)])
+  for (const [mode, other] of [
+    ['pseudonymize', pseudonymPolicy],
+    ['remove', removePolicy],
+  ] as const) {
+    outputs.push([`redactText (${mode})`, redactText(p.text, other)])
+    outputs.push([`redact (${mode})`, JSON.stringify(redact({ [p.key]: p.value, note: [p.text] }, other))])
+    outputs.push([`redactUrlPath (${mode})`, redactUrlPath(p.path, other)])
+  }
   lines.length = 0
   audit.event({
     action: 'chart-note',
@@ -584,6 +598,56 @@ describe('ordinary values are not redacted', () => {
         expect(e.audit.details.value).toBe(value)
       }),
       { numRuns: 500 },
+    )
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------
+// Anything at all: never throws, always JSON-safe and clean
+
+/** Any UTF-16 code units, lone surrogates and control characters included. */
+const anyUnits = fc
+  .array(fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0, max: 0xffff })), { maxLength: 60 })
+  .map((units) => String.fromCharCode(...units))
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
+
+describe('arbitrary input', () => {
+  it('redactText and redactUrlPath return clean, well-formed text for any string', () => {
+    fc.assert(
+      fc.property(anyUnits, (s) => {
+        for (const out of [redactText(s, policy), redactUrlPath(s, policy), redactText(s, pseudonymPolicy)]) {
+          expect(typeof out).toBe('string')
+          expect(out).not.toMatch(CONTROL)
+          expect((out as unknown as { isWellFormed(): boolean }).isWellFormed()).toBe(true)
+        }
+      }),
+      { numRuns: 2000 },
+    )
+  })
+  it('redact returns a JSON-safe copy of any value', () => {
+    fc.assert(
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withTypedArray: true,
+          withSparseArray: true,
+          withNullPrototype: true,
+          withBoxedValues: true,
+          key: anyUnits,
+          values: [anyUnits, fc.double(), fc.bigInt()],
+        }),
+        (value) => {
+          const out = redact(value, policy)
+          const json = JSON.stringify(out)
+          if (json === undefined) return // undefined, functions, symbols at the top
+          expect(JSON.stringify(JSON.parse(json))).toBe(json)
+          expect(json).not.toMatch(/\\u00(?:0[0-8]|0[bcef]|1[0-9a-f])|\\ud[89a-f]/i)
+        },
+      ),
+      { numRuns: 1000 },
     )
   })
 })
