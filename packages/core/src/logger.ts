@@ -137,13 +137,20 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     timer.unref()
   }
 
+  // Process end without close(): write the closing record and flush (see writer/exit.ts).
+  const stop = (reason: string | undefined): boolean => {
+    if (closed) return false
+    closed = true
+    if (timer) clearInterval(timer)
+    writeChainRecord(() => chain!.closing(reason))
+    return true
+  }
   const hook = {
+    async finish(reason: string) {
+      if (stop(reason)) await sink?.flush()
+    },
     finishSync(reason: string) {
-      if (closed) return
-      closed = true
-      if (timer) clearInterval(timer)
-      writeChainRecord(() => chain!.closing(reason))
-      sink?.flushSync()
+      if (stop(reason)) sink?.flushSync()
     },
   }
   const unregister = registerExitHook(hook)
@@ -171,11 +178,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     },
     close() {
       closing ??= (async () => {
-        if (!closed) {
-          if (timer) clearInterval(timer)
-          writeChainRecord(() => chain!.closing())
-          closed = true
-        }
+        stop(undefined)
         unregister()
         await sink?.end()
       })()

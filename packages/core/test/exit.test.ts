@@ -39,6 +39,12 @@ function ticks(lines: string[]): number {
   return lines.filter((l) => JSON.parse(l).event.action === 'tick').length
 }
 
+/** The chain's sequence numbers in the order the lines arrived. */
+function inOrder(lines: string[]): boolean {
+  const seqs = lines.map((l) => JSON.parse(l).audit.integrity.seq as number)
+  return seqs.every((s, i) => s === i)
+}
+
 function closingRecords(lines: string[]): number {
   return lines.filter((l) => /"action":"audit-stream-end"/.test(l)).length
 }
@@ -49,6 +55,14 @@ describe('no event accepted before exit is lost', () => {
     expect(r.code).toBe(0)
     expect(ticks(r.lines)).toBe(5000)
     expect(closingRecords(r.lines)).toBe(1)
+  })
+
+  it('the event loop running dry: closing record written asynchronously, every line in order', async () => {
+    const r = await run('natural')
+    expect(r.code).toBe(0)
+    expect(ticks(r.lines)).toBe(5000)
+    expect(closingRecords(r.lines)).toBe(1)
+    expect(inOrder(r.lines)).toBe(true)
   })
 
   it('an uncaught exception still flushes, and the host still crashes with its own exit code', async () => {
@@ -62,6 +76,8 @@ describe('no event accepted before exit is lost', () => {
     expect(r.signal).toBe('SIGTERM')
     expect(ticks(r.lines)).toBe(5000)
     expect(closingRecords(r.lines)).toBe(1)
+    // finished asynchronously: a write in flight at the signal lands before the closing record
+    expect(inOrder(r.lines)).toBe(true)
   })
 
   it("SIGTERM with the host's own handler: the host decides the exit code, lines still flushed", async () => {
