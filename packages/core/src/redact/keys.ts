@@ -446,8 +446,13 @@ const join = (term: string) => term.replace(/ /g, '')
 export interface KeyVerdict {
   /** PHI category of the key, or null. */
   category: string | null
-  /** Objects under this key describe a person (see PERSON_CONTAINERS). */
+  /**
+   * The key names a person (see PERSON_CONTAINERS): objects under it describe that person, and a string
+   * directly under it (`{ patient: 'Jane Roe' }`) identifies them.
+   */
   person: boolean
+  /** A plural person key ("patients"): a number under it is a count, not an id. */
+  plural: boolean
   /** Category when the key sits directly under a person container. */
   personCategory: string | null
   /** The key as written (sanitised, detectors applied), filled in by the walk. */
@@ -514,10 +519,11 @@ export function compileKeyMatcher(options: KeyMatcherOptions = {}): (key: string
   return (key: string): KeyVerdict => {
     const words = keyWords(key)
     const normalized = words.join('')
-    if (allowed.has(normalized)) return { category: null, person: false, personCategory: null }
+    if (allowed.has(normalized)) return { category: null, person: false, plural: false, personCategory: null }
     const category = categoryOf(words, normalized)
     return {
       category,
+      plural: normalized.endsWith('s') || normalized === 'people' || normalized === 'children',
       person:
         category === null &&
         (persons.has(normalized) ||

@@ -43,6 +43,47 @@ describe('key layer', () => {
     })
     expect(r({ patient: { meta: { id: 'v1' } } })).toEqual({ patient: { meta: { id: 'v1' } } })
   })
+  it('a value right under a person key identifies the person; a plural count does not', () => {
+    expect(
+      r({ patient: 'Jane Roe', member: 12345, patients: 12, guardian: true, contacts: ['Jane Roe', 'p-2'] }),
+    ).toEqual({
+      contacts: ['[REDACTED:person]', '[REDACTED:person]'],
+      guardian: true,
+      member: '[REDACTED:person]',
+      patient: '[REDACTED:person]',
+      patients: 12,
+    })
+    const remove = compilePolicy({ mode: 'remove' }, {})
+    expect(redact({ patient: 'Jane Roe', patients: ['Jane Roe'], ok: 1 }, remove)).toEqual({
+      ok: 1,
+      patients: [null],
+    })
+  })
+  it('treats a FHIR Patient resource as a person', () => {
+    expect(
+      r({
+        resourceType: 'Patient',
+        id: 'example',
+        active: true,
+        identifier: [{ system: 'urn:oid:1.2.36.146.595.217.0.1', value: '12345' }],
+        name: [{ use: 'official', family: 'Chalmers', given: ['Peter', 'James'] }],
+        telecom: [{ system: 'phone', value: '(03) 5555 6473' }],
+        gender: 'male',
+        birthDate: '1974-12-25',
+        address: [{ line: ['534 Erewhon St'], city: 'PleasantVille', postalCode: '3999' }],
+      }),
+    ).toEqual({
+      active: true,
+      address: '[REDACTED:address]',
+      birthDate: '[REDACTED:dob]',
+      gender: 'male',
+      id: '[REDACTED:id]',
+      identifier: '[REDACTED:id]',
+      name: '[REDACTED:name]',
+      resourceType: 'Patient',
+      telecom: '[REDACTED:phone]',
+    })
+  })
   it('honours extra keys and allowKeys', () => {
     const p = compilePolicy({ keys: ['chartRef'], allowKeys: ['accountId'] }, {})
     expect(redact({ chartRef: 'C-1', accountId: 'tenant-9', ssn: '1' }, p)).toEqual({

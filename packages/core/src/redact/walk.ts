@@ -38,7 +38,8 @@ function walk(v: unknown, w: Walk, depth: number, person: boolean): unknown {
   if (--w.nodes < 0) return TRUNCATED
   switch (typeof v) {
     case 'string':
-      return str(v, w)
+      // A string right under a person key, or in a list under one, names or identifies that person.
+      return person ? keyLayer(v, 'person', w.c) : str(v, w)
     case 'number':
       return Number.isFinite(v) ? v : null
     case 'boolean':
@@ -88,7 +89,7 @@ function walkArray(a: readonly unknown[], w: Walk, depth: number, person: boolea
       continue
     }
     const r = walk(item, w, depth + 1, person)
-    out[i] = r === undefined ? null : r
+    out[i] = r === undefined || r === REMOVED ? null : r
   }
   if (length > n) out.push(`[+${length - n} items]`)
   return out
@@ -145,6 +146,20 @@ function walkMap(m: Map<unknown, unknown>, w: Walk, depth: number, person: boole
   return out
 }
 
+/** What the key layer returns in remove mode: the caller leaves the value out. */
+const REMOVED: unique symbol = Symbol('removed')
+
+/** The key layer's replacement for a whole value: a mask, a pseudonym, or REMOVED. */
+function keyLayer(v: unknown, category: string, c: Compiled): unknown {
+  const mode = c.modeFor(category)
+  if (mode === REMOVE) return REMOVED
+  const t = typeof v
+  if (mode === PSEUDONYMIZE && c.key && (t === 'string' || t === 'number' || t === 'bigint')) {
+    return hmacPseudonym(c.key, category, String(v))
+  }
+  return c.maskFor(category)
+}
+
 function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__')
     Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
@@ -164,6 +179,16 @@ const KEY_NEEDS_WORK = /[0-9@\x00-\x1f\x7f-\uffff]/
 function outputKey(k: string, c: Compiled): string {
   if (k.length <= MAX_KEY && !KEY_NEEDS_WORK.test(k)) return k
   return scrub(k, c, MAX_KEY)
+}
+
+const PERSON_RESOURCES = new Set(['Patient', 'Person', 'RelatedPerson'])
+
+function isPersonResource(o: object): boolean {
+  try {
+    return PERSON_RESOURCES.has((o as { resourceType?: unknown }).resourceType as string)
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -193,6 +218,8 @@ function walkKeys(o: object, w: Walk, depth: number, person: boolean): Record<st
   const total = keys.length
   if (total > MAX_KEYS) keys = keys.slice(0, MAX_KEYS)
   sortKeys(keys)
+  // A FHIR Patient / Person / RelatedPerson logged as is: its name, identifier ... identify the person.
+  if (!person && keys.includes('resourceType')) person = isPersonResource(o)
   const out: Record<string, unknown> = {}
   let renamed = false
   for (let i = 0; i < keys.length; i++) {
@@ -221,23 +248,18 @@ function walkKeys(o: object, w: Walk, depth: number, person: boolean): Record<st
       // Two keys that redact to the same text must not overwrite each other.
       if (Object.hasOwn(out, key)) key = `${key}#${i}`
     }
-    if (category !== null) {
+    if (category !== null || (verdict.person && !verdict.plural && (t === 'number' || t === 'bigint'))) {
       // Key layer: booleans and null say nothing about who; anything else is replaced whole.
       if (v === null || t === 'boolean') {
         setKey(out, key, v)
         continue
       }
-      const mode = c.modeFor(category)
-      if (mode === REMOVE) continue
-      if (mode === PSEUDONYMIZE && c.key && (t === 'string' || t === 'number' || t === 'bigint')) {
-        setKey(out, key, hmacPseudonym(c.key, category, String(v)))
-      } else {
-        setKey(out, key, c.maskFor(category))
-      }
+      const r = keyLayer(v, category ?? 'person', c)
+      if (r !== REMOVED) setKey(out, key, r)
       continue
     }
     const r = walk(v, w, depth + 1, verdict.person)
-    if (r !== undefined) setKey(out, key, r)
+    if (r !== undefined && r !== REMOVED) setKey(out, key, r)
   }
   if (total > MAX_KEYS) setKey(out, '…', `[+${total - MAX_KEYS} keys]`)
   return renamed ? sorted(out) : out
