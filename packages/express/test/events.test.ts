@@ -308,6 +308,41 @@ describe.each(versions)('%s: one http-request event per request', (_name, expres
     }
   })
 
+  it('counts response bytes once with wrappers of res.write/end around it, and inside sub-apps', async () => {
+    const { audit, http } = capture()
+    const app = express()
+    // a compression-style wrapper registered before the audit middleware
+    app.use((_req, res, next) => {
+      const end = res.end
+      res.end = function (this: any, ...args: any[]) {
+        return (end as any).apply(this, args)
+      } as any
+      next()
+    })
+    app.use(auditMiddleware(audit))
+    const sub = express()
+    sub.get('/s', (_req, res) => {
+      res.write('12345')
+      res.end('678')
+    })
+    app.use('/sub', sub)
+    app.get('/main', (_req, res) => {
+      res.send('x'.repeat(42))
+    })
+    const srv = await listen(app)
+    try {
+      expect(await (await fetch(`${srv.url}/main`)).text()).toHaveLength(42)
+      await waitFor(() => http().length === 1)
+      expect(await (await fetch(`${srv.url}/sub/s`)).text()).toBe('12345678')
+      const [main, inSub] = await waitFor(() => http().length === 2 && http())
+      expect(main.http.response.bytes).toBe(42)
+      expect(inSub.http.response.bytes).toBe(8)
+      expect(inSub.http.route).toBe('/sub/s')
+    } finally {
+      await srv.close()
+    }
+  })
+
   it('per-route action names replace http-request', async () => {
     const { audit, http } = capture()
     const app = express()
