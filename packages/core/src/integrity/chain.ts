@@ -27,6 +27,7 @@ import {
   macInputOf,
   quoteKey,
   SHIPPER_OWNED,
+  sortKeys,
   writeValue,
 } from './canonical'
 import { keyId, loadVerifierPublicKey, type SealedKey, sealKey } from './keys'
@@ -354,12 +355,12 @@ function assemble(record: Record<string, unknown>, integrity: IntegrityFields): 
   fieldNames.push('audit')
   if (logLevel !== undefined) fieldNames.push('log')
   if (ecsVersion !== undefined) fieldNames.push('ecs')
-  fieldNames.sort()
+  sortKeys(fieldNames)
   integrity.fields = fieldNames
 
   // audit: every member but integrity once; integrity by hand, with and without mac.
   if (!auditKeys.includes('integrity')) auditKeys.push('integrity')
-  auditKeys.sort()
+  sortKeys(auditKeys)
   let auditBefore = ''
   let auditAfter = ''
   let seenIntegrity = false
@@ -468,15 +469,19 @@ function assembleSlow(
  */
 function integrityStrings(i: IntegrityFields) {
   let before = ''
-  if (i.alg !== undefined) before += `"alg":${JSON.stringify(i.alg)},`
-  before += `"fields":${JSON.stringify(i.fields)},`
+  // alg, mark, prev (a MAC) and stream are base64url or fixed words: nothing to escape.
+  if (i.alg !== undefined) before += `"alg":"${i.alg}",`
+  let fields = ''
+  for (let n = 0; n < i.fields.length; n++)
+    fields += n === 0 ? quoteKey(i.fields[n]!) : `,${quoteKey(i.fields[n]!)}`
+  before += `"fields":[${fields}],`
   if (i.interval !== undefined) before += `"interval":${writeValue(i.interval, 3)},`
   if (i.key !== undefined) before += `"key":${writeValue(i.key, 3)},`
   let after = ''
-  if (i.mark !== undefined) after += `,"mark":${JSON.stringify(i.mark)}`
-  if (i.prev !== undefined) after += `,"prev":${JSON.stringify(i.prev)}`
+  if (i.mark !== undefined) after += `,"mark":"${i.mark}"`
+  if (i.prev !== undefined) after += `,"prev":"${i.prev}"`
   if (i.previous !== undefined) after += `,"previous":${writeValue(i.previous, 3)}`
-  after += `,"seq":${i.seq},"stream":${JSON.stringify(i.stream)},"v":${i.v}`
+  after += `,"seq":${i.seq},"stream":"${i.stream}","v":${i.v}`
   return {
     noMac: `{${before}${after.slice(1)}}`,
     macBytes: 52,
