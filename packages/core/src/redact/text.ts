@@ -35,6 +35,8 @@ const lower = (c: number) => c | 32
 
 /** Cue flags for a word starting at i with (lowercased) letter c. */
 function wordCue(s: string, i: number, c: number, upper: boolean): number {
+  // Reading past the end gives NaN, which makes V8 drop its fast path for the whole loop: check first.
+  if (i + 2 >= s.length) return 0
   const a = lower(s.charCodeAt(i + 1))
   const b = lower(s.charCodeAt(i + 2))
   switch (c) {
