@@ -5,15 +5,16 @@
  *   that drops the records (the adapter's own cost),
  *   (c) a raw pg Pool with @opentelemetry/instrumentation-pg and an in-memory span exporter,
  * for `SELECT $1::int` and a 10-row select, 10 connections, 10 queries in flight.
- * One process, one server; segments are interleaved (a b c a b c ...) because the machine is shared
+ * One process, one server; segments are interleaved (a b c, b c a, ...) because the machine is shared
  * and noisy. Reported per case: median queries/s, the median of its per-round ratio to the raw
- * segment next to it, and the median CPU time of this Node process per query (less sensitive to
- * other load on the machine than wall-clock throughput).
+ * segment next to it, and the CPU time per query of this Node process and of the server backends
+ * serving the pool (read from /proc for a local server): CPU per query is far less sensitive to
+ * other load on the machine than wall-clock throughput.
  *
  * Run: npm run bench -w @boundary-audit/pg   (a script, not a test)
  *   BENCH_SECONDS (per segment, default 1), BENCH_ROUNDS (default 11)
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
@@ -39,6 +40,8 @@ const { wrapPool } = await import('@boundary-audit/pg')
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11)
 const CONNECTIONS = 10
+/** With --expose-gc, collect between segments so one case's garbage is not collected in the next. */
+const gc = (globalThis as { gc?: () => void }).gc
 
 // OpenTelemetry first: instrumentation-pg hooks require('pg'), so pg must be loaded after it, through
 // require (the hook does not see ESM imports without a loader). Case (c) enables it; (a) and (b)
@@ -70,6 +73,8 @@ const workloads: Workload[] = [
 interface Case {
   name: string
   pool: PgModule.Pool
+  /** PIDs of the server backends behind this pool's connections (local server only). */
+  backends?: number[]
   before(): void
   after(): void
 }
@@ -78,12 +83,33 @@ interface Segment {
   qps: number
   /** CPU time of this Node process per query (user + system), microseconds. */
   cpuUs: number
+  /** CPU time of the server backends serving this pool per query, microseconds (NaN if not readable). */
+  serverUs: number
+}
+
+const TICK_US = 1e6 / 100 // /proc/<pid>/stat counts in clock ticks (CLK_TCK 100 on Linux)
+
+/** utime + stime of the given processes, in microseconds; NaN when /proc is not readable. */
+function processCpuUs(pids: number[] | undefined): number {
+  if (!pids || pids.length === 0) return Number.NaN
+  let total = 0
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      total += (Number(fields[11]) + Number(fields[12])) * TICK_US
+    } catch {
+      return Number.NaN
+    }
+  }
+  return total
 }
 
 /** Runs `CONNECTIONS` loops of pool.query for `seconds`. */
 async function segment(c: Case, w: Workload, seconds: number): Promise<Segment> {
   c.before()
   const cpu0 = process.cpuUsage()
+  const server0 = processCpuUs(c.backends)
   let count = 0
   const end = performance.now() + seconds * 1000
   const loop = async (k: number) => {
@@ -99,8 +125,9 @@ async function segment(c: Case, w: Workload, seconds: number): Promise<Segment> 
   await Promise.all(Array.from({ length: CONNECTIONS }, (_, k) => loop(k)))
   const elapsed = (performance.now() - start) / 1000
   const cpu = process.cpuUsage(cpu0)
+  const serverUs = (processCpuUs(c.backends) - server0) / count
   c.after()
-  return { qps: count / elapsed, cpuUs: (cpu.user + cpu.system) / count }
+  return { qps: count / elapsed, cpuUs: (cpu.user + cpu.system) / count, serverUs }
 }
 
 function median(xs: number[]): number {
@@ -163,12 +190,27 @@ async function main(): Promise<void> {
   for (const w of workloads) for (const c of cases) await segment(c, w, 0.5)
   auditLines = 0
   spans = 0
+  // Open all connections of each pool at once and note their server PIDs.
+  for (const c of cases) {
+    const clients = await Promise.all(Array.from({ length: CONNECTIONS }, () => c.pool.connect()))
+    c.backends = []
+    for (const client of clients) {
+      c.backends.push((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)
+      client.release()
+    }
+    if (c.pool.totalCount !== CONNECTIONS) throw new Error('pool did not keep its connections')
+  }
+  auditLines = 0
+  spans = 0
 
   const results: Record<string, Record<string, Segment[]>> = {}
   for (const w of workloads) {
     results[w.name] = {}
     for (let r = 0; r < ROUNDS; r++) {
-      for (const c of cases) {
+      // Rotate the order every round so no case always follows the same one (GC debt, cache state).
+      for (let k = 0; k < cases.length; k++) {
+        const c = cases[(r + k) % cases.length]!
+        gc?.()
         ;(results[w.name]![c.name] ??= []).push(await segment(c, w, SECONDS))
       }
     }
@@ -189,21 +231,32 @@ async function main(): Promise<void> {
     const raw = results[w.name]!['raw pg']!
     const rawQps = median(raw.map((s) => s.qps))
     const rawCpu = median(raw.map((s) => s.cpuUs))
+    const rawTotal = median(raw.map((s) => s.cpuUs + s.serverUs))
     console.log(`\n${w.name}`)
-    console.log(`  ${'case'.padEnd(24)} ${'q/s'.padStart(7)}  x raw   ratio/round  CPU us/q  x raw`)
+    console.log(
+      `  ${'case'.padEnd(24)} ${'q/s'.padStart(7)}  x raw  paired  node us/q  x raw  server us/q  total us/q  raw/total`,
+    )
     for (const c of cases) {
       const runs = results[w.name]![c.name]!
       const qps = median(runs.map((s) => s.qps))
       const cpu = median(runs.map((s) => s.cpuUs))
+      const server = median(runs.map((s) => s.serverUs))
+      const total = median(runs.map((s) => s.cpuUs + s.serverUs))
       // each segment against the raw segment of the same round (adjacent in time, same noise)
       const paired = median(runs.map((s, i) => s.qps / raw[i]!.qps))
       console.log(
-        `  ${c.name.padEnd(24)} ${qps.toFixed(0).padStart(7)}  ${(qps / rawQps).toFixed(3)}  ${paired
-          .toFixed(3)
-          .padStart(11)}  ${cpu.toFixed(1).padStart(8)}  ${(cpu / rawCpu).toFixed(2)}`,
+        `  ${c.name.padEnd(24)} ${qps.toFixed(0).padStart(7)}  ${(qps / rawQps).toFixed(2)}  ${paired.toFixed(2).padStart(6)}  ${cpu
+          .toFixed(1)
+          .padStart(9)}  ${(cpu / rawCpu).toFixed(2)}  ${server.toFixed(1).padStart(11)}  ${total
+          .toFixed(1)
+          .padStart(10)}  ${(rawTotal / total).toFixed(3).padStart(9)}`,
       )
     }
   }
+  console.log(
+    "\nraw/total: raw pg CPU per query (Node + server backends) over this case's; the throughput ratio to",
+    '\nexpect where CPU is the bottleneck, and far less sensitive to other load than wall-clock q/s.',
+  )
   console.log(`\naudit events written: ${auditLines}, spans exported: ${spans}`)
 }
 

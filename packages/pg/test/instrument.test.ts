@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import knexFactory from 'knex'
-import pg from 'pg'
+import pg, * as pgNamespace from 'pg'
 import QueryStream from 'pg-query-stream'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { instrumentPg, wrapPool } from '../src/index'
@@ -125,6 +125,19 @@ describe('instrumentPg', () => {
     await client.query('SELECT 1')
     await client.end()
     expect(events()).toHaveLength(0)
+  })
+
+  test("ESM namespace import (import * as pg from 'pg') patches the same classes", async () => {
+    const { audit, events } = capture()
+    const undo = instrumentPg(pgNamespace, audit)
+    try {
+      const pool = new pg.Pool({ connectionString: url(), max: 1 })
+      await pool.query('SELECT 1')
+      await pool.end()
+    } finally {
+      undo()
+    }
+    expect(events()).toHaveLength(1)
   })
 
   test('a module without Client fails with a clear message', () => {
