@@ -215,16 +215,20 @@ export function createChain(options: ChainOptions): Chain {
 
   const seal = (record: Record<string, unknown>): string => {
     const mark = record !== null && typeof record === 'object' ? markOf(record) : undefined
+    let integrity = integrityFor(mark)
     let mac: string
     let line: string
+    let sealed: Record<string, unknown> = record
     try {
-      let built = assemble(record, integrityFor(mark))
+      let built = assemble(record, integrity)
       mac = macOf(key, built.macInput)
       line = built.line(mac)
       if (shrink && tooLong(line, maxLineBytes)) {
         try {
           shrink(record, Math.max(1024, maxLineBytes - built.integrityBytes - 64))
-          built = assemble(record, integrityFor(mark))
+          const again = integrityFor(mark)
+          built = assemble(record, again)
+          integrity = again
           mac = macOf(key, built.macInput)
           line = built.line(mac)
         } catch {
@@ -232,11 +236,15 @@ export function createChain(options: ChainOptions): Chain {
         }
       }
     } catch (err) {
-      const built = assemble(unsealable(iso(), err), integrityFor(undefined))
+      sealed = unsealable(iso(), err)
+      integrity = integrityFor(undefined)
+      const built = assemble(sealed, integrity)
       mac = macOf(key, built.macInput)
       line = built.line(mac)
     }
     commit(mac, mark)
+    integrity.mac = mac
+    attach(sealed, integrity)
     return line
   }
 
@@ -250,6 +258,21 @@ export function createChain(options: ChainOptions): Chain {
     genesis: () => genesisRecord(iso(), key !== undefined, kid),
     checkpoint: () => checkpointRecord(iso()),
     closing: (reason?: string) => closingRecord(iso(), reason),
+  }
+}
+
+/**
+ * Leaves audit.integrity (with its mac) on the record object too, so that whoever handles the same
+ * object next (the OpenTelemetry emitter) can carry the chain fields of the line.
+ */
+function attach(record: Record<string, unknown>, integrity: IntegrityFields): void {
+  try {
+    if (record === null || typeof record !== 'object') return
+    const audit = record.audit
+    if (isPlainObject(audit)) audit.integrity = integrity
+    else record.audit = { integrity }
+  } catch {
+    // a frozen record: the line is what counts
   }
 }
 
