@@ -142,7 +142,9 @@ interface Entry {
   position: number
   indexed: boolean
   integrity: Obj
-  record: Obj
+  /** service.name / service.node.name of the record, if any. */
+  service?: string
+  instance?: string
   valid?: boolean
   keySeq?: number
 }
@@ -267,7 +269,19 @@ function toEntry(found: FoundRecord): Entry {
     position: found.position,
     indexed: found.indexed,
     integrity: i,
-    record: found.record,
+    ...serviceOf(top),
+  }
+}
+
+/** Who wrote the record (service.name, service.node.name); the parsed record itself is not kept. */
+function serviceOf(top: Obj): { service?: string; instance?: string } {
+  const service = top.service
+  if (!service || typeof service !== 'object' || Array.isArray(service)) return {}
+  const s = expandKeys(service as Obj)
+  const node = s.node && typeof s.node === 'object' ? expandKeys(s.node as Obj) : undefined
+  return {
+    service: typeof s.name === 'string' ? s.name : undefined,
+    instance: node && typeof node.name === 'string' ? node.name : undefined,
   }
 }
 
@@ -330,15 +344,10 @@ function checkStream(
   report.records = all.length - report.duplicates
 
   // Who the stream belongs to, from any record (service.name, service.node.name).
-  for (const e of all) {
-    const service = expandKeys(e.record).service
-    if (service && typeof service === 'object') {
-      const s = expandKeys(service as Obj)
-      if (typeof s.name === 'string') report.service = s.name
-      const node = s.node && typeof s.node === 'object' ? expandKeys(s.node as Obj) : undefined
-      if (node && typeof node.name === 'string') report.instance = node.name
-      break
-    }
+  const named = all.find((e) => e.service !== undefined)
+  if (named) {
+    report.service = named.service
+    if (named.instance !== undefined) report.instance = named.instance
   }
 
   // Key material from the genesis.
