@@ -21,3 +21,15 @@ export {
   validateVerifierKey,
 } from './keys'
 export { ACTIONS as CHAIN_ACTIONS } from './records'
+export { formatReport } from './report'
+export {
+  type Finding,
+  type FindingKind,
+  type Severity,
+  type StreamReport,
+  type StreamStatus,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyLines,
+  verifyText,
+} from './verify'
