@@ -142,12 +142,19 @@ describe('macInputOf', () => {
     expect(macInputOf({ ...record, audit: { ...record.audit, extra: 1 } }, fields)).not.toBe(base)
   })
 
-  it('ignores shipper-owned paths: ecs.version, event.ingested/dataset, log.file/offset/flags', () => {
+  it('ignores shipper-owned paths: ecs.version, event.ingested/dataset/original/module, log.file/offset/flags', () => {
     const base = macInputOf(record, fields)
     const shipped = {
       ...record,
       'ecs.version': '1.12.0',
-      event: { ...record.event, ingested: 'now', dataset: 'x', agent_id_status: 'verified' },
+      event: {
+        ...record.event,
+        ingested: 'now',
+        dataset: 'x',
+        agent_id_status: 'verified',
+        original: '{}',
+        module: 'm',
+      },
       log: { file: { path: '/x' }, offset: 5, flags: ['multiline'] },
     }
     expect(macInputOf(shipped, fields)).toBe(base)

@@ -493,6 +493,15 @@ describe('benign transformations are not reported', () => {
     )
   })
 
+  it('Fluent Bit Merge_Log with Keep_Log On (record merged, raw line kept under "log"), event.original added', () => {
+    expectClean(
+      clean().map((l) => {
+        const r = JSON.parse(l)
+        return JSON.stringify({ ...r, log: `${l}\n`, event: { ...r.event, original: l }, stream: 'stdout' })
+      }),
+    )
+  })
+
   it('CRI log lines, long lines split into partial (P) lines', () => {
     const cri = clean().flatMap((l, i) => {
       const ts = '2026-11-29T01:00:00.123456789Z'

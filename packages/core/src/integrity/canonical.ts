@@ -25,8 +25,9 @@ export const SHIPPER_OWNED: Readonly<Record<string, readonly string[]>> = Object
   Object.assign(Object.create(null) as Record<string, readonly string[]>, {
     // Filebeat / Elastic Agent overwrite ecs.version with their own.
     ecs: ['version'],
-    // Elastic ingest pipelines add event.ingested and event.agent_id_status; data streams route on event.dataset.
-    event: ['ingested', 'dataset', 'agent_id_status'],
+    // Elastic ingest pipelines add event.ingested, event.agent_id_status and (preserve_original_event)
+    // event.original; Filebeat modules and data streams set event.module and event.dataset.
+    event: ['ingested', 'dataset', 'agent_id_status', 'original', 'module'],
     // Filebeat adds log.file.path, log.offset and log.flags to every line it reads.
     log: ['file', 'offset', 'flags'],
   }),

@@ -126,6 +126,12 @@ export function createExtractor(
       return n
     }
     if (!isPlainObject(value)) return 0
+    // The line as written, when a shipper kept it next to its own fields (Fluent Bit Merge_Log with
+    // Keep_Log On, Docker json-file, Fluentd): exactly our bytes, so preferred over merged fields.
+    if (typeof value.log === 'string') {
+      const n = wrapped(value, line, indexed, depth)
+      if (n > 0) return n
+    }
     const integrity = integrityOf(value)
     if (integrity) {
       emit(value, integrity, line, indexed)
@@ -134,7 +140,6 @@ export function createExtractor(
     const hits = value.hits
     if (isPlainObject(hits) && Array.isArray(hits.hits)) return visit(hits.hits, line, true, depth + 1)
     if (isPlainObject(value._source)) return visit(value._source, line, true, depth + 1)
-    if (typeof value.log === 'string') return wrapped(value, line, indexed, depth)
     if (typeof value.message === 'string' && value.message.trimStart().startsWith('{')) {
       const parsed = tryParse(value.message)
       if (parsed !== undefined) return visit(parsed, line, indexed, depth + 1)
