@@ -275,6 +275,17 @@ describe('hostile input never throws', () => {
     expect(out.length).toBeLessThanOrEqual(MAX_STRING)
     expect(out).not.toMatch(/\d{3}/)
   })
+  it('caps 10 MB keys fast, and still runs the detectors on their head', () => {
+    const obj = { ['a'.repeat(10_000_000)]: 1, ['555-123-4567 '.repeat(1_000_000)]: 2 }
+    redact({ warm: 'up' }, policy)
+    const t = performance.now()
+    const out = r(obj)
+    expect(performance.now() - t).toBeLessThan(200)
+    const keys = Object.keys(out)
+    expect(keys).toHaveLength(2)
+    for (const k of keys) expect(k.length).toBeLessThanOrEqual(128)
+    expect(JSON.stringify(out)).not.toContain('555-123-4567')
+  })
   it('replaces lone surrogates and strips ANSI and control characters, keeps newlines', () => {
     expect(r({ s: 'a\ud800b\x1b[2J\x1b[31mc\r\nd\u0007' })).toEqual({ s: 'a\ufffdbc\nd' })
     expect(r({ 'k\x1b[31m\u0000': 1 })).toEqual({ k: 1 })
