@@ -211,7 +211,9 @@ async function main(): Promise<void> {
       for (let k = 0; k < cases.length; k++) {
         const c = cases[(r + k) % cases.length]!
         gc?.()
-        ;(results[w.name]![c.name] ??= []).push(await segment(c, w, SECONDS))
+        const runs = results[w.name]![c.name] ?? []
+        runs.push(await segment(c, w, SECONDS))
+        results[w.name]![c.name] = runs
       }
     }
   }
