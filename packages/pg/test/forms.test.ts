@@ -178,6 +178,21 @@ describe('submittables are returned untouched and audited when they end', () => 
     })
   })
 
+  test('pg.Query with its own callback that fails: one failure event, callback called once', async () => {
+    await withClient(async (client, events) => {
+      const calls: unknown[] = []
+      const query = new pg.Query('SELECT 1/0', [], (err: unknown) => calls.push(err))
+      expect(client.query(query)).toBe(query)
+      await until(() => calls.length === 1 && events().length === 1)
+      expect(String(calls[0])).toMatch(/division by zero/)
+      expect(events()[0]!.event.outcome).toBe('failure')
+      expect(events()[0]!.db.response?.status_code).toBe('22012')
+      await client.query('SELECT 1')
+      expect(calls).toHaveLength(1)
+      expect(events()).toHaveLength(2)
+    })
+  })
+
   test('pg-cursor read to the end, and closed early', async () => {
     await withClient(async (client, events) => {
       const cursor = new Cursor(`SELECT id FROM ${table} WHERE id <= $1 ORDER BY id`, [10])
