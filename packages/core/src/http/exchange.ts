@@ -8,9 +8,14 @@ import { requestIdFrom } from './request-id'
 import { parseTraceparent } from './traceparent'
 import { queryKeys, splitUrl } from './url'
 
-// One registered symbol, so that the ESM and CommonJS builds of core (both may be loaded) and both
-// adapters see the same exchange on a request and never track it twice.
-const EXCHANGE = Symbol.for('boundary-audit.http-exchange')
+// Request -> exchange. A WeakMap rather than a property on the request: Express changes the
+// prototype of every request and response, and adding a property to such an object costs
+// microseconds on each request, a WeakMap entry a fraction of that. One map per process, kept on
+// globalThis, so that the ESM and CommonJS builds of core (both may be loaded) and both adapters
+// see the same exchange and never track a request twice.
+const registryKey = Symbol.for('boundary-audit.http-exchanges')
+const registryHolder = globalThis as { [registryKey]?: WeakMap<object, Exchange<IncomingMessage>> }
+const exchanges: WeakMap<object, Exchange<IncomingMessage>> = (registryHolder[registryKey] ??= new WeakMap())
 
 const MAX_USER_AGENT_LENGTH = 512
 const ABORTED = 'aborted: the connection closed before the response was complete'
@@ -56,7 +61,7 @@ export interface HttpExchange {
 
 /** The exchange tracking this request, if an adapter opened one. */
 export function httpExchangeOf(req: IncomingMessage): HttpExchange | undefined {
-  return (req as unknown as Record<symbol, HttpExchange | undefined>)[EXCHANGE]
+  return exchanges.get(req)
 }
 
 /**
@@ -72,7 +77,7 @@ export function startHttpExchange<Req extends IncomingMessage>(
   init: HttpExchangeInit = {},
 ): HttpExchange {
   const exchange = new Exchange(audit, config, req, res, init)
-  ;(req as unknown as Record<symbol, HttpExchange>)[EXCHANGE] = exchange
+  exchanges.set(req, exchange as unknown as Exchange<IncomingMessage>)
   return exchange
 }
 
@@ -313,13 +318,13 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
 }
 
 // The counting wrappers find their exchange through the request (`res.req` is set by Node).
-type Tracked = { [EXCHANGE]?: Exchange<IncomingMessage> }
-type CountedResponse = ServerResponse & { req?: IncomingMessage & Tracked; [COUNTING]?: boolean }
+type CountedResponse = ServerResponse & { req?: IncomingMessage; [COUNTING]?: boolean }
 
 const COUNTING = Symbol.for('boundary-audit.http-exchange.counting')
 
 function exchangeOfResponse(res: CountedResponse): Exchange<IncomingMessage> | undefined {
-  return res.req?.[EXCHANGE]
+  const req = res.req
+  return req === undefined ? undefined : exchanges.get(req)
 }
 
 function onResponseClose(this: CountedResponse): void {
@@ -340,8 +345,8 @@ function countingEnd(this: CountedResponse, chunk?: unknown, encoding?: unknown)
   return ex.end!.apply(this, arguments as never)
 }
 
-function countingPush(this: IncomingMessage & Tracked, chunk: unknown, encoding?: unknown): boolean {
-  const ex = this[EXCHANGE]!
+function countingPush(this: IncomingMessage, chunk: unknown, encoding?: unknown): boolean {
+  const ex = exchanges.get(this)!
   if (chunk !== null && chunk !== undefined) ex.countedRequestBytes! += byteLength(chunk, encoding)
   // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
   return ex.push!.apply(this, arguments as never)
