@@ -71,10 +71,11 @@ function renderResource(
   env: BuildEnv,
   resource: AccessInput['resource'] | undefined,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { type: cleanToken(resource?.type, 'unknown', env) }
   const id = resource?.id
-  if (id !== undefined && id !== null) out.id = pseudonymize(String(id), env.policy, 'resource')
-  return out
+  return {
+    id: id !== undefined && id !== null ? pseudonymize(String(id), env.policy, 'resource') : undefined,
+    type: cleanToken(resource?.type, 'unknown', env),
+  }
 }
 
 /** Actions and resource types are identifiers of our vocabulary, never free text. */

@@ -30,31 +30,37 @@ export function dbRecord(env: BuildEnv, ctx: AuditContext | undefined, input: Db
         : undefined,
   })
 
-  const db: Record<string, unknown> = { system: { name: token(input?.system) ?? 'postgresql' } }
-  if (input?.namespace) db.namespace = redactText(String(input.namespace).slice(0, 128), policy)
-  if (operation) db.operation = { name: operation }
-  if (collection) db.collection = { name: collection }
-  const query: Record<string, unknown> = {}
-  if (summary) query.summary = summary
-  // Normalised text has no literals, but identifiers and leftovers still pass the detectors.
-  if (typeof input?.text === 'string') query.text = redactText(input.text.slice(0, 4096), policy)
-  if (Object.keys(query).length > 0) db.query = query
-  const response: Record<string, unknown> = {}
-  if (typeof input?.rows === 'number' && Number.isFinite(input.rows)) response.returned_rows = input.rows
-  if (input?.statusCode) response.status_code = token(input.statusCode)
-  if (Object.keys(response).length > 0) db.response = response
-  record.db = db
-
-  if (input?.serverAddress) {
-    const server: Record<string, unknown> = { address: String(input.serverAddress).slice(0, 256) }
-    if (typeof input.serverPort === 'number') server.port = input.serverPort
-    record.server = server
+  // Keys in sorted order (see record.ts).
+  const text = typeof input?.text === 'string' ? redactText(input.text.slice(0, 4096), policy) : undefined
+  const rows = typeof input?.rows === 'number' && Number.isFinite(input.rows) ? input.rows : undefined
+  const statusCode = input?.statusCode ? token(input.statusCode) : undefined
+  record.db = {
+    collection: collection ? { name: collection } : undefined,
+    namespace: input?.namespace ? redactText(String(input.namespace).slice(0, 128), policy) : undefined,
+    operation: operation ? { name: operation } : undefined,
+    // Normalised text has no literals, but identifiers and leftovers still pass the detectors.
+    query: summary || text !== undefined ? { summary, text } : undefined,
+    response:
+      rows !== undefined || statusCode !== undefined
+        ? { returned_rows: rows, status_code: statusCode }
+        : undefined,
+    system: { name: token(input?.system) ?? 'postgresql' },
   }
-  const extra: Record<string, unknown> = {}
-  if (input?.fingerprint) extra.fingerprint = token(input.fingerprint)
-  if (input?.preparedName) extra.statement_name = redactText(String(input.preparedName).slice(0, 128), policy)
-  if (input?.slow) extra.slow = true
-  if (Object.keys(extra).length > 0) audit(record).db = extra
+  if (input?.serverAddress) {
+    record.server = {
+      address: String(input.serverAddress).slice(0, 256),
+      port: typeof input.serverPort === 'number' ? input.serverPort : undefined,
+    }
+  }
+  if (input?.fingerprint || input?.preparedName || input?.slow) {
+    audit(record).db = {
+      fingerprint: input.fingerprint ? token(input.fingerprint) : undefined,
+      slow: input.slow ? true : undefined,
+      statement_name: input.preparedName
+        ? redactText(String(input.preparedName).slice(0, 128), policy)
+        : undefined,
+    }
+  }
   if (input?.error !== undefined) record.error = renderError(input.error, policy)
   return record
 }

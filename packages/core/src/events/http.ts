@@ -45,36 +45,38 @@ export function httpRecord(
     durationNs: finiteOrUndefined(input?.durationNs),
   })
 
-  const request: Record<string, unknown> =
-    (record.http as { request?: Record<string, unknown> })?.request ?? {}
-  request.method = method
-  const reqBytes = finiteOrUndefined(input?.requestBytes)
-  if (reqBytes !== undefined) request.bytes = reqBytes
-  if (input?.headers) request.headers = headerCopy(input.headers, env)
-  const http: Record<string, unknown> = { request }
-  const response: Record<string, unknown> = {}
-  if (status !== undefined) response.status_code = status
-  const resBytes = finiteOrUndefined(input?.responseBytes)
-  if (resBytes !== undefined) response.bytes = resBytes
-  if (Object.keys(response).length > 0) http.response = response
-  if (route !== undefined) http.route = route
-  record.http = http
-
-  const url: Record<string, unknown> = { path }
-  if (Array.isArray(input?.queryKeys) && input.queryKeys.length > 0) {
-    // Keys only: a query-string value is never written.
-    url.query = input.queryKeys
-      .slice(0, 50)
-      .map((k) => `${redactText(String(k).slice(0, 128), policy)}=`)
-      .join('&')
+  const requestId = (record.http as { request?: { id?: string } } | undefined)?.request?.id
+  const response =
+    status === undefined && input?.responseBytes === undefined
+      ? undefined
+      : { bytes: finiteOrUndefined(input?.responseBytes), status_code: status }
+  record.http = {
+    request: {
+      bytes: finiteOrUndefined(input?.requestBytes),
+      headers: input?.headers ? headerCopy(input.headers, env) : undefined,
+      id: requestId,
+      method,
+    },
+    response,
+    route,
   }
-  record.url = url
+  record.url = {
+    path,
+    // Keys only: a query-string value is never written.
+    query:
+      Array.isArray(input?.queryKeys) && input.queryKeys.length > 0
+        ? input.queryKeys
+            .slice(0, 50)
+            .map((k) => `${redactText(String(k).slice(0, 128), policy)}=`)
+            .join('&')
+        : undefined,
+  }
 
   if (input?.handler) {
-    const handler: Record<string, unknown> = {}
-    if (input.handler.controller) handler.controller = text(input.handler.controller, policy)
-    if (input.handler.name) handler.name = text(input.handler.name, policy)
-    audit(record).handler = handler
+    audit(record).handler = {
+      controller: input.handler.controller ? text(input.handler.controller, policy) : undefined,
+      name: input.handler.name ? text(input.handler.name, policy) : undefined,
+    }
   }
   if (input?.error !== undefined) record.error = renderError(input.error, policy)
   return record
@@ -82,8 +84,11 @@ export function httpRecord(
 
 function headerCopy(headers: Record<string, string>, env: BuildEnv): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const name of Object.keys(headers).slice(0, 30)) {
-    out[name.toLowerCase().slice(0, 64)] = text(headers[name], env.policy)
+  const names = Object.keys(headers).slice(0, 30)
+  const lower = names.map((n) => n.toLowerCase().slice(0, 64))
+  // sorted, like every object of a record (see record.ts)
+  for (const i of lower.map((_, i) => i).sort((a, b) => (lower[a]! < lower[b]! ? -1 : 1))) {
+    out[lower[i]!] = text(headers[names[i]!], env.policy)
   }
   return out
 }

@@ -23,10 +23,14 @@ export interface BuildEnv {
 
 export function buildService(options: ResolvedOptions): Record<string, unknown> {
   const s = options.service
-  const service: Record<string, unknown> = { name: s.name, node: { name: s.instance } }
-  if (s.version) service.version = s.version
-  if (s.environment) service.environment = s.environment
-  return service
+  // Keys in sorted order here and in every object below: JSON.stringify of a sorted object is its
+  // canonical form, which lets the integrity chain skip re-serialising (integrity/canonical.ts).
+  return {
+    environment: s.environment || undefined,
+    name: s.name,
+    node: { name: s.instance },
+    version: s.version || undefined,
+  }
 }
 
 export interface BaseInput {
@@ -50,15 +54,15 @@ export interface BaseInput {
 export function baseRecord(env: BuildEnv, ctx: AuditContext | undefined, input: BaseInput): AuditRecord {
   const policy = env.policy
   const event: Record<string, unknown> = {
-    kind: 'event',
-    category: Array.isArray(input.category) ? input.category : [input.category],
-    type: Array.isArray(input.type) ? input.type : [input.type],
     action: input.action,
-    outcome: input.outcome,
+    category: Array.isArray(input.category) ? input.category : [input.category],
+    duration: input.durationNs,
     id: randomUUID(),
+    kind: 'event',
+    outcome: input.outcome,
+    reason: input.reason !== undefined ? text(String(input.reason), policy) : undefined,
+    type: Array.isArray(input.type) ? input.type : [input.type],
   }
-  if (input.durationNs !== undefined) event.duration = input.durationNs
-  if (input.reason !== undefined) event.reason = text(String(input.reason), policy)
 
   const record: AuditRecord = {
     '@timestamp': new Date().toISOString(),
@@ -94,6 +98,7 @@ export function baseRecord(env: BuildEnv, ctx: AuditContext | undefined, input: 
   const session = input.session ?? ctx?.session
   if (purpose !== undefined || session !== undefined) {
     const audit: Record<string, unknown> = {}
+    // audit's own keys are put in order by the chain; these two are in sorted order anyway.
     if (purpose !== undefined) audit.purpose = text(String(purpose), policy)
     if (session !== undefined) audit.session = pseudonymize(String(session), policy, 'session')
     record.audit = audit
@@ -103,18 +108,19 @@ export function baseRecord(env: BuildEnv, ctx: AuditContext | undefined, input: 
 
 /** ECS `user.*` from an actor. The id is kept (it says who), but still passes the value detectors. */
 export function renderActor(actor: Actor, policy: Policy): Record<string, unknown> {
-  const user: Record<string, unknown> = { id: cleanId(actor.id, policy) }
-  if (actor.name !== undefined) user.name = text(String(actor.name), policy)
-  if (actor.domain !== undefined) user.domain = text(String(actor.domain), policy)
-  if (actor.roles !== undefined && Array.isArray(actor.roles)) {
-    user.roles = actor.roles.slice(0, 50).map((r) => text(String(r), policy))
+  return {
+    domain: actor.domain !== undefined ? text(String(actor.domain), policy) : undefined,
+    effective:
+      actor.effective && typeof actor.effective === 'object'
+        ? renderActor(actor.effective as Actor, policy)
+        : undefined,
+    id: cleanId(actor.id, policy),
+    name: actor.name !== undefined ? text(String(actor.name), policy) : undefined,
+    roles: Array.isArray(actor.roles)
+      ? actor.roles.slice(0, 50).map((r) => text(String(r), policy))
+      : undefined,
+    type: actor.type !== undefined ? String(actor.type).slice(0, 32) : undefined,
   }
-  if (actor.type !== undefined) user.type = String(actor.type)
-  if (actor.effective && typeof actor.effective === 'object') {
-    const eff = renderActor(actor.effective as Actor, policy)
-    user.effective = eff
-  }
-  return user
 }
 
 function cleanId(id: unknown, policy: Policy): string {
@@ -129,10 +135,7 @@ export function audit(record: AuditRecord): Record<string, unknown> {
 
 export function renderError(err: unknown, policy: Policy): Record<string, unknown> {
   const d = describeError(err, policy)
-  const out: Record<string, unknown> = { type: d.type }
-  if (d.message !== undefined) out.message = d.message
-  if (d.code !== undefined) out.code = d.code
-  return out
+  return { code: d.code, message: d.message, type: d.type }
 }
 
 export function levelForOutcome(outcome: Outcome): Level {

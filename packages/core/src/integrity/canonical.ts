@@ -254,7 +254,56 @@ function writeObject(obj: Obj, depth: number, skip?: readonly string[]): string 
 
 /** Canonical text of a value found at `depth` (top-level values are at depth 1). */
 export function writeValue(value: unknown, depth: number, skip?: readonly string[]): string {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    (skip === undefined || !hasAnyKey(value, skip)) &&
+    alreadyCanonical(value, depth)
+  ) {
+    // The logger builds its records with sorted keys, so most values need no rewriting at all: the
+    // engine's own JSON.stringify then writes exactly the canonical text, flat and much faster.
+    return JSON.stringify(value)
+  }
   return write(value, depth, skip)
+}
+
+function hasAnyKey(value: object, keys: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) if ((value as Obj)[keys[i]!] !== undefined) return true
+  return false
+}
+
+/**
+ * True when JSON.stringify(value) is exactly its canonical text: plain objects and arrays only, every
+ * object's keys (in the engine's own order, which puts integer-like keys first) already sorted by
+ * UTF-16 code units, no dotted key, no BigInt, no toJSON, within the depth limit. Builds nothing.
+ */
+function alreadyCanonical(value: unknown, depth: number): boolean {
+  if (depth >= MAX_DEPTH) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i]
+      const t = typeof v
+      if (t === 'bigint') return false
+      if (t === 'object' && v !== null && !alreadyCanonical(v, depth + 1)) return false
+    }
+    return true
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return false
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false
+  const keys = Object.keys(value as Obj)
+  let prev = ''
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
+    if (i > 0 && !(prev < key)) return false
+    if (key.indexOf('.') !== -1) return false
+    prev = key
+    const v = (value as Obj)[key]
+    const t = typeof v
+    if (t === 'bigint') return false
+    if (t === 'object' && v !== null && !alreadyCanonical(v, depth + 1)) return false
+  }
+  return true
 }
 
 /** Whether a value would be written (JSON.stringify drops these object members). */
