@@ -277,7 +277,7 @@ function hasAnyKey(value: object, keys: readonly string[]): boolean {
  * object's keys (in the engine's own order, which puts integer-like keys first) already sorted by
  * UTF-16 code units, no dotted key, no BigInt, no toJSON, within the depth limit. Builds nothing.
  */
-function alreadyCanonical(value: unknown, depth: number): boolean {
+export function alreadyCanonical(value: unknown, depth: number): boolean {
   if (depth >= MAX_DEPTH) return false
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {

@@ -20,6 +20,7 @@
 import type { KeyObject } from 'node:crypto'
 import * as crypto from 'node:crypto'
 import {
+  alreadyCanonical,
   canonicalize,
   expandKeys,
   isDotted,
@@ -330,6 +331,103 @@ function hasShipperOwned(key: string, value: unknown): boolean {
  * anything else goes through the generic expansion.
  */
 function assemble(record: Record<string, unknown>, integrity: IntegrityFields): Built {
+  return assembleSorted(record, integrity) ?? assemblePieces(record, integrity)
+}
+
+const NO_SHIPPER_KEYS: Readonly<Record<string, readonly string[]>> = SHIPPER_OWNED
+
+/**
+ * The common case, at the cost of one native JSON.stringify: the logger builds every nested object
+ * with its keys already in sorted order, so the canonical form is JSON.stringify of one object whose
+ * top level is sorted and expanded (`log: { level }`, `ecs: {}` since ecs.version is shipper-owned).
+ * The line is that same text with three local edits: `"log.level"` and `"ecs.version"` written
+ * dotted as ECS loggers do, and the mac put in its sorted place inside `audit.integrity`. Its
+ * top-level keys come out sorted, which is still the same JSON. Returns undefined for any other
+ * shape (unsorted objects, other dotted keys, shipper-owned keys present), which take the general path.
+ */
+function assembleSorted(record: Record<string, unknown>, integrity: IntegrityFields): Built | undefined {
+  const recordKeys = Object.keys(record)
+  const auditIn = record.audit
+  if (auditIn !== undefined && !isPlainObject(auditIn)) return undefined
+  const names: string[] = []
+  let logLevel: unknown
+  let ecsVersion: unknown
+  for (let i = 0; i < recordKeys.length; i++) {
+    const k = recordKeys[i]!
+    const v = record[k]
+    if (k === 'audit' || !isWritten(v)) continue
+    if (k === 'log.level') logLevel = v
+    else if (k === 'ecs.version') ecsVersion = v
+    else if (k === 'log' || k === 'ecs' || k.indexOf('.') !== -1) return undefined
+    else names.push(k)
+  }
+  if (typeof logLevel !== 'string' || typeof ecsVersion !== 'string') return undefined
+  const event = record.event
+  if (isPlainObject(event)) {
+    for (const owned of NO_SHIPPER_KEYS.event!) if (event[owned] !== undefined) return undefined
+  }
+  names.push('audit', 'log', 'ecs')
+  sortKeys(names)
+  integrity.fields = names
+
+  // audit with integrity (no mac yet) in its sorted place.
+  const auditSrc = (auditIn ?? {}) as Record<string, unknown>
+  const auditKeys = Object.keys(auditSrc)
+  if (!auditKeys.includes('integrity')) auditKeys.push('integrity')
+  sortKeys(auditKeys)
+  const intNoMac = integrityObject(integrity, undefined)
+  const audit: Record<string, unknown> = {}
+  for (let i = 0; i < auditKeys.length; i++) {
+    const k = auditKeys[i]!
+    if (k.indexOf('.') !== -1) return undefined
+    audit[k] = k === 'integrity' ? intNoMac : auditSrc[k]
+  }
+
+  const canonical: Record<string, unknown> = {}
+  for (let i = 0; i < names.length; i++) {
+    const k = names[i]!
+    canonical[k] = k === 'audit' ? audit : k === 'log' ? { level: logLevel } : k === 'ecs' ? {} : record[k]
+  }
+  if (!alreadyCanonical(canonical, 0)) return undefined
+  const macInput = JSON.stringify(canonical)
+
+  const intNoMacText = `"integrity":${JSON.stringify(intNoMac)}`
+  const logText = `"log":{"level":${JSON.stringify(logLevel)}}`
+  return {
+    macInput,
+    integrityBytes: intNoMacText.length + 52,
+    line(mac: string) {
+      // Each edited piece is located from the end: everything after it is ours (fixed keys, escaped
+      // strings), while caller-supplied objects such as audit.details sort before it.
+      let line = macInput
+      const i = line.lastIndexOf(intNoMacText)
+      line = `${line.slice(0, i)}"integrity":${JSON.stringify(integrityObject(integrity, mac))}${line.slice(i + intNoMacText.length)}`
+      const l = line.lastIndexOf(logText)
+      line = `${line.slice(0, l)}"log.level":${JSON.stringify(logLevel)}${line.slice(l + logText.length)}`
+      const e = line.lastIndexOf('"ecs":{}')
+      return `${line.slice(0, e)}"ecs.version":${JSON.stringify(ecsVersion)}${line.slice(e + 8)}`
+    },
+  }
+}
+
+/** The integrity fields as an object with its keys in sorted order (mac included when given). */
+function integrityObject(i: IntegrityFields, mac: string | undefined): Record<string, unknown> {
+  return {
+    alg: i.alg,
+    fields: i.fields,
+    interval: i.interval,
+    key: i.key,
+    mac,
+    mark: i.mark,
+    prev: i.prev,
+    previous: i.previous,
+    seq: i.seq,
+    stream: i.stream,
+    v: i.v,
+  }
+}
+
+function assemblePieces(record: Record<string, unknown>, integrity: IntegrityFields): Built {
   const recordKeys = Object.keys(record)
   const auditIn = record.audit
   const auditSrc: Record<string, unknown> | undefined = isPlainObject(auditIn) ? auditIn : undefined
