@@ -92,7 +92,9 @@ export function hookLayerPrototype(proto: Record<string | symbol, unknown> | nul
     next: Next,
   ) {
     const exchange = httpExchangeOf(req)
-    if (exchange === undefined || exchange.done || typeof next !== 'function') {
+    // Handlers inside a route (they own a `method` field) need no wrapping: their errors reach the
+    // route's `done`, which is the wrapped `next` of the route layer.
+    if (exchange === undefined || exchange.done || typeof next !== 'function' || 'method' in this) {
       return handleRequest.call(this, req, res, next)
     }
     const routing = routingOf(exchange)
@@ -154,9 +156,6 @@ function noteLayer(layer: LayerLike, req: IncomingMessage, exchange: HttpExchang
     routing.routeParams = stringValues(r.params)
     return
   }
-  // Handlers inside a route (they own a `method` field, even when undefined for route.all) see the
-  // route's own parameters, which are not part of any mount prefix.
-  if ('method' in layer) return
   const params = r.params
   if (params === undefined || params === null) return
   // A middleware or router mounted under a path with parameters: remember value -> name so the
