@@ -1,6 +1,19 @@
 // @boundary-audit/core public entry point.
-export type * from './types'
-export { createAuditLogger } from './logger'
-export { compilePolicy, redact, redactText, redactUrlPath, pseudonymize } from './redact/index'
-export type { Policy } from './redact/index'
+
 export * from './http/index'
+// Verifying side of the integrity chain, for auditors' own tooling (the CLI uses the same functions).
+export {
+  type Finding,
+  type FindingKind,
+  formatReport,
+  generateVerifierKeyPair,
+  type StreamReport,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyLines,
+  verifyText,
+} from './integrity/index'
+export { createAuditLogger } from './logger'
+export type { Policy } from './redact/index'
+export { compilePolicy, pseudonymize, redact, redactText, redactUrlPath } from './redact/index'
+export type * from './types'

@@ -22,6 +22,8 @@ interface Walk {
 /** Returns a redacted, JSON-safe deep copy of `value` with sorted object keys. Never throws. */
 export function redact(value: unknown, policy: Policy): unknown {
   try {
+    // A lone string (a reason, a role, a user agent) needs no walk state: the hot path of every event.
+    if (typeof value === 'string') return scrub(value, internal(policy))
     return walk(value, { c: internal(policy), stack: [], nodes: MAX_NODES, chars: MAX_TOTAL_CHARS }, 0, false)
   } catch {
     return UNREADABLE
