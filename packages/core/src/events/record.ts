@@ -64,13 +64,29 @@ export function baseRecord(env: BuildEnv, ctx: AuditContext | undefined, input: 
     type: Array.isArray(input.type) ? input.type : [input.type],
   }
 
+  // Every top-level field a record can have, in sorted order (log.level and ecs.version sort as log
+  // and ecs), unused ones left undefined (JSON.stringify skips them). Assigning later keeps this order,
+  // so the line is already in canonical order and the integrity chain seals it with a single
+  // JSON.stringify (integrity/chain.ts). Readers of raw lines: @timestamp still comes first.
   const record: AuditRecord = {
     '@timestamp': new Date().toISOString(),
+    audit: undefined,
+    client: undefined,
+    db: undefined,
+    'ecs.version': ECS_VERSION,
+    error: undefined,
+    event,
+    http: undefined,
     'log.level': input.level,
     message: input.message,
-    'ecs.version': ECS_VERSION,
-    event,
+    server: undefined,
     service: env.service,
+    source: undefined,
+    span: undefined,
+    trace: undefined,
+    url: undefined,
+    user: undefined,
+    user_agent: undefined,
   }
 
   const actor = input.actor ?? contextActor(ctx)

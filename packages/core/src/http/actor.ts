@@ -175,19 +175,21 @@ function actorFromScalar(value: unknown): Actor | undefined {
  * (express-oauth2-jwt-bearer), `req.auth` (express-jwt 7+), `req.oidc.user` (express-openid-connect).
  */
 export function conventionalActor(req: unknown): Actor | undefined {
+  // Own properties only: auth middleware assigns these on the request object itself, and a miss on
+  // an Express request (whose prototype chain Express swaps per request) is a slow full-chain walk.
   const r = req as Record<string, any>
-  const user = r.user
+  const user = Object.hasOwn(r, 'user') ? r.user : undefined
   if (user != null) {
     const actor = actorFromClaims(user)
     if (actor) return actor
   }
-  const auth = r.auth
+  const auth = Object.hasOwn(r, 'auth') ? r.auth : undefined
   if (auth != null && typeof auth === 'object') {
     const payload = auth.payload
     const actor = actorFromClaims(payload != null && typeof payload === 'object' ? payload : auth)
     if (actor) return actor
   }
-  const oidc = r.oidc
+  const oidc = Object.hasOwn(r, 'oidc') ? r.oidc : undefined
   if (oidc != null && typeof oidc === 'object' && oidc.user != null) {
     return actorFromClaims(oidc.user)
   }

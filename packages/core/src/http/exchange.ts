@@ -34,6 +34,8 @@ export interface HttpExchangeInit {
   route?: (req: IncomingMessage) => string | undefined
   /** Read when the event is written: raw route parameter values, pseudonymised in the path (see `HttpRequestRecord.pathParams`). */
   pathParams?: (req: IncomingMessage) => readonly string[] | undefined
+  /** The adapter knows `installResponseCounting` covers this response (saves a lookup per request). */
+  responseCounted?: boolean
 }
 
 /** One tracked HTTP request: opened by an adapter, written once when the response ends or the client aborts. */
@@ -183,9 +185,15 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     if (this.requestBytes === undefined && headers['transfer-encoding'] !== undefined) this.countRequestBody()
     // Response bytes: counted by the prototype when the adapter installed counting there (see
     // installResponseCounting), else by wrappers on this response.
-    if ((res as CountedResponse)[COUNTING] !== true) this.countResponseBody()
+    if (init.responseCounted !== true && (res as CountedResponse)[COUNTING] !== true) this.countResponseBody()
 
-    if (config.echoRequestId && !res.headersSent) res.setHeader(config.requestIdHeader, this.requestId)
+    if (config.echoRequestId) {
+      try {
+        res.setHeader(config.requestIdHeader, this.requestId)
+      } catch {
+        // Headers already sent by an earlier middleware: nothing to echo on.
+      }
+    }
 
     // Node emits 'close' on every response: right after 'finish' when it completed, or when the
     // connection went away first (client abort). One listener decides which, exactly once.

@@ -291,11 +291,10 @@ export function alreadyCanonical(value: unknown, depth: number): boolean {
   const proto = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return false
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false
-  const keys = Object.keys(value as Obj)
-  let prev = ''
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!
-    if (i > 0 && !(prev < key)) return false
+  // for...in, not Object.keys: same order for a plain object's own keys, and no array per object.
+  let prev: string | undefined
+  for (const key in value as Obj) {
+    if (prev !== undefined && !(prev < key)) return false
     if (key.indexOf('.') !== -1) return false
     prev = key
     const v = (value as Obj)[key]

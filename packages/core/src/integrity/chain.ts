@@ -27,6 +27,7 @@ import {
   isWritten,
   macInputOf,
   quoteKey,
+  quoteString,
   SHIPPER_OWNED,
   sortKeys,
   writeValue,
@@ -334,96 +335,100 @@ function assemble(record: Record<string, unknown>, integrity: IntegrityFields): 
   return assembleSorted(record, integrity) ?? assemblePieces(record, integrity)
 }
 
-const NO_SHIPPER_KEYS: Readonly<Record<string, readonly string[]>> = SHIPPER_OWNED
+/**
+ * Stand-in serialised in place of `audit.integrity`, then swapped for its real text. Its JSON form
+ * `"\u0000I"` cannot come from anywhere else: redaction strips NUL from every string, and a string
+ * holding a literal backslash is written with the backslash doubled.
+ */
+const SLOT = '\u0000I'
+const SLOT_TEXT = `"integrity":${JSON.stringify(SLOT)}`
+
+/** Top-level name as the canonical form sees it: the two dotted ECS keys expand to their first segment. */
+function canonicalName(key: string): string {
+  return key === 'log.level' ? 'log' : key === 'ecs.version' ? 'ecs' : key
+}
 
 /**
- * The common case, at the cost of one native JSON.stringify: the logger builds every nested object
- * with its keys already in sorted order, so the canonical form is JSON.stringify of one object whose
- * top level is sorted and expanded (`log: { level }`, `ecs: {}` since ecs.version is shipper-owned).
- * The line is that same text with three local edits: `"log.level"` and `"ecs.version"` written
- * dotted as ECS loggers do, and the mac put in its sorted place inside `audit.integrity`. Its
- * top-level keys come out sorted, which is still the same JSON. Returns undefined for any other
- * shape (unsorted objects, other dotted keys, shipper-owned keys present), which take the general path.
+ * The common case, at the cost of one native JSON.stringify of the record (each call also has a
+ * fixed cost, so one call matters more than its size). The logger builds its records with every
+ * object's keys in sorted order, top level included (log.level and ecs.version sitting where log
+ * and ecs sort), so JSON.stringify(record) is the canonical text but for three spots, fixed by
+ * splicing: `"ecs.version":…` becomes `"ecs":{}` (shipper-owned), `"log.level":x` becomes
+ * `"log":{"level":x}`, and audit.integrity (a stand-in) gets its text without the mac. The line is
+ * the same text with the mac in its sorted place. Returns undefined for any other shape (unsorted
+ * objects, other dotted keys, shipper-owned keys present): those take the general path.
  */
 function assembleSorted(record: Record<string, unknown>, integrity: IntegrityFields): Built | undefined {
-  const recordKeys = Object.keys(record)
   const auditIn = record.audit
   if (auditIn !== undefined && !isPlainObject(auditIn)) return undefined
-  const names: string[] = []
-  let logLevel: unknown
-  let ecsVersion: unknown
-  for (let i = 0; i < recordKeys.length; i++) {
-    const k = recordKeys[i]!
-    const v = record[k]
-    if (k === 'audit' || !isWritten(v)) continue
-    if (k === 'log.level') logLevel = v
-    else if (k === 'ecs.version') ecsVersion = v
-    else if (k === 'log' || k === 'ecs' || k.indexOf('.') !== -1) return undefined
-    else names.push(k)
-  }
-  if (typeof logLevel !== 'string' || typeof ecsVersion !== 'string') return undefined
+  if (typeof record['log.level'] !== 'string' || typeof record['ecs.version'] !== 'string') return undefined
+  if (!('audit' in record)) return undefined
   const event = record.event
   if (isPlainObject(event)) {
-    for (const owned of NO_SHIPPER_KEYS.event!) if (event[owned] !== undefined) return undefined
+    for (const owned of SHIPPER_OWNED.event!) if (event[owned] !== undefined) return undefined
   }
-  names.push('audit', 'log', 'ecs')
-  sortKeys(names)
+  const names: string[] = []
+  let prev = ''
+  for (const k in record) {
+    const name = canonicalName(k)
+    if (!(prev < name)) return undefined
+    prev = name
+    if (name.indexOf('.') !== -1 || name === 'log' || name === 'ecs') {
+      if (k !== 'log.level' && k !== 'ecs.version') return undefined
+      names.push(name)
+      continue
+    }
+    const v = record[k]
+    if (k === 'audit') {
+      names.push(k)
+      continue
+    }
+    if (!isWritten(v)) continue
+    if (typeof v === 'object' && v !== null && !alreadyCanonical(v, 1)) return undefined
+    names.push(k)
+  }
   integrity.fields = names
 
-  // audit with integrity (no mac yet) in its sorted place.
+  // audit, sorted, with the stand-in where integrity goes. The record is the logger's own: replacing
+  // its audit object is fine (seal() attaches the real integrity object afterwards).
   const auditSrc = (auditIn ?? {}) as Record<string, unknown>
-  const auditKeys = Object.keys(auditSrc)
-  if (!auditKeys.includes('integrity')) auditKeys.push('integrity')
+  const auditKeys: string[] = []
+  for (const k in auditSrc) {
+    if (k.indexOf('.') !== -1) return undefined
+    if (k !== 'integrity') auditKeys.push(k)
+  }
+  auditKeys.push('integrity')
   sortKeys(auditKeys)
-  const intNoMac = integrityObject(integrity, undefined)
   const audit: Record<string, unknown> = {}
   for (let i = 0; i < auditKeys.length; i++) {
     const k = auditKeys[i]!
-    if (k.indexOf('.') !== -1) return undefined
-    audit[k] = k === 'integrity' ? intNoMac : auditSrc[k]
+    const v = k === 'integrity' ? SLOT : auditSrc[k]
+    if (typeof v === 'object' && v !== null && !alreadyCanonical(v, 2)) return undefined
+    audit[k] = v
   }
+  record.audit = audit
 
-  const canonical: Record<string, unknown> = {}
-  for (let i = 0; i < names.length; i++) {
-    const k = names[i]!
-    canonical[k] = k === 'audit' ? audit : k === 'log' ? { level: logLevel } : k === 'ecs' ? {} : record[k]
-  }
-  if (!alreadyCanonical(canonical, 0)) return undefined
-  const macInput = JSON.stringify(canonical)
-
-  const intNoMacText = `"integrity":${JSON.stringify(intNoMac)}`
-  const logText = `"log":{"level":${JSON.stringify(logLevel)}}`
+  const text = JSON.stringify(record)
+  const ecsText = `"ecs.version":${quoteString(record['ecs.version'] as string)}`
+  const level = quoteString(record['log.level'] as string)
+  const levelText = `"log.level":${level}`
+  // Sorted order: audit (holding the stand-in), then ecs.version, then log.level, each once. What
+  // lies between them is ours (fixed keys, escaped strings), so the first match after is the one.
+  const n = text.indexOf(SLOT_TEXT)
+  const e = text.indexOf(ecsText, n)
+  const l = text.indexOf(levelText, e)
+  if (n < 0 || e < 0 || l < 0) return undefined
+  const p0 = text.slice(0, n)
+  const p1 = text.slice(n + SLOT_TEXT.length, e)
+  const p2 = text.slice(e + ecsText.length, l)
+  const p3 = text.slice(l + levelText.length)
+  const ints = integrityStrings(integrity)
   return {
-    macInput,
-    integrityBytes: intNoMacText.length + 52,
+    macInput: `${p0}"integrity":${ints.noMac}${p1}"ecs":{}${p2}"log":{"level":${level}}${p3}`,
+    integrityBytes: ints.noMac.length + ints.macBytes,
     line(mac: string) {
-      // Each edited piece is located from the end: everything after it is ours (fixed keys, escaped
-      // strings), while caller-supplied objects such as audit.details sort before it.
-      let line = macInput
-      const i = line.lastIndexOf(intNoMacText)
-      line = `${line.slice(0, i)}"integrity":${JSON.stringify(integrityObject(integrity, mac))}${line.slice(i + intNoMacText.length)}`
-      const l = line.lastIndexOf(logText)
-      line = `${line.slice(0, l)}"log.level":${JSON.stringify(logLevel)}${line.slice(l + logText.length)}`
-      const e = line.lastIndexOf('"ecs":{}')
-      return `${line.slice(0, e)}"ecs.version":${JSON.stringify(ecsVersion)}${line.slice(e + 8)}`
+      return `${p0}"integrity":${ints.withMac(mac)}${p1}${ecsText}${p2}${levelText}${p3}`
     },
-  }
-}
-
-/** The integrity fields as an object with its keys in sorted order (mac included when given). */
-function integrityObject(i: IntegrityFields, mac: string | undefined): Record<string, unknown> {
-  return {
-    alg: i.alg,
-    fields: i.fields,
-    interval: i.interval,
-    key: i.key,
-    mac,
-    mark: i.mark,
-    prev: i.prev,
-    previous: i.previous,
-    seq: i.seq,
-    stream: i.stream,
-    v: i.v,
   }
 }
 
