@@ -8,7 +8,7 @@
  *
  * Run: npm run bench (root: builds, then runs every bench) or, after `npm run build`,
  *      npm run bench -w @boundary-audit/express
- * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (100), BENCH_PIPELINING (10)
+ * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (50), BENCH_PIPELINING (4)
  */
 import { fork } from 'node:child_process'
 import { existsSync, openSync } from 'node:fs'
@@ -19,8 +19,8 @@ import autocannon from 'autocannon'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100)
-const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 10)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 4)
 const CASES = (
   process.env.BENCH_CASES ??
   'bare,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'

@@ -22,7 +22,7 @@ import {
  */
 
 const HOOKED = Symbol.for('boundary-audit.express.layer-hooked')
-const hookedApps = new WeakSet<object>()
+const hookedApps = new WeakMap<object, boolean>()
 
 type Next = (err?: unknown) => void
 type LayerMethod = (this: LayerLike, ...args: any[]) => unknown
@@ -45,24 +45,26 @@ interface Routing {
 /**
  * Wraps the Layer prototype of the Express copy that `app` comes from, once, and installs response
  * byte counting on that copy's response prototype (cheaper than wrapping every response).
- * Returns true when the layers are hooked.
+ * Returns true when responses of this app are counted at the prototype.
  */
 export function hookExpressApp(app: unknown): boolean {
   if (app === null || (typeof app !== 'object' && typeof app !== 'function')) return false
-  if (hookedApps.has(app as object)) return true
-  hookedApps.add(app as object)
+  const known = hookedApps.get(app as object)
+  if (known !== undefined) return known
+  let counted = false
   try {
     const a = app as { _router?: { stack?: unknown[] }; router?: { stack?: unknown[] }; response?: object }
     // app.response is per app; its prototype is the Express copy's response object, shared by sub-apps.
-    if (a.response) installResponseCounting(Object.getPrototypeOf(a.response))
+    if (a.response) counted = installResponseCounting(Object.getPrototypeOf(a.response))
     // Express 4 keeps its router in `_router` (its `router` getter throws); Express 5 in `router`.
     const router = a._router ?? a.router
     const layer = router?.stack?.[0]
-    if (!layer) return false
-    return hookLayerPrototype(Object.getPrototypeOf(layer))
+    if (layer) hookLayerPrototype(Object.getPrototypeOf(layer))
   } catch {
-    return false
+    // Not an Express app we understand: errors and routes are then read from req.route at the end.
   }
+  hookedApps.set(app as object, counted)
+  return counted
 }
 
 export function hookLayerPrototype(proto: Record<string | symbol, unknown> | null): boolean {

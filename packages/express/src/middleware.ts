@@ -36,13 +36,14 @@ export function auditMiddleware(audit: AuditLogger, options?: ExpressAuditOption
     if (httpExchangeOf(req) !== undefined) return next()
     const url: string = req.originalUrl ?? req.url ?? '/'
     if (config.isIgnored(req, splitUrl(url).path)) return next()
-    hookExpressApp(req.app)
+    const hooked = hookExpressApp(req.app)
 
     const exchange = startHttpExchange(audit, config, req, res, {
       clientIp: safeIp(req),
       url,
       route: routeFromRequest,
       pathParams: pathParamsFromRequest,
+      responseCounted: hooked,
     })
     if (config.failClosed && auditUnavailable(audit)) {
       exchange.markRefused()
@@ -65,10 +66,13 @@ export function auditErrorHandler(): AuditErrorRequestHandler {
   }
 }
 
-// `req.ip` is a getter that applies the app's `trust proxy` setting; a bad custom setting can throw.
+// `req.ip` applies the app's `trust proxy` setting (parsing X-Forwarded-For each time). With the
+// setting off, Express's default, it is the socket's address, read directly. A bad custom setting
+// can throw.
 function safeIp(req: AuditRequest): string | undefined {
   try {
-    const ip = req.ip
+    const trust = req.app?.settings?.['trust proxy']
+    const ip = trust === false || trust === undefined ? req.socket?.remoteAddress : req.ip
     return typeof ip === 'string' && ip.length > 0 ? ip : undefined
   } catch {
     return undefined
