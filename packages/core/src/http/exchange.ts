@@ -15,7 +15,8 @@ import { queryKeys, splitUrl } from './url'
 // see the same exchange and never track a request twice.
 const registryKey = Symbol.for('boundary-audit.http-exchanges')
 const registryHolder = globalThis as { [registryKey]?: WeakMap<object, Exchange<IncomingMessage>> }
-const exchanges: WeakMap<object, Exchange<IncomingMessage>> = (registryHolder[registryKey] ??= new WeakMap())
+if (!registryHolder[registryKey]) registryHolder[registryKey] = new WeakMap()
+const exchanges: WeakMap<object, Exchange<IncomingMessage>> = registryHolder[registryKey]
 
 const MAX_USER_AGENT_LENGTH = 512
 const ABORTED = 'aborted: the connection closed before the response was complete'
