@@ -139,10 +139,10 @@ function routingOf(exchange: HttpExchange): Routing {
 // One router passes the same `next` to all its layers, so the wrapper is cached per request.
 function wrapNext(routing: Routing, exchange: HttpExchange, next: Next): Next {
   if (routing.lastNext === next) return routing.lastWrapped as Next
+  // next(undefined) and next() mean the same to both routers, so the argument is passed as is.
   const wrapped: Next = function boundaryAuditNext(err?: unknown) {
     if (err !== undefined) exchange.setError(err)
-    // biome-ignore lint/complexity/noArguments: forward exactly what the layer passed
-    return next.apply(undefined, arguments as unknown as [unknown])
+    return next(err)
   }
   routing.lastNext = next
   routing.lastWrapped = wrapped
