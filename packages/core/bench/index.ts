@@ -8,8 +8,9 @@
  */
 import os from 'node:os'
 import pino from 'pino'
-// The built package, as users run it (tsx's per-function helpers would inflate the figures).
-import { createAuditLogger, generateVerifierKeyPair } from '../dist/index.js'
+// The package by its name: the built dist at run time, as users run it (running src through tsx
+// adds esbuild helpers per function that would inflate the figures); src for the type check.
+import { createAuditLogger, generateVerifierKeyPair } from '@boundary-audit/core'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
