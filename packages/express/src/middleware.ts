@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   type AuditLogger,
   auditUnavailable,
+  type HttpExchange,
   httpExchangeOf,
   respondUnavailable,
   splitUrl,
@@ -32,24 +33,33 @@ export function auditMiddleware(audit: AuditLogger, options?: ExpressAuditOption
     next: (err?: unknown) => void,
   ) {
     const req = request as AuditRequest
-    // Mounted twice (app and sub-app, or by the Nest adapter too): the first one tracks the request.
-    if (httpExchangeOf(req) !== undefined) return next()
-    const url: string = req.originalUrl ?? req.url ?? '/'
-    if (config.isIgnored(req, splitUrl(url).path)) return next()
-    const hooked = hookExpressApp(req.app)
-
-    const exchange = startHttpExchange(audit, config, req, res, {
-      clientIp: safeIp(req),
-      url,
-      route: routeFromRequest,
-      pathParams: pathParamsFromRequest,
-      responseCounted: hooked,
-    })
-    if (config.failClosed && auditUnavailable(audit)) {
-      exchange.markRefused()
-      respondUnavailable(res)
-      return
+    let exchange: HttpExchange | undefined
+    try {
+      // Mounted twice (app and sub-app, or by the Nest adapter too): the first one tracks the
+      // request. Ignored requests are left alone.
+      const url: string = req.originalUrl ?? req.url ?? '/'
+      if (httpExchangeOf(req) === undefined && !config.isIgnored(req, splitUrl(url).path)) {
+        const hooked = hookExpressApp(req.app)
+        exchange = startHttpExchange(audit, config, req, res, {
+          clientIp: safeIp(req),
+          url,
+          route: routeFromRequest,
+          pathParams: pathParamsFromRequest,
+          responseCounted: hooked,
+        })
+        if (config.failClosed && auditUnavailable(audit)) {
+          exchange.markRefused()
+          respondUnavailable(res)
+          return
+        }
+      }
+    } catch {
+      // A bug or a hostile request must not break the app: run it unaudited, or refuse it when
+      // the service asked to fail closed.
+      if (config.failClosed) return respondUnavailable(res)
     }
+    // Outside the try: errors of the rest of the chain belong to Express, not to this middleware.
+    if (exchange === undefined) return next()
     exchange.run(next)
   }
 }
