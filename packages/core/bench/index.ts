@@ -7,10 +7,10 @@
  * Run: npm run bench -w @boundary-audit/core   (a script, not a test)
  */
 import os from 'node:os'
-import pino from 'pino'
 // The package by its name: the built dist at run time, as users run it (running src through tsx
 // adds esbuild helpers per function that would inflate the figures); src for the type check.
 import { createAuditLogger, generateVerifierKeyPair } from '@boundary-audit/core'
+import pino from 'pino'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
