@@ -20,7 +20,7 @@ import { createSink, errorName, type Sink } from './writer/sink'
 export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   const resolved = resolveOptions(options)
   const policy = compilePolicy(options?.redaction)
-  const env: BuildEnv = { policy, service: buildService(resolved) }
+  const env: BuildEnv = { policy, service: buildService(resolved), tokens: new Map() }
   const minLevel = LEVELS[resolved.level]
 
   const reported = new Set<string>()

@@ -85,6 +85,16 @@ export function cleanAction(value: unknown, fallback: string, env: BuildEnv): st
 
 function cleanToken(value: unknown, fallback: string, env: BuildEnv): string {
   if (typeof value !== 'string') return fallback
+  // Actions and resource types are a small vocabulary that repeats on every event: remember them.
+  const cached = env.tokens.get(value)
+  if (cached !== undefined) return cached
+  const token = cleanTokenUncached(value, fallback, env)
+  if (env.tokens.size >= 1024) env.tokens.clear()
+  env.tokens.set(value, token)
+  return token
+}
+
+function cleanTokenUncached(value: string, fallback: string, env: BuildEnv): string {
   // Still free text from the caller's point of view: an id pasted into an action name is caught here,
   // before the character clean-up (which would turn "jane@example.org" into an undetectable "jane-example.org").
   const t = redactText(value.slice(0, 256), env.policy)

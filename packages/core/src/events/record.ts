@@ -19,6 +19,8 @@ export type AuditRecord = Record<string, unknown> & {
 export interface BuildEnv {
   policy: Policy
   service: Record<string, unknown>
+  /** Cleaned action and resource-type tokens, by raw value (bounded; see events/access.ts). */
+  tokens: Map<string, string>
 }
 
 export function buildService(options: ResolvedOptions): Record<string, unknown> {
@@ -69,7 +71,7 @@ export function baseRecord(env: BuildEnv, ctx: AuditContext | undefined, input: 
   // so the line is already in canonical order and the integrity chain seals it with a single
   // JSON.stringify (integrity/chain.ts). Readers of raw lines: @timestamp still comes first.
   const record: AuditRecord = {
-    '@timestamp': new Date().toISOString(),
+    '@timestamp': isoNow(),
     audit: undefined,
     client: undefined,
     db: undefined,
@@ -161,4 +163,17 @@ export function levelForOutcome(outcome: Outcome): Level {
 /** Caller-supplied free text: sanitised (length, control characters) and run through the detectors. */
 export function text(value: unknown, policy: Policy): string {
   return String(redact(typeof value === 'string' ? value : String(value), policy))
+}
+
+let lastMs = 0
+let lastIso = ''
+
+/** ISO 8601 time of now. Formatting a Date costs about a microsecond; events in one millisecond share it. */
+export function isoNow(): string {
+  const ms = Date.now()
+  if (ms !== lastMs) {
+    lastMs = ms
+    lastIso = new Date(ms).toISOString()
+  }
+  return lastIso
 }
