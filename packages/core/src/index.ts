@@ -14,6 +14,7 @@ export {
   verifyText,
 } from './integrity/index'
 export { createAuditLogger } from './logger'
+export { AUDIT_LOGGER_OPTION_KEYS } from './options'
 export type { Policy } from './redact/index'
 export { compilePolicy, pseudonymize, redact, redactText, redactUrlPath } from './redact/index'
 export type * from './types'

@@ -14,7 +14,8 @@ export interface ResolvedOptions {
 
 export const LEVELS: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 50 }
 
-const KNOWN_TOP = new Set([
+/** Every option createAuditLogger() takes; adapters that accept them inline (Nest) use this list. */
+export const AUDIT_LOGGER_OPTION_KEYS: readonly string[] = Object.freeze([
   'service',
   'level',
   'destination',
@@ -24,6 +25,7 @@ const KNOWN_TOP = new Set([
   'integrity',
   'otel',
 ])
+const KNOWN_TOP = new Set(AUDIT_LOGGER_OPTION_KEYS)
 
 function fail(what: string, got: unknown): never {
   let shown: string

@@ -1,4 +1,5 @@
 import {
+  AUDIT_LOGGER_OPTION_KEYS,
   type AuditLogger,
   type AuditLoggerOptions,
   compileHttpAuditOptions,
@@ -18,17 +19,8 @@ export interface AuditRuntime {
   readonly http: HttpAuditConfig<AuditRequest>
 }
 
-// Options handed to createAuditLogger() when no `logger` is given.
-const LOGGER_KEYS = [
-  'service',
-  'level',
-  'destination',
-  'sync',
-  'maxBufferBytes',
-  'redaction',
-  'integrity',
-  'otel',
-]
+// Options handed to createAuditLogger() when no `logger` is given: core's own list.
+const LOGGER_KEYS = AUDIT_LOGGER_OPTION_KEYS
 // Ours; `isGlobal` is the builder's extra and may reach the factory's result when a factory returns it.
 const MODULE_KEYS = ['logger', 'isGlobal']
 const NAME = 'BoundaryAuditModule options'

@@ -1,3 +1,4 @@
+import { safeDecode } from '../decode'
 import { type Policy, pseudonymize, redactText, redactUrlPath } from '../redact/index'
 import type { AuditContext, HttpRequestRecord, Level, Outcome } from '../types'
 import { outcomeOf } from './auth'
@@ -113,13 +114,4 @@ function pseudonymizeParams(path: string, params: readonly string[] | undefined,
     if (value !== undefined) segments[i] = pseudonymize(value, policy, 'resource')
   }
   return segments.join('/')
-}
-
-function safeDecode(s: string): string {
-  if (s.indexOf('%') === -1) return s
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return s
-  }
 }

@@ -1,3 +1,4 @@
+import { safeDecode } from '../decode'
 /** Longest route template kept. */
 export const MAX_ROUTE_LENGTH = 512
 
@@ -40,13 +41,4 @@ export function templatize(actual: string, params: ReadonlyMap<string, string> |
     if (name !== undefined) segments[i] = `:${name}`
   }
   return segments.join('/')
-}
-
-function safeDecode(s: string): string {
-  if (s.indexOf('%') === -1) return s
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return s
-  }
 }

@@ -20,6 +20,10 @@
  * Invariant (tested): canonicalize(JSON.parse(line)) equals what the sealer computed.
  */
 
+import { sortKeys } from '../sort-keys'
+
+export { sortKeys }
+
 /** Paths inside our top-level objects that shippers or ingest pipelines set or overwrite. */
 export const SHIPPER_OWNED: Readonly<Record<string, readonly string[]>> = Object.freeze(
   Object.assign(Object.create(null) as Record<string, readonly string[]>, {
@@ -62,22 +66,6 @@ export function quoteString(s: string): string {
     if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s)
   }
   return `"${s}"`
-}
-
-/** Sorts short key lists by UTF-16 code units (insertion sort: faster than Array#sort for a handful). */
-export function sortKeys(keys: string[]): string[] {
-  const n = keys.length
-  if (n > 16) return keys.sort()
-  for (let i = 1; i < n; i++) {
-    const k = keys[i]!
-    let j = i - 1
-    while (j >= 0 && keys[j]! > k) {
-      keys[j + 1] = keys[j]!
-      j--
-    }
-    keys[j + 1] = k
-  }
-  return keys
 }
 
 function isPlainObject(v: unknown): v is Obj {

@@ -1,6 +1,8 @@
 // The walk: a JSON-safe deep copy of anything a caller passes, with the key layer applied to every
 // key and the value layer to every string. It is also the sanitiser for hostile input, so every read
 // is guarded and every dimension (depth, width, length, total work) is bounded; it never throws.
+
+import { sortKeys } from '../sort-keys'
 import { describeWith } from './errors'
 import { MAX_DEPTH, MAX_ITEMS, MAX_KEY, MAX_KEYS, MAX_NODES, MAX_TOTAL_CHARS } from './limits'
 import { type Compiled, internal, type Policy, PSEUDONYMIZE, REMOVE } from './policy'
@@ -190,27 +192,6 @@ function isPersonResource(o: object): boolean {
     return PERSON_RESOURCES.has((o as { resourceType?: unknown }).resourceType as string)
   } catch {
     return false
-  }
-}
-
-/**
- * Sorts keys by UTF-16 code units (what Array#sort does for strings, and RFC 8785 asks for). Objects in
- * log events are small, where an insertion sort beats the built-in sort's setup; big ones use it.
- */
-function sortKeys(keys: string[]): void {
-  const n = keys.length
-  if (n > 24) {
-    keys.sort()
-    return
-  }
-  for (let i = 1; i < n; i++) {
-    const k = keys[i]!
-    let j = i - 1
-    while (j >= 0 && keys[j]! > k) {
-      keys[j + 1] = keys[j]!
-      j--
-    }
-    keys[j + 1] = k
   }
 }
 
