@@ -44,6 +44,10 @@ describe('redactUrlPath', () => {
     expect(u('/x/jane%2540example.org')).toBe('/x/[REDACTED:email]')
     expect(u('/bad%/123-45-6789%')).toBe('/bad%/[REDACTED:ssn]%25')
   })
+  it('finds an identifier that only the once-decoded form shows (fast-check counterexample)', () => {
+    // "%0a@a.aa" is an email (RFC 5322 allows % in the local part); decoded twice it is "\n@a.aa".
+    expect(u('/users/%250a%40a.aa/profile')).toBe('/users/[REDACTED:email]/profile')
+  })
   it('never lets control characters through and never throws', () => {
     expect(u('/a%1B%5B31m/b')).toBe('/a%1B%5B31m/b')
     expect(u('/a\x1b[31m/b\u0000')).toBe('/a/b')

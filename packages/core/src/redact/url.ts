@@ -74,9 +74,21 @@ function redactSegment(raw: string, cue: string | null, c: Compiled): string {
     return parts.map(encodeSegment).join(';')
   }
   const redacted = scrub(decoded, c)
-  const cleaned = scan(decoded) & F_DIRTY ? clean(decoded) : decoded
-  if (redacted === cleaned) return scan(raw) & F_DIRTY ? clean(raw) : raw // keep the original spelling
-  return encodeSegment(redacted)
+  if (redacted !== cleanOf(decoded)) return encodeSegment(redacted)
+  // Decoding twice can also destroy an identifier: "%250a%40a.aa" is "%0a@a.aa" (an email whose
+  // local part holds a %) once decoded, and no email twice decoded. Look at the middle form too.
+  if (raw.includes('%')) {
+    const once = decodeOnce(raw)
+    if (once !== decoded) {
+      const redactedOnce = scrub(once, c)
+      if (redactedOnce !== cleanOf(once)) return encodeSegment(redactedOnce)
+    }
+  }
+  return cleanOf(raw) // nothing found: keep the original spelling
+}
+
+function cleanOf(s: string): string {
+  return scan(s) & F_DIRTY ? clean(s) : s
 }
 
 /** Redacts a URL path segment by segment (see above). Never throws. */
