@@ -6,5 +6,6 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
+    setupFiles: ['../../scripts/vitest-fc-seed.ts'],
   },
 })

@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
+    setupFiles: ['../../scripts/vitest-fc-seed.ts'],
     hookTimeout: 60_000,
     // Finds (or starts) a PostgreSQL server once and provides its URL to every test file.
     globalSetup: ['./test/global-setup.ts'],
