@@ -203,3 +203,32 @@ console.log(JSON.stringify({ hidden, lines: lines.length, stats: audit.stats(), 
     }
   })
 })
+
+// The OTel records carry the integrity fields of the line they mirror (audit.integrity.*), so a record in
+// the OTel backend can be tied to its sealed line in the audit store. The logger hands the sealed record
+// object to the emitter; it does not re-parse the line.
+describe('otel records and the integrity chain', () => {
+  it('carries the integrity fields of each sealed line', async () => {
+    const exporter = installProvider()
+    const lines: string[] = []
+    const audit = createAuditLogger({
+      destination: { write: (l) => lines.push(l) },
+      otel: { enabled: true },
+      integrity: { checkpointIntervalSeconds: 0 },
+    })
+    writeSome(audit)
+    await audit.close()
+    const written = lines.map((l) => JSON.parse(l))
+    const records = exporter.getFinishedLogRecords()
+    expect(records).toHaveLength(written.length) // genesis + 4 events + closing
+    written.forEach((line, i) => {
+      const attrs = records[i]!.attributes
+      expect(records[i]!.eventName).toBe(line.event.action)
+      expect(attrs['audit.integrity.stream']).toBe(line.audit.integrity.stream)
+      expect(attrs['audit.integrity.seq']).toBe(line.audit.integrity.seq)
+      expect(attrs['audit.integrity.mac']).toBe(line.audit.integrity.mac)
+      if (line.audit.integrity.prev !== undefined)
+        expect(attrs['audit.integrity.prev']).toBe(line.audit.integrity.prev)
+    })
+  })
+})
