@@ -4,6 +4,7 @@ import { loginRecord, logoutRecord } from './events/auth'
 import { dbRecord } from './events/db'
 import { httpRecord } from './events/http'
 import { type AuditRecord, type BuildEnv, buildService, ECS_VERSION } from './events/record'
+import { serializeRecord } from './events/serialize'
 import { type Chain, createChain } from './integrity/index'
 import { LEVELS, resolveOptions } from './options'
 import { createOtelEmitter, type OtelEmitter } from './otel/index'
@@ -80,7 +81,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
         // The chain serialises once and calls shrinkToFit itself if the sealed line would be too long.
         line = chain.seal(record)
       } else {
-        line = JSON.stringify(record)
+        line = serializeRecord(record)
         if (byteLength(line) > MAX_LINE_BYTES - 1) line = shrinkToFit(record, MAX_LINE_BYTES - 1)
       }
     } catch (err) {
