@@ -19,21 +19,10 @@
 
 import type { KeyObject } from 'node:crypto'
 import * as crypto from 'node:crypto'
-import {
-  alreadyCanonical,
-  canonicalize,
-  expandKeys,
-  isDotted,
-  isWritten,
-  macInputOf,
-  quoteKey,
-  quoteString,
-  SHIPPER_OWNED,
-  sortKeys,
-  writeValue,
-} from './canonical'
+import { type Prepared, prepareRecord, type Template, templateOf } from './assemble'
+import { writeValue } from './canonical'
 import { keyId, loadVerifierPublicKey, type SealedKey, sealKey } from './keys'
-import { checkpointRecord, closingRecord, genesisRecord, type Mark, markOf } from './records'
+import { checkpointRecord, closingRecord, genesisRecord, type Mark } from './records'
 import { type PreviousStream, readPrevious, writeState } from './state'
 
 export const INTEGRITY_VERSION = 1
@@ -61,6 +50,8 @@ export interface Chain {
   readonly seq: number
   /** The finished line (no trailing newline) with audit.integrity added. Never throws. */
   seal(record: Record<string, unknown>): string
+  /** The same for a record prepared elsewhere (prepareRecord, possibly on another thread). */
+  sealPrepared(prepared: Prepared): string
   genesis(): Record<string, unknown>
   checkpoint(): Record<string, unknown>
   closing(reason?: string): Record<string, unknown>
@@ -215,38 +206,40 @@ export function createChain(options: ChainOptions): Chain {
     seq++
   }
 
-  const seal = (record: Record<string, unknown>): string => {
-    const mark = record !== null && typeof record === 'object' ? markOf(record) : undefined
-    let integrity = integrityFor(mark)
-    let mac: string
-    let line: string
-    let sealed: Record<string, unknown> = record
+  /** Seals a prepared record: the line, and the integrity object it carries (mac included). */
+  const sealPrepared = (prepared: Prepared): { line: string; integrity: IntegrityFields } => {
+    let p = prepared
+    let integrity = integrityFor(p.mark)
+    let t: Template
     try {
-      let built = assemble(record, integrity)
-      mac = macOf(key, built.macInput)
-      line = built.line(mac)
-      if (shrink && tooLong(line, maxLineBytes)) {
-        try {
-          shrink(record, Math.max(1024, maxLineBytes - built.integrityBytes - 64))
-          const again = integrityFor(mark)
-          built = assemble(record, again)
-          integrity = again
-          mac = macOf(key, built.macInput)
-          line = built.line(mac)
-        } catch {
-          // keep the long line: better than none
-        }
-      }
+      t = templateOf(p)
     } catch (err) {
-      sealed = unsealable(iso(), err)
+      // Should not happen (prepared texts are ours); the sequence must not have a hole, so the
+      // record's place is taken by one saying what went wrong.
+      p = prepareRecord(unsealable(iso(), err), { maxLineBytes })
       integrity = integrityFor(undefined)
-      const built = assemble(sealed, integrity)
-      mac = macOf(key, built.macInput)
-      line = built.line(mac)
+      t = templateOf(p)
     }
-    commit(mac, mark)
+    const ints = integrityStrings(integrity, p.fields)
+    const mac = macOf(key, `${t.macHead}${ints.noMac}${t.macTail}`)
+    const line = `${t.lineHead}${ints.withMac(mac)}${t.lineTail}`
+    commit(mac, p.mark)
     integrity.mac = mac
-    attach(sealed, integrity)
+    if (p.names) integrity.fields = p.names
+    return { line, integrity }
+  }
+
+  const seal = (record: Record<string, unknown>): string => {
+    let prepared: Prepared
+    let target = record
+    try {
+      prepared = prepareRecord(record, { maxLineBytes, shrink })
+    } catch (err) {
+      target = unsealable(iso(), err)
+      prepared = prepareRecord(target, { maxLineBytes })
+    }
+    const { line, integrity } = sealPrepared(prepared)
+    attach(target, integrity)
     return line
   }
 
@@ -257,6 +250,7 @@ export function createChain(options: ChainOptions): Chain {
       return seq
     },
     seal,
+    sealPrepared: (p: Prepared) => sealPrepared(p).line,
     genesis: () => genesisRecord(iso(), key !== undefined, kid),
     checkpoint: () => checkpointRecord(iso()),
     closing: (reason?: string) => closingRecord(iso(), reason),
@@ -278,10 +272,8 @@ function attach(record: Record<string, unknown>, integrity: IntegrityFields): vo
   }
 }
 
-function tooLong(line: string, limit: number): boolean {
-  // Every UTF-16 unit is at most 3 UTF-8 bytes; most lines are far under the limit.
-  if (line.length * 3 <= limit) return false
-  return Buffer.byteLength(line, 'utf8') > limit
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 /** Stand-in for a record that could not be serialised at all (it should not happen: records are plain). */
@@ -301,305 +293,15 @@ function unsealable(time: string, err: unknown): Record<string, unknown> {
   }
 }
 
-interface Built {
-  macInput: string
-  line: (mac: string) => string
-  /** Length of the integrity object as written. */
-  integrityBytes: number
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
-function hasShipperOwned(key: string, value: unknown): boolean {
-  const owned = SHIPPER_OWNED[key]
-  if (owned === undefined || !isPlainObject(value)) return false
-  const keys = Object.keys(value)
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!
-    for (const o of owned) {
-      if (k === o || (k.length > o.length && k.startsWith(o) && k[o.length] === '.')) return true
-    }
-  }
-  return false
-}
-
-/**
- * Builds the MAC input and the line from one canonical serialisation of each top-level value.
- * `integrity.fields` is filled in here. Fast path for the shape the logger writes (no dotted
- * top-level keys but `log.level` and `ecs.version`, no dotted keys directly under `audit`);
- * anything else goes through the generic expansion.
- */
-function assemble(record: Record<string, unknown>, integrity: IntegrityFields): Built {
-  return assembleSorted(record, integrity) ?? assemblePieces(record, integrity)
-}
-
-/**
- * Stand-in serialised in place of `audit.integrity`, then swapped for its real text. Its JSON form
- * `"\u0000I"` cannot come from anywhere else: redaction strips NUL from every string, and a string
- * holding a literal backslash is written with the backslash doubled.
- */
-const SLOT = '\u0000I'
-const SLOT_TEXT = `"integrity":${JSON.stringify(SLOT)}`
-
-/** Top-level name as the canonical form sees it: the two dotted ECS keys expand to their first segment. */
-function canonicalName(key: string): string {
-  return key === 'log.level' ? 'log' : key === 'ecs.version' ? 'ecs' : key
-}
-
-/**
- * The common case, at the cost of one native JSON.stringify of the record (each call also has a
- * fixed cost, so one call matters more than its size). The logger builds its records with every
- * object's keys in sorted order, top level included (log.level and ecs.version sitting where log
- * and ecs sort), so JSON.stringify(record) is the canonical text but for three spots, fixed by
- * splicing: `"ecs.version":…` becomes `"ecs":{}` (shipper-owned), `"log.level":x` becomes
- * `"log":{"level":x}`, and audit.integrity (a stand-in) gets its text without the mac. The line is
- * the same text with the mac in its sorted place. Returns undefined for any other shape (unsorted
- * objects, other dotted keys, shipper-owned keys present): those take the general path.
- */
-function assembleSorted(record: Record<string, unknown>, integrity: IntegrityFields): Built | undefined {
-  const auditIn = record.audit
-  if (auditIn !== undefined && !isPlainObject(auditIn)) return undefined
-  if (typeof record['log.level'] !== 'string' || typeof record['ecs.version'] !== 'string') return undefined
-  if (!('audit' in record)) return undefined
-  const event = record.event
-  if (isPlainObject(event)) {
-    for (const owned of SHIPPER_OWNED.event!) if (event[owned] !== undefined) return undefined
-  }
-  const names: string[] = []
-  let prev = ''
-  for (const k in record) {
-    const name = canonicalName(k)
-    if (!(prev < name)) return undefined
-    prev = name
-    if (name.indexOf('.') !== -1 || name === 'log' || name === 'ecs') {
-      if (k !== 'log.level' && k !== 'ecs.version') return undefined
-      names.push(name)
-      continue
-    }
-    const v = record[k]
-    if (k === 'audit') {
-      names.push(k)
-      continue
-    }
-    if (!isWritten(v)) continue
-    if (typeof v === 'object' && v !== null && !alreadyCanonical(v, 1)) return undefined
-    names.push(k)
-  }
-  integrity.fields = names
-
-  // audit, sorted, with the stand-in where integrity goes. The record is the logger's own: replacing
-  // its audit object is fine (seal() attaches the real integrity object afterwards).
-  const auditSrc = (auditIn ?? {}) as Record<string, unknown>
-  const auditKeys: string[] = []
-  for (const k in auditSrc) {
-    if (k.indexOf('.') !== -1) return undefined
-    if (k !== 'integrity') auditKeys.push(k)
-  }
-  auditKeys.push('integrity')
-  sortKeys(auditKeys)
-  const audit: Record<string, unknown> = {}
-  for (let i = 0; i < auditKeys.length; i++) {
-    const k = auditKeys[i]!
-    const v = k === 'integrity' ? SLOT : auditSrc[k]
-    if (typeof v === 'object' && v !== null && !alreadyCanonical(v, 2)) return undefined
-    audit[k] = v
-  }
-  record.audit = audit
-
-  const text = JSON.stringify(record)
-  const ecsText = `"ecs.version":${quoteString(record['ecs.version'] as string)}`
-  const level = quoteString(record['log.level'] as string)
-  const levelText = `"log.level":${level}`
-  // Sorted order: audit (holding the stand-in), then ecs.version, then log.level, each once. What
-  // lies between them is ours (fixed keys, escaped strings), so the first match after is the one.
-  const n = text.indexOf(SLOT_TEXT)
-  const e = text.indexOf(ecsText, n)
-  const l = text.indexOf(levelText, e)
-  if (n < 0 || e < 0 || l < 0) return undefined
-  const p0 = text.slice(0, n)
-  const p1 = text.slice(n + SLOT_TEXT.length, e)
-  const p2 = text.slice(e + ecsText.length, l)
-  const p3 = text.slice(l + levelText.length)
-  const ints = integrityStrings(integrity)
-  return {
-    macInput: `${p0}"integrity":${ints.noMac}${p1}"ecs":{}${p2}"log":{"level":${level}}${p3}`,
-    integrityBytes: ints.noMac.length + ints.macBytes,
-    line(mac: string) {
-      return `${p0}"integrity":${ints.withMac(mac)}${p1}${ecsText}${p2}${levelText}${p3}`
-    },
-  }
-}
-
-function assemblePieces(record: Record<string, unknown>, integrity: IntegrityFields): Built {
-  const recordKeys = Object.keys(record)
-  const auditIn = record.audit
-  const auditSrc: Record<string, unknown> | undefined = isPlainObject(auditIn) ? auditIn : undefined
-
-  // Which canonical field each top-level key feeds, in record order.
-  const names: string[] = []
-  const values: unknown[] = []
-  let logLevel: unknown
-  let ecsVersion: unknown
-  let hasLog = false
-  let hasEcs = false
-  let fast = true
-  for (let i = 0; i < recordKeys.length; i++) {
-    const k = recordKeys[i]!
-    if (k === 'audit') continue
-    const v = record[k]
-    if (!isWritten(v)) continue
-    if (k.indexOf('.') !== -1 && isDotted(k)) {
-      if (k === 'log.level') logLevel = v
-      else if (k === 'ecs.version') ecsVersion = v
-      else fast = false
-      continue
-    }
-    if (k === 'log') hasLog = true
-    else if (k === 'ecs') hasEcs = true
-    names.push(k)
-    values.push(v)
-  }
-  if ((logLevel !== undefined && hasLog) || (ecsVersion !== undefined && hasEcs)) fast = false
-  const auditKeys = auditSrc ? Object.keys(auditSrc) : []
-  for (let i = 0; i < auditKeys.length && fast; i++) {
-    const k = auditKeys[i]!
-    if (k.indexOf('.') !== -1 && isDotted(k)) fast = false
-  }
-  if (!fast) {
-    const audit: Record<string, unknown> = auditSrc ? { ...auditSrc } : {}
-    audit.integrity = integrity
-    return assembleSlow(record, recordKeys, audit, integrity)
-  }
-
-  // Canonical piece of every top-level value, serialised once.
-  const pieces: string[] = new Array(names.length)
-  for (let i = 0; i < names.length; i++) pieces[i] = writeValue(values[i], 1, SHIPPER_OWNED[names[i]!])
-
-  const fieldNames = names.slice()
-  fieldNames.push('audit')
-  if (logLevel !== undefined) fieldNames.push('log')
-  if (ecsVersion !== undefined) fieldNames.push('ecs')
-  sortKeys(fieldNames)
-  integrity.fields = fieldNames
-
-  // audit: every member but integrity once; integrity by hand, with and without mac.
-  if (!auditKeys.includes('integrity')) auditKeys.push('integrity')
-  sortKeys(auditKeys)
-  let auditBefore = ''
-  let auditAfter = ''
-  let seenIntegrity = false
-  for (let i = 0; i < auditKeys.length; i++) {
-    const k = auditKeys[i]!
-    if (k === 'integrity') {
-      seenIntegrity = true
-      continue
-    }
-    const v = auditSrc![k]
-    if (!isWritten(v)) continue
-    if (seenIntegrity) auditAfter += `,${quoteKey(k)}:${writeValue(v, 2)}`
-    else auditBefore += `${quoteKey(k)}:${writeValue(v, 2)},`
-  }
-  const ints = integrityStrings(integrity)
-  const auditNoMac = `{${auditBefore}"integrity":${ints.noMac}${auditAfter}}`
-
-  let macInput = '{'
-  for (let i = 0; i < fieldNames.length; i++) {
-    const k = fieldNames[i]!
-    let piece: string
-    if (k === 'audit') piece = auditNoMac
-    else if (k === 'log' && logLevel !== undefined) piece = `{"level":${writeValue(logLevel, 2)}}`
-    else if (k === 'ecs' && ecsVersion !== undefined)
-      piece = '{}' // ecs.version is shipper-owned
-    else piece = pieces[names.indexOf(k)]!
-    if (i > 0) macInput += ','
-    macInput += quoteKey(k)
-    macInput += ':'
-    macInput += piece
-  }
-  macInput += '}'
-
-  // The line: the record's own order and dotted keys; each canonical piece reused.
-  let head = '{'
-  let tail = ''
-  let afterAudit = false
-  let sawAudit = false
-  let j = 0
-  for (let i = 0; i < recordKeys.length; i++) {
-    const k = recordKeys[i]!
-    let entry: string
-    if (k === 'audit') {
-      afterAudit = true
-      sawAudit = true
-      continue
-    }
-    const v = record[k]
-    if (!isWritten(v)) continue
-    if (j < names.length && names[j] === k) {
-      entry = `${quoteKey(k)}:${hasShipperOwned(k, v) ? writeValue(v, 1) : pieces[j]}`
-      j++
-    } else {
-      entry = `${quoteKey(k)}:${writeValue(v, 1)}`
-    }
-    if (afterAudit) tail += `,${entry}`
-    else head += head.length > 1 ? `,${entry}` : entry
-  }
-  if (!sawAudit) afterAudit = false
-  const sep = head.length > 1 ? ',' : ''
-  return {
-    macInput,
-    integrityBytes: ints.noMac.length + ints.macBytes,
-    line(mac: string) {
-      return `${head}${sep}"audit":{${auditBefore}"integrity":${ints.withMac(mac)}${auditAfter}}${tail}}`
-    },
-  }
-}
-
-/** Rare shapes (other dotted top-level keys, dotted keys under audit): the line is the canonical form itself. */
-function assembleSlow(
-  record: Record<string, unknown>,
-  recordKeys: string[],
-  audit: Record<string, unknown>,
-  integrity: IntegrityFields,
-): Built {
-  const flat: Record<string, unknown> = Object.create(null)
-  for (const k of recordKeys) {
-    const v = k === 'audit' ? audit : record[k]
-    if (isWritten(v)) flat[k] = v
-  }
-  if (!('audit' in flat)) flat.audit = audit
-  const top = expandKeys(flat)
-  const fields = Object.keys(top).sort()
-  integrity.fields = fields
-  const macInput = macInputOf(top, fields)
-  const ints = integrityStrings(integrity)
-  return {
-    macInput,
-    integrityBytes: ints.noMac.length + ints.macBytes,
-    line(mac: string) {
-      integrity.mac = mac
-      try {
-        return canonicalize(top)
-      } finally {
-        delete integrity.mac
-      }
-    },
-  }
-}
-
 /**
  * The integrity object's canonical text without the mac, and with it in its sorted place. Written by
  * hand (its keys are ours and known) because it is rebuilt for every record; the key order here is
  * the sorted order: alg, fields, interval, key, mac, mark, prev, previous, seq, stream, v.
  */
-function integrityStrings(i: IntegrityFields) {
+function integrityStrings(i: IntegrityFields, fields: string) {
   let before = ''
   // alg, mark, prev (a MAC) and stream are base64url or fixed words: nothing to escape.
   if (i.alg !== undefined) before += `"alg":"${i.alg}",`
-  let fields = ''
-  for (let n = 0; n < i.fields.length; n++)
-    fields += n === 0 ? quoteKey(i.fields[n]!) : `,${quoteKey(i.fields[n]!)}`
   before += `"fields":[${fields}],`
   if (i.interval !== undefined) before += `"interval":${writeValue(i.interval, 3)},`
   if (i.key !== undefined) before += `"key":${writeValue(i.key, 3)},`
@@ -610,7 +312,6 @@ function integrityStrings(i: IntegrityFields) {
   after += `,"seq":${i.seq},"stream":"${i.stream}","v":${i.v}`
   return {
     noMac: `{${before}${after.slice(1)}}`,
-    macBytes: 52,
     withMac: (mac: string) => `{${before}"mac":"${mac}"${after}}`,
   }
 }

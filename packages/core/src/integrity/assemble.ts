@@ -1,0 +1,417 @@
+/**
+ * Turning a record into the text the chain seals, in two steps that may run on different threads:
+ *
+ * 1. prepareRecord(record), where the record is (the caller's thread): checks its shape, lists the
+ *    top-level fields it commits to, caps its size and serialises it once, with a stand-in where
+ *    `audit.integrity` goes. The result is plain strings, cheap to hand to a worker thread.
+ * 2. templateOf(prepared), where the chain is: the line and the MAC input, each as the text before
+ *    and after the integrity object, which only the chain can write (it holds seq, prev and the key).
+ *
+ * The line keeps the record's own top-level order and dotted keys (`@timestamp`, `log.level`, ...
+ * as ECS logging asks); the MAC input is the canonical form (canonical.ts). For the records the
+ * logger writes, both come from one JSON.stringify of the record and a few splices.
+ */
+import {
+  alreadyCanonical,
+  canonicalize,
+  expandKeys,
+  isDotted,
+  isWritten,
+  macInputOf,
+  quoteKey,
+  SHIPPER_OWNED,
+  sortKeys,
+  writeValue,
+} from './canonical'
+import { type Mark, markOf } from './records'
+
+/** A record ready for sealing: plain strings, so that it can cross to a worker thread as they are. */
+export interface Prepared {
+  mark: Mark | undefined
+  /** The members of `audit.integrity.fields` as JSON text (`"@timestamp","audit",...`). */
+  fields: string
+  /** The same names, for whoever wants them as an array (not sent to a worker). */
+  names?: string[]
+  /**
+   * The common shape: JSON.stringify of the record (keys sorted, `log.level` and `ecs.version`
+   * dotted) with the stand-in at audit.integrity. templateOf splices it.
+   */
+  text?: string
+  /** Any other shape: the texts around the integrity object, already split. */
+  template?: Template
+}
+
+/** Line = lineHead + integrity (with mac) + lineTail; MAC input = macHead + integrity (no mac) + macTail. */
+export interface Template {
+  lineHead: string
+  lineTail: string
+  macHead: string
+  macTail: string
+}
+
+export interface PrepareOptions {
+  /** Most UTF-8 bytes a sealed line may have (without the newline). */
+  maxLineBytes: number
+  /** Shrinks `record` in place to about `budget` bytes of JSON (writer/limit.ts). */
+  shrink?: (record: Record<string, unknown>, budget: number) => unknown
+}
+
+/**
+ * Room kept for audit.integrity besides its field list: mac and prev (43 characters each), seq,
+ * stream, v, mark, interval; the genesis record's sealed key and previous stream (~500). Generous on
+ * purpose: a line that ends up a little short of the cap costs nothing, one over it is cut by shippers.
+ */
+const INTEGRITY_ROOM = 1024
+
+/**
+ * Stand-in serialised in place of `audit.integrity`, then swapped for its real text. Its JSON form
+ * `"\u0000I"` cannot come from anywhere else: redaction strips NUL from every string, and a string
+ * holding a literal backslash is written with the backslash doubled.
+ */
+export const SLOT = '\u0000I'
+const SLOT_JSON = JSON.stringify(SLOT)
+const SLOT_TEXT = `"integrity":${SLOT_JSON}`
+
+export function prepareRecord(record: Record<string, unknown>, options: PrepareOptions): Prepared {
+  const mark = markOf(record)
+  let prepared = prepareShape(record, mark)
+  const limit = options.maxLineBytes
+  const room = prepared.fields.length + INTEGRITY_ROOM
+  if (options.shrink && tooLong(prepared, limit - room)) {
+    options.shrink(record, Math.max(1024, limit - room - 64))
+    prepared = prepareShape(record, mark)
+  }
+  return prepared
+}
+
+function prepareShape(record: Record<string, unknown>, mark: Mark | undefined): Prepared {
+  return prepareSorted(record, mark) ?? preparePieces(record, mark)
+}
+
+function tooLong(p: Prepared, budget: number): boolean {
+  const text = p.text ?? p.template!.lineHead + p.template!.lineTail
+  // Every UTF-16 unit is at most 3 UTF-8 bytes; most lines are far under the limit.
+  if (text.length * 3 <= budget) return false
+  return Buffer.byteLength(text, 'utf8') > budget
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** A string the splices can find the end of without parsing: nothing JSON would escape. */
+function isPlainString(v: unknown): v is string {
+  if (typeof v !== 'string') return false
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return false
+  }
+  return true
+}
+
+/** Top-level name as the canonical form sees it: the two dotted ECS keys expand to their first segment. */
+function canonicalName(key: string): string {
+  return key === 'log.level' ? 'log' : key === 'ecs.version' ? 'ecs' : key
+}
+
+const fieldTexts = new Map<string, string>()
+/** The JSON text of a field list; the same few lists repeat on every line, so they are memoised. */
+function fieldsText(names: string[]): string {
+  const id = names.join('\u0000')
+  let text = fieldTexts.get(id)
+  if (text === undefined) {
+    text = ''
+    for (let i = 0; i < names.length; i++) text += i === 0 ? quoteKey(names[i]!) : `,${quoteKey(names[i]!)}`
+    if (fieldTexts.size < 1024) fieldTexts.set(id, text)
+  }
+  return text
+}
+
+/**
+ * The common case, at the cost of one native JSON.stringify of the record (each call also has a
+ * fixed cost, so one call matters more than its size). The logger builds its records with every
+ * object's keys in sorted order, top level included (log.level and ecs.version sitting where log
+ * and ecs sort), so JSON.stringify(record) is the canonical text but for three spots, which
+ * templateOf fixes by splicing. Returns undefined for any other shape (unsorted objects, other
+ * dotted keys, shipper-owned keys present): those take the general path.
+ */
+function prepareSorted(record: Record<string, unknown>, mark: Mark | undefined): Prepared | undefined {
+  const auditIn = record.audit
+  if (auditIn !== undefined && !isPlainObject(auditIn)) return undefined
+  if (!isPlainString(record['log.level']) || !isPlainString(record['ecs.version'])) return undefined
+  if (!('audit' in record)) return undefined
+  const event = record.event
+  if (isPlainObject(event)) {
+    for (const owned of SHIPPER_OWNED.event!) if (event[owned] !== undefined) return undefined
+  }
+  const names: string[] = []
+  let prev = ''
+  for (const k in record) {
+    const name = canonicalName(k)
+    if (!(prev < name)) return undefined
+    prev = name
+    if (name.indexOf('.') !== -1 || name === 'log' || name === 'ecs') {
+      if (k !== 'log.level' && k !== 'ecs.version') return undefined
+      names.push(name)
+      continue
+    }
+    const v = record[k]
+    if (k === 'audit') {
+      names.push(k)
+      continue
+    }
+    if (!isWritten(v)) continue
+    if (typeof v === 'object' && v !== null && !alreadyCanonical(v, 1)) return undefined
+    names.push(k)
+  }
+
+  // audit, sorted, with the stand-in where integrity goes. The record is the logger's own: replacing
+  // its audit object is fine (the sealer attaches the real integrity object afterwards).
+  const auditSrc = (auditIn ?? {}) as Record<string, unknown>
+  const auditKeys: string[] = []
+  for (const k in auditSrc) {
+    if (k.indexOf('.') !== -1) return undefined
+    if (k !== 'integrity') auditKeys.push(k)
+  }
+  auditKeys.push('integrity')
+  sortKeys(auditKeys)
+  const audit: Record<string, unknown> = {}
+  for (let i = 0; i < auditKeys.length; i++) {
+    const k = auditKeys[i]!
+    const v = k === 'integrity' ? SLOT : auditSrc[k]
+    if (typeof v === 'object' && v !== null && !alreadyCanonical(v, 2)) return undefined
+    audit[k] = v
+  }
+  record.audit = audit
+  return { mark, fields: fieldsText(names), names, text: JSON.stringify(record) }
+}
+
+const ECS_KEY = '"ecs.version":'
+const LEVEL_KEY = '"log.level":'
+
+/**
+ * Line and MAC input around the integrity object. For `text`: `"ecs.version":…` becomes `"ecs":{}`
+ * in the MAC input (shipper-owned), `"log.level":x` becomes `"log":{"level":x}`. In sorted order
+ * they come after audit (which holds the stand-in), each once; what lies between is ours (fixed
+ * keys, escaped strings), so the first match after the stand-in is the one; both values are plain
+ * strings (prepareSorted checked), so their closing quote is the next quote.
+ */
+export function templateOf(p: Prepared): Template {
+  if (p.template) return p.template
+  const text = p.text!
+  const n = text.indexOf(SLOT_TEXT)
+  const e = text.indexOf(ECS_KEY, n)
+  const l = text.indexOf(LEVEL_KEY, e)
+  if (n < 0 || e < 0 || l < 0) throw new Error('prepared text without its integrity stand-in')
+  const eEnd = text.indexOf('"', e + ECS_KEY.length + 1) + 1
+  const lValue = l + LEVEL_KEY.length
+  const lEnd = text.indexOf('"', lValue + 1) + 1
+  const head = text.slice(0, n + 12) // up to and including `"integrity":`
+  const p1 = text.slice(n + SLOT_TEXT.length, e)
+  const p2 = text.slice(eEnd, l)
+  const p3 = text.slice(lEnd)
+  return {
+    lineHead: head,
+    lineTail: `${p1}${text.slice(e, eEnd)}${p2}${text.slice(l, lEnd)}${p3}`,
+    macHead: head,
+    macTail: `${p1}"ecs":{}${p2}"log":{"level":${text.slice(lValue, lEnd)}}${p3}`,
+  }
+}
+
+/** Splits a text holding the stand-in (once) around it. */
+function around(text: string, slot: string): [string, string] {
+  const i = text.indexOf(slot)
+  if (i < 0) throw new Error('integrity stand-in missing')
+  return [text.slice(0, i), text.slice(i + slot.length)]
+}
+
+function hasShipperOwned(key: string, value: unknown): boolean {
+  const owned = SHIPPER_OWNED[key]
+  if (owned === undefined || !isPlainObject(value)) return false
+  const keys = Object.keys(value)
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!
+    for (const o of owned) {
+      if (k === o || (k.length > o.length && k.startsWith(o) && k[o.length] === '.')) return true
+    }
+  }
+  return false
+}
+
+/** Raw NUL cannot occur in JSON text (it is escaped), so it marks where the integrity object goes. */
+const HOLE = '\u0000'
+
+/** Records of any other shape: each top-level value serialised once, in canonical form. */
+function preparePieces(record: Record<string, unknown>, mark: Mark | undefined): Prepared {
+  const recordKeys = Object.keys(record)
+  const auditIn = record.audit
+  const auditSrc: Record<string, unknown> | undefined = isPlainObject(auditIn) ? auditIn : undefined
+
+  // Which canonical field each top-level key feeds, in record order.
+  const names: string[] = []
+  const values: unknown[] = []
+  let logLevel: unknown
+  let ecsVersion: unknown
+  let hasLog = false
+  let hasEcs = false
+  let fast = true
+  for (let i = 0; i < recordKeys.length; i++) {
+    const k = recordKeys[i]!
+    if (k === 'audit') continue
+    const v = record[k]
+    if (!isWritten(v)) continue
+    if (k.indexOf('.') !== -1 && isDotted(k)) {
+      if (k === 'log.level') logLevel = v
+      else if (k === 'ecs.version') ecsVersion = v
+      else fast = false
+      continue
+    }
+    if (k === 'log') hasLog = true
+    else if (k === 'ecs') hasEcs = true
+    names.push(k)
+    values.push(v)
+  }
+  if ((logLevel !== undefined && hasLog) || (ecsVersion !== undefined && hasEcs)) fast = false
+  const auditKeys = auditSrc ? Object.keys(auditSrc) : []
+  for (let i = 0; i < auditKeys.length && fast; i++) {
+    const k = auditKeys[i]!
+    if (k.indexOf('.') !== -1 && isDotted(k)) fast = false
+  }
+  if (!fast) {
+    const audit: Record<string, unknown> = auditSrc ? { ...auditSrc } : {}
+    audit.integrity = SLOT
+    return prepareCanonical(record, recordKeys, audit, mark)
+  }
+
+  // Canonical piece of every top-level value, serialised once.
+  const pieces: string[] = new Array(names.length)
+  for (let i = 0; i < names.length; i++) pieces[i] = writeValue(values[i], 1, SHIPPER_OWNED[names[i]!])
+
+  const fieldNames = names.slice()
+  fieldNames.push('audit')
+  if (logLevel !== undefined) fieldNames.push('log')
+  if (ecsVersion !== undefined) fieldNames.push('ecs')
+  sortKeys(fieldNames)
+
+  // audit: every member but integrity once; integrity is the hole.
+  if (!auditKeys.includes('integrity')) auditKeys.push('integrity')
+  sortKeys(auditKeys)
+  let auditBefore = ''
+  let auditAfter = ''
+  let seenIntegrity = false
+  for (let i = 0; i < auditKeys.length; i++) {
+    const k = auditKeys[i]!
+    if (k === 'integrity') {
+      seenIntegrity = true
+      continue
+    }
+    const v = auditSrc![k]
+    if (!isWritten(v)) continue
+    if (seenIntegrity) auditAfter += `,${quoteKey(k)}:${writeValue(v, 2)}`
+    else auditBefore += `${quoteKey(k)}:${writeValue(v, 2)},`
+  }
+  const auditText = `{${auditBefore}"integrity":${HOLE}${auditAfter}}`
+
+  let macInput = '{'
+  for (let i = 0; i < fieldNames.length; i++) {
+    const k = fieldNames[i]!
+    let piece: string
+    if (k === 'audit') piece = auditText
+    else if (k === 'log' && logLevel !== undefined) piece = `{"level":${writeValue(logLevel, 2)}}`
+    else if (k === 'ecs' && ecsVersion !== undefined)
+      piece = '{}' // ecs.version is shipper-owned
+    else piece = pieces[names.indexOf(k)]!
+    if (i > 0) macInput += ','
+    macInput += quoteKey(k)
+    macInput += ':'
+    macInput += piece
+  }
+  macInput += '}'
+
+  // The line: the record's own order and dotted keys; each canonical piece reused.
+  let head = '{'
+  let tail = ''
+  let afterAudit = false
+  let j = 0
+  for (let i = 0; i < recordKeys.length; i++) {
+    const k = recordKeys[i]!
+    if (k === 'audit') {
+      afterAudit = true
+      continue
+    }
+    const v = record[k]
+    if (!isWritten(v)) continue
+    let entry: string
+    if (j < names.length && names[j] === k) {
+      entry = `${quoteKey(k)}:${hasShipperOwned(k, v) ? writeValue(v, 1) : pieces[j]}`
+      j++
+    } else {
+      entry = `${quoteKey(k)}:${writeValue(v, 1)}`
+    }
+    if (afterAudit) tail += `,${entry}`
+    else head += head.length > 1 ? `,${entry}` : entry
+  }
+  const sep = head.length > 1 ? ',' : ''
+  const [lineHead, lineTail] = around(`${head}${sep}"audit":${auditText}${tail}}`, HOLE)
+  const [macHead, macTail] = around(macInput, HOLE)
+  return {
+    mark,
+    fields: fieldsText(fieldNames),
+    names: fieldNames,
+    template: { lineHead, lineTail, macHead, macTail },
+  }
+}
+
+/** Rare shapes (other dotted top-level keys, dotted keys under audit): the line is the canonical form itself. */
+function prepareCanonical(
+  record: Record<string, unknown>,
+  recordKeys: string[],
+  audit: Record<string, unknown>,
+  mark: Mark | undefined,
+): Prepared {
+  const flat: Record<string, unknown> = Object.create(null)
+  for (const k of recordKeys) {
+    const v = k === 'audit' ? audit : record[k]
+    if (isWritten(v)) flat[k] = v
+  }
+  if (!('audit' in flat)) flat.audit = audit
+  const top = expandKeys(flat)
+  const names = Object.keys(top).sort()
+  const [lineHead, lineTail] = around(canonicalize(top), SLOT_JSON)
+  const [macHead, macTail] = around(macInputOf(top, names), SLOT_JSON)
+  return { mark, fields: fieldsText(names), names, template: { lineHead, lineTail, macHead, macTail } }
+}
+
+/*
+ * Prepared records on their way to a worker thread: one string per record, parts joined by a
+ * separator that JSON text never holds raw (control characters are always escaped in it).
+ */
+const SEP = '\u0001'
+
+export function encodePrepared(p: Prepared): string {
+  const mark = p.mark ?? ''
+  if (p.text !== undefined) return `${mark}${SEP}${p.fields}${SEP}${p.text}`
+  const t = p.template!
+  return `${mark}${SEP}${p.fields}${SEP}${t.lineHead}${SEP}${t.lineTail}${SEP}${t.macHead}${SEP}${t.macTail}`
+}
+
+export function decodePrepared(s: string): Prepared {
+  const a = s.indexOf(SEP)
+  const b = s.indexOf(SEP, a + 1)
+  const mark = (a === 0 ? undefined : s.slice(0, a)) as Mark | undefined
+  const fields = s.slice(a + 1, b)
+  const c = s.indexOf(SEP, b + 1)
+  if (c === -1) return { mark, fields, text: s.slice(b + 1) }
+  const d = s.indexOf(SEP, c + 1)
+  const e = s.indexOf(SEP, d + 1)
+  return {
+    mark,
+    fields,
+    template: {
+      lineHead: s.slice(b + 1, c),
+      lineTail: s.slice(c + 1, d),
+      macHead: s.slice(d + 1, e),
+      macTail: s.slice(e + 1),
+    },
+  }
+}
