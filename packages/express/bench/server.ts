@@ -3,6 +3,7 @@
  * (set by the parent), so pino-http and the audit logger both write to their default destination,
  * stdout, as they would in a container, and both pay the real cost of writing.
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 
@@ -22,6 +23,20 @@ if (kase === 'pino-http') {
   })
   // middleware-only: the logger's httpRequest does nothing, to show what the middleware itself costs.
   app.use(auditMiddleware(kase === 'boundary-audit-middleware-only' ? { ...audit, httpRequest() {} } : audit))
+} else if (kase?.startsWith('floor-')) {
+  // What Node 20 itself charges for the two things any request-scoped audit middleware must do,
+  // before a line of this package runs: run the rest of the request inside an AsyncLocalStorage
+  // context (issue 3 requires handlers to run inside audit.runWithContext), and learn when the
+  // response is over (a 'close' listener on the response).
+  const als = new AsyncLocalStorage<object>()
+  const withAls = kase.includes('als')
+  const onClose = kase.includes('close')
+  const ended = () => {}
+  app.use((_req, res, next) => {
+    if (onClose) res.on('close', ended)
+    if (withAls) als.run({}, next)
+    else next()
+  })
 } else if (kase !== 'bare') {
   throw new Error(`unknown case ${kase}`)
 }
