@@ -7,7 +7,17 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: true,
     // Both configs build at the same time: leave the CLI's files alone.
-    clean: ['**/*', '!cli.js', '!cli.js.map'],
+    clean: ['**/*', '!cli.js', '!cli.js.map', '!seal-worker.cjs', '!seal-worker.cjs.map'],
+    sourcemap: true,
+    target: 'node20',
+  },
+  // The sealing thread's script (writer/sealing-sink.ts starts it from next to index.js / index.cjs):
+  // CommonJS, so that one file serves both builds.
+  {
+    entry: { 'seal-worker': 'src/integrity/seal-worker.ts' },
+    format: ['cjs'],
+    dts: false,
+    clean: false,
     sourcemap: true,
     target: 'node20',
   },

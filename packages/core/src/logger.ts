@@ -5,13 +5,17 @@ import { dbRecord } from './events/db'
 import { httpRecord } from './events/http'
 import { type AuditRecord, type BuildEnv, buildService, ECS_VERSION } from './events/record'
 import { serializeRecord } from './events/serialize'
-import { type Chain, createChain } from './integrity/index'
+import { type Prepared, prepareRecord } from './integrity/assemble'
+import { type Chain, createChain, newStreamId } from './integrity/chain'
+import { keyId, loadVerifierPublicKey } from './integrity/keys'
+import { checkpointRecord, closingRecord, genesisRecord } from './integrity/records'
 import { LEVELS, resolveOptions } from './options'
 import { createOtelEmitter, type OtelEmitter } from './otel/index'
 import { compilePolicy } from './redact/index'
 import type { AuditContext, AuditLogger, AuditLoggerOptions, AuditStats, Level } from './types'
 import { registerExitHook } from './writer/exit'
 import { byteLength, MAX_LINE_BYTES, shrinkToFit } from './writer/limit'
+import { createSealingSink, type SealingSink } from './writer/sealing-sink'
 import { createSink, errorName, type Sink } from './writer/sink'
 
 /**
@@ -36,35 +40,48 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   }
   for (const warning of policy.warnings) report(warning)
 
-  const sink: Sink | undefined =
-    resolved.destination === false
-      ? undefined
-      : createSink(resolved.destination, {
-          sync: resolved.sync,
-          maxBufferBytes: resolved.maxBufferBytes,
-          report,
-        })
-
   // Loads the optional OpenTelemetry API packages only when asked to; without them it reports once.
   const otel: OtelEmitter | undefined = resolved.otel.enabled
     ? createOtelEmitter({ loggerName: resolved.otel.loggerName, report })
     : undefined
 
-  const chain: Chain | undefined = resolved.integrity.enabled
-    ? createChain({
-        service: { name: resolved.service.name, instance: resolved.service.instance },
-        verifierKey: resolved.integrity.verifierKey,
-        checkpointIntervalSeconds: resolved.integrity.checkpointIntervalSeconds,
-        stateFile: resolved.integrity.stateFile,
-        maxLineBytes: MAX_LINE_BYTES - 1,
-        shrink: shrinkToFit,
-      })
-    : undefined
-  if (chain && !chain.keyed) {
+  // The integrity chain: sealed on a worker thread when the destination allows it (writer/sealing-sink.ts),
+  // else inline. Either way the verifier key is read and checked here, so a bad key fails creation.
+  const integrity = resolved.integrity
+  const verifier =
+    integrity.enabled && integrity.verifierKey ? loadVerifierPublicKey(integrity.verifierKey) : undefined
+  const keyed = verifier !== undefined
+  const kid = verifier ? keyId(verifier) : undefined
+  const chainOptions = {
+    service: { name: resolved.service.name, instance: resolved.service.instance },
+    streamId: newStreamId(),
+    verifierKey: verifier ? (verifier.export({ type: 'spki', format: 'pem' }) as string) : undefined,
+    checkpointIntervalSeconds: integrity.checkpointIntervalSeconds,
+    stateFile: integrity.stateFile,
+    maxLineBytes: MAX_LINE_BYTES - 1,
+  }
+  const dest = resolved.destination
+  const sealing: SealingSink | undefined =
+    integrity.enabled &&
+    integrity.thread === 'worker' &&
+    !otel &&
+    !resolved.sync &&
+    dest !== false &&
+    typeof dest !== 'object'
+      ? createSealingSink({ dest, maxBufferBytes: resolved.maxBufferBytes, report, chain: chainOptions })
+      : undefined
+  const sink: Sink | undefined =
+    sealing || dest === false
+      ? undefined
+      : createSink(dest, { sync: resolved.sync, maxBufferBytes: resolved.maxBufferBytes, report })
+  const chain: Chain | undefined =
+    integrity.enabled && !sealing ? createChain({ ...chainOptions, shrink: shrinkToFit }) : undefined
+  if (integrity.enabled && !keyed) {
     report(
       'no verifier key configured (integrity.verifierKey or BOUNDARY_AUDIT_VERIFIER_KEY): the integrity chain is unkeyed and only detects accidental damage, not deliberate tampering',
     )
   }
+  const prepareOptions = { maxLineBytes: MAX_LINE_BYTES - 1, shrink: shrinkToFit }
 
   let written = 0
   let errors = 0
@@ -74,6 +91,18 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
 
   /** Serialises, caps at 16 KiB, seals and writes one record. Never throws. */
   const writeRecord = (record: AuditRecord): void => {
+    if (sealing) {
+      let prepared: Prepared
+      try {
+        prepared = prepareRecord(record, prepareOptions)
+      } catch (err) {
+        errors++
+        report(`an event could not be serialised (${errorName(err)}); a reduced event was written instead`)
+        prepared = prepareRecord(internalErrorRecord(env, err), prepareOptions)
+      }
+      if (sealing.write(prepared)) written++
+      return
+    }
     let line: string
     let sent: Record<string, unknown> = record
     try {
@@ -118,8 +147,9 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     writeRecord(record)
   }
 
+  const now = () => new Date().toISOString()
   const writeChainRecord = (make: () => Record<string, unknown>) => {
-    if (!chain) return
+    if (!integrity.enabled) return
     try {
       writeRecord(completeChainRecord(env, make()))
     } catch (err) {
@@ -128,12 +158,12 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     }
   }
 
-  writeChainRecord(() => chain!.genesis())
+  writeChainRecord(() => genesisRecord(now(), keyed, kid))
   let timer: NodeJS.Timeout | undefined
-  if (chain && resolved.integrity.checkpointIntervalSeconds > 0) {
+  if (integrity.enabled && integrity.checkpointIntervalSeconds > 0) {
     timer = setInterval(
-      () => writeChainRecord(() => chain.checkpoint()),
-      resolved.integrity.checkpointIntervalSeconds * 1000,
+      () => writeChainRecord(() => checkpointRecord(now())),
+      integrity.checkpointIntervalSeconds * 1000,
     )
     timer.unref()
   }
@@ -143,15 +173,15 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     if (closed) return false
     closed = true
     if (timer) clearInterval(timer)
-    writeChainRecord(() => chain!.closing(reason))
+    writeChainRecord(() => closingRecord(now(), reason))
     return true
   }
   const hook = {
     async finish(reason: string) {
-      if (stop(reason)) await sink?.flush()
+      if (stop(reason)) await (sealing ?? sink)?.flush()
     },
     finishSync(reason: string) {
-      if (stop(reason)) sink?.flushSync()
+      if (stop(reason)) (sealing ?? sink)?.flushSync()
     },
   }
   const unregister = registerExitHook(hook)
@@ -175,26 +205,27 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
       return { ...ctx, actor: contextActor(ctx) }
     },
     flush: async () => {
-      await sink?.flush()
+      await (sealing ?? sink)?.flush()
     },
     close() {
       closing ??= (async () => {
         stop(undefined)
         unregister()
-        await sink?.end()
+        await (sealing ?? sink)?.end()
       })()
       return closing
     },
     stats(): AuditStats {
       return {
         written,
-        dropped: droppedLocally + (sink?.dropped ?? 0),
+        dropped: droppedLocally + ((sealing ?? sink)?.dropped ?? 0),
         errors,
-        healthy: !closed && (sink?.healthy ?? true),
+        healthy: !closed && ((sealing ?? sink)?.healthy ?? true),
+        sealing: sealing ? sealing.mode : chain ? 'inline' : 'off',
       }
     },
     get streamId() {
-      return chain?.streamId
+      return integrity.enabled ? chainOptions.streamId : undefined
     },
   }
   return logger

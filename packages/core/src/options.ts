@@ -8,7 +8,13 @@ export interface ResolvedOptions {
   destination: Destination | false
   sync: boolean
   maxBufferBytes: number
-  integrity: { enabled: boolean; verifierKey?: string; checkpointIntervalSeconds: number; stateFile?: string }
+  integrity: {
+    enabled: boolean
+    verifierKey?: string
+    checkpointIntervalSeconds: number
+    stateFile?: string
+    thread: 'worker' | 'inline'
+  }
   otel: { enabled: boolean; loggerName: string }
 }
 
@@ -141,6 +147,13 @@ export function resolveOptions(
   }
   const stateFile =
     optString(integrity.stateFile, 'integrity.stateFile') ?? emptyToUndef(env.BOUNDARY_AUDIT_STATE_FILE)
+  const thread = integrity.thread ?? emptyToUndef(env.BOUNDARY_AUDIT_SEAL_THREAD) ?? 'worker'
+  if (thread !== 'worker' && thread !== 'inline') {
+    fail(
+      `integrity.thread must be 'worker' or 'inline'${integrity.thread === undefined ? ' (from BOUNDARY_AUDIT_SEAL_THREAD)' : ''}`,
+      thread,
+    )
+  }
 
   const otel = options.otel ?? {}
   if (typeof otel !== 'object') fail('otel must be an object like { enabled: true }', otel)
@@ -166,6 +179,7 @@ export function resolveOptions(
       verifierKey,
       checkpointIntervalSeconds: interval,
       stateFile,
+      thread,
     },
     otel: { enabled: otelEnabled, loggerName },
   }

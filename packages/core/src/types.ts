@@ -82,6 +82,14 @@ export interface IntegrityOptions {
   checkpointIntervalSeconds?: number
   /** File that remembers the last stream id of this instance, so a restart can name its predecessor. */
   stateFile?: string
+  /**
+   * Where records are sealed and written. `worker` (default): on a dedicated worker thread that alone
+   * holds the chain key, so hashing and writing leave the event loop (as pino transports do); used
+   * when the destination is stdout, stderr, an fd or a file, `sync` is off and OpenTelemetry export
+   * is off, else sealing is `inline`. `inline`: on the calling thread. Default:
+   * `BOUNDARY_AUDIT_SEAL_THREAD`, else `worker`.
+   */
+  thread?: 'worker' | 'inline'
 }
 
 export interface OtelOptions {
@@ -211,6 +219,8 @@ export interface AuditStats {
   errors: number
   /** False when the destination cannot currently accept events. */
   healthy: boolean
+  /** Where the integrity chain seals records now (`off`: no chain). See IntegrityOptions.thread. */
+  sealing: 'worker' | 'inline' | 'off'
 }
 
 /** The normalised shape of an HTTP exchange, filled in by the express and nestjs adapters. */

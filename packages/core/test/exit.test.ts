@@ -8,6 +8,7 @@ interface Result {
   code: number | null
   signal: NodeJS.Signals | null
   lines: string[]
+  stderr: string
 }
 
 /** Runs the fixture with stdout on a pipe (as under Kubernetes), optionally sending a signal once it is ready. */
@@ -31,7 +32,9 @@ function run(mode: string, signal?: NodeJS.Signals): Promise<Result> {
       if (signal && err.includes('ready\n')) child.kill(signal)
     })
     child.on('error', reject)
-    child.on('close', (code, sig) => resolve({ code, signal: sig, lines: out.split('\n').filter(Boolean) }))
+    child.on('close', (code, sig) =>
+      resolve({ code, signal: sig, lines: out.split('\n').filter(Boolean), stderr: err }),
+    )
   })
 }
 
@@ -53,6 +56,7 @@ describe('no event accepted before exit is lost', () => {
   it('process.exit() right after 5,000 async writes: every line arrives', async () => {
     const r = await run('exit')
     expect(r.code).toBe(0)
+    expect(r.stderr).toContain('sealing: worker')
     expect(ticks(r.lines)).toBe(5000)
     expect(closingRecords(r.lines)).toBe(1)
   })

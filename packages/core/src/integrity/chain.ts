@@ -29,6 +29,8 @@ export const INTEGRITY_VERSION = 1
 
 export interface ChainOptions {
   service: { name: string; instance: string }
+  /** The stream's id (newStreamId()); a fresh one when absent. */
+  streamId?: string
   /** Verifier X25519 public key: PEM text or the path of a PEM file. Absent: unkeyed chain. */
   verifierKey?: string
   checkpointIntervalSeconds: number
@@ -75,6 +77,11 @@ export interface IntegrityFields {
 
 const oneShotHash = (crypto as unknown as { hash?: (alg: string, data: string | Buffer, enc: string) => any })
   .hash
+
+/** 128 random bits, base64url: a stream id no other logger will ever pick. */
+export function newStreamId(): string {
+  return crypto.randomBytes(16).toString('base64url')
+}
 
 /** k[i+1] = SHA-256(k[i]). The caller zeroes k[i]. */
 export function nextKey(key: Buffer): Buffer {
@@ -147,7 +154,7 @@ export function createChain(options: ChainOptions): Chain {
   const shrink = options.shrink
   const stateFile = options.stateFile
 
-  const streamId = crypto.randomBytes(16).toString('base64url')
+  const streamId = options.streamId ?? newStreamId()
   let key: Buffer | undefined
   let sealed: SealedKey | undefined
   if (verifier) {

@@ -1,0 +1,141 @@
+/**
+ * The sealing thread on its own: order, sync flush, and what happens when the thread cannot start
+ * or dies (every record still written, sealed inline under a fresh stream, nothing lost).
+ * Real worker threads and real files; the broken threads are a fixture script.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { prepareRecord } from '../integrity/assemble'
+import { newStreamId } from '../integrity/chain'
+import { verifyText } from '../integrity/verify'
+import { createSealingSink, type SealingSinkOptions, sealWorkerFile } from './sealing-sink'
+
+const dir = mkdtempSync(join(tmpdir(), 'ba-seal-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const broken = fileURLToPath(new URL('../../test/fixtures/seal-worker-broken.cjs', import.meta.url))
+
+function options(
+  file: string,
+  extra: Partial<SealingSinkOptions> = {},
+): SealingSinkOptions & { warnings: string[] } {
+  const warnings: string[] = []
+  return {
+    dest: file,
+    maxBufferBytes: 1 << 24,
+    report: (m) => warnings.push(m),
+    chain: {
+      service: { name: 'svc', instance: 'pod' },
+      streamId: newStreamId(),
+      checkpointIntervalSeconds: 0,
+      maxLineBytes: 16383,
+    },
+    warnings,
+    ...extra,
+  }
+}
+
+function record(i: number): Record<string, unknown> {
+  return {
+    '@timestamp': new Date().toISOString(),
+    audit: { details: { i } },
+    'ecs.version': '8.17.0',
+    event: { action: 'tick', id: `e-${i}` },
+    'log.level': 'info',
+    message: `tick ${i}`,
+  }
+}
+
+const prepare = (i: number) => prepareRecord(record(i), { maxLineBytes: 16383 })
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5))
+
+function readLines(file: string): any[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+}
+
+describe('sealing thread', () => {
+  it('the built worker script is found (npm test builds it first)', () => {
+    expect(sealWorkerFile()).toMatch(/seal-worker\.cjs$/)
+  })
+
+  it('seals in acceptance order across many batches; end() leaves a verifiable file', async () => {
+    const file = join(dir, 'order.ndjson')
+    const o = options(file)
+    const sink = createSealingSink(o)!
+    expect(sink.mode).toBe('worker')
+    for (let i = 0; i < 3000; i++) {
+      expect(sink.write(prepare(i))).toBe(true)
+      if (i % 250 === 0) await tick()
+    }
+    await sink.flush()
+    expect(readLines(file)).toHaveLength(3000)
+    await sink.end()
+    expect(sink.write(prepare(-1))).toBe(false)
+    const lines = readLines(file)
+    expect(lines.map((l) => l.audit.details.i)).toEqual([...Array(3000).keys()])
+    expect(lines.map((l) => l.audit.integrity.seq)).toEqual([...Array(3000).keys()])
+    expect(new Set(lines.map((l) => l.audit.integrity.stream))).toEqual(new Set([o.chain.streamId]))
+    const report = verifyText(readFileSync(file, 'utf8'))
+    expect(report.streams[0]!.intact).toEqual([[0, 2999]])
+    expect(o.warnings).toEqual([])
+  })
+
+  it('flushSync() waits for the thread (as at process exit)', () => {
+    const file = join(dir, 'sync.ndjson')
+    const sink = createSealingSink(options(file))!
+    for (let i = 0; i < 500; i++) sink.write(prepare(i))
+    sink.flushSync()
+    expect(readLines(file)).toHaveLength(500)
+  })
+
+  it('a thread that cannot start: everything is sealed inline instead, same stream, with a warning', async () => {
+    process.env.SEAL_TEST_MODE = 'fail-start'
+    const file = join(dir, 'fail-start.ndjson')
+    const o = options(file, { workerFile: broken })
+    const sink = createSealingSink(o)!
+    for (let i = 0; i < 200; i++) sink.write(prepare(i))
+    await sink.flush()
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    for (let i = 200; i < 400; i++) sink.write(prepare(i))
+    await sink.end()
+    expect(sink.mode).toBe('inline')
+    const lines = readLines(file)
+    expect(lines.map((l) => l.audit.details.i)).toEqual([...Array(400).keys()])
+    expect(new Set(lines.map((l) => l.audit.integrity.stream))).toEqual(new Set([o.chain.streamId]))
+    expect(verifyText(readFileSync(file, 'utf8')).streams[0]!.intact).toEqual([[0, 399]])
+    expect(o.warnings.join('\n')).toMatch(/sealing thread .*; records are sealed on the main thread/)
+  })
+
+  it('a thread that dies mid-stream: no accepted record is lost; the rest is a new stream', async () => {
+    process.env.SEAL_TEST_MODE = '150'
+    process.env.SEAL_TEST_REAL_WORKER = sealWorkerFile()!
+    const file = join(dir, 'crash.ndjson')
+    const o = options(file, { workerFile: broken })
+    const sink = createSealingSink(o)!
+    const started = Date.now()
+    let n = 0
+    while (Date.now() - started < 400) {
+      for (let j = 0; j < 20; j++) sink.write(prepare(n++))
+      await tick()
+    }
+    await sink.end()
+    expect(sink.mode).toBe('inline')
+    const lines = readLines(file)
+    // At-least-once: a batch the thread was writing when it died may appear twice, never zero times.
+    expect(new Set(lines.map((l) => l.audit.details.i))).toEqual(new Set([...Array(n).keys()]))
+    const streams = [...new Set(lines.map((l) => l.audit.integrity.stream))]
+    expect(streams).toHaveLength(2)
+    expect(streams[0]).toBe(o.chain.streamId)
+    const report = verifyText(readFileSync(file, 'utf8'))
+    const second = report.streams.find((s) => s.stream === streams[1])!
+    expect(second.intact).toEqual([[0, second.lastSeq]])
+    const first = report.streams.find((s) => s.stream === streams[0])!
+    expect(first.intact).toEqual([[0, first.lastSeq]])
+    expect(first.closed).toBe(false)
+  })
+})

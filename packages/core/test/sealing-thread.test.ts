@@ -1,0 +1,84 @@
+/** The logger with its chain on the sealing thread (the default for stdout, fds and files). */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createAuditLogger, generateVerifierKeyPair, verifyText } from '../src/index'
+
+const dir = mkdtempSync(join(tmpdir(), 'ba-sealing-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const pair = generateVerifierKeyPair()
+
+describe('sealing thread (integrity.thread)', () => {
+  it('worker by default for a file: keyed chain verifies, authenticated, closed, nothing planted leaks', async () => {
+    const file = join(dir, 'keyed.ndjson')
+    const audit = createAuditLogger({
+      service: { name: 'svc', instance: 'pod-1' },
+      destination: file,
+      integrity: { verifierKey: pair.publicKeyPem, checkpointIntervalSeconds: 0 },
+    })
+    expect(audit.stats().sealing).toBe('worker')
+    for (let i = 0; i < 1000; i++) {
+      audit.access({
+        action: 'patient-record-read',
+        outcome: 'success',
+        actor: { id: `u${i % 7}` },
+        resource: { type: 'patient', id: 'MRN 4455667' },
+        details: { i, note: 'SSN 123-45-6789' },
+      })
+      if (i % 100 === 0) await new Promise((resolve) => setImmediate(resolve))
+    }
+    await audit.close()
+    const text = readFileSync(file, 'utf8')
+    expect(text).not.toContain('123-45-6789')
+    expect(text).not.toContain('4455667')
+    const lines = text.split('\n').filter(Boolean)
+    expect(lines).toHaveLength(1002) // genesis, 1000 events, closing
+    const report = verifyText(text, { privateKey: pair.privateKeyPem })
+    expect(report.exitCode).toBe(0)
+    const stream = report.streams[0]!
+    expect(stream.stream).toBe(audit.streamId)
+    expect(stream.authenticated).toBe(true)
+    expect(stream.closed).toBe(true)
+    expect(stream.intact).toEqual([[0, 1001]])
+    expect(audit.stats()).toMatchObject({ written: 1002, dropped: 0, errors: 0 })
+  })
+
+  it("'inline' seals on the calling thread; the lines verify the same way", async () => {
+    const file = join(dir, 'inline.ndjson')
+    const audit = createAuditLogger({
+      service: { name: 'svc' },
+      destination: file,
+      integrity: { thread: 'inline', checkpointIntervalSeconds: 0, verifierKey: pair.publicKeyPem },
+    })
+    expect(audit.stats().sealing).toBe('inline')
+    for (let i = 0; i < 50; i++) audit.login({ outcome: 'success', actor: { id: 'u' } })
+    await audit.close()
+    const report = verifyText(readFileSync(file, 'utf8'), { privateKey: pair.privateKeyPem })
+    expect(report.exitCode).toBe(0)
+    expect(report.streams[0]!.intact).toEqual([[0, 51]])
+  })
+
+  it('inline where a worker cannot serve: an object destination, sync writes, integrity off', () => {
+    const object = createAuditLogger({
+      destination: { write() {} },
+      integrity: { checkpointIntervalSeconds: 0 },
+    })
+    expect(object.stats().sealing).toBe('inline')
+    const sync = createAuditLogger({
+      destination: join(dir, 'sync.ndjson'),
+      sync: true,
+      integrity: { checkpointIntervalSeconds: 0 },
+    })
+    expect(sync.stats().sealing).toBe('inline')
+    const off = createAuditLogger({ destination: { write() {} }, integrity: { enabled: false } })
+    expect(off.stats().sealing).toBe('off')
+    for (const a of [object, sync, off]) void a.close()
+  })
+
+  it('a bad integrity.thread fails at creation and says what to change', () => {
+    expect(() =>
+      createAuditLogger({ destination: { write() {} }, integrity: { thread: 'main' as 'inline' } }),
+    ).toThrow(/integrity\.thread must be 'worker' or 'inline'; got "main"/)
+  })
+})
