@@ -4,19 +4,10 @@ import { activeTraceIds } from '../trace'
 import type { AuditContext, AuditLogger, HttpRequestRecord, Outcome } from '../types'
 import { pickHeaders } from './headers'
 import type { HttpAuditConfig } from './options'
+import { lookup, track, untrack } from './registry'
 import { requestIdFrom } from './request-id'
 import { parseTraceparent } from './traceparent'
 import { queryKeys, splitUrl } from './url'
-
-// Request -> exchange. A WeakMap rather than a property on the request: Express changes the
-// prototype of every request and response, and adding a property to such an object costs
-// microseconds on each request, a WeakMap entry a fraction of that. One map per process, kept on
-// globalThis, so that the ESM and CommonJS builds of core (both may be loaded) and both adapters
-// see the same exchange and never track a request twice.
-const registryKey = Symbol.for('boundary-audit.http-exchanges')
-const registryHolder = globalThis as { [registryKey]?: WeakMap<object, Exchange<IncomingMessage>> }
-if (!registryHolder[registryKey]) registryHolder[registryKey] = new WeakMap()
-const exchanges: WeakMap<object, Exchange<IncomingMessage>> = registryHolder[registryKey]
 
 const MAX_USER_AGENT_LENGTH = 512
 const ABORTED = 'aborted: the connection closed before the response was complete'
@@ -64,7 +55,7 @@ export interface HttpExchange {
 
 /** The exchange tracking this request, if an adapter opened one. */
 export function httpExchangeOf(req: IncomingMessage): HttpExchange | undefined {
-  return exchanges.get(req)
+  return lookup(req) as Exchange<IncomingMessage> | undefined
 }
 
 /**
@@ -80,7 +71,7 @@ export function startHttpExchange<Req extends IncomingMessage>(
   init: HttpExchangeInit = {},
 ): HttpExchange {
   const exchange = new Exchange(audit, config, req, res, init)
-  exchanges.set(req, exchange as unknown as Exchange<IncomingMessage>)
+  track(req, exchange)
   return exchange
 }
 
@@ -116,7 +107,8 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   private readonly start = process.hrtime.bigint()
   private readonly audit: AuditLogger
   private readonly config: HttpAuditConfig<Req>
-  private readonly req: Req
+  /** @internal the registry matches on it */
+  readonly req: Req
   private readonly res: ServerResponse
   private readonly url: string
   private readonly routeFn: HttpExchangeInit['route']
@@ -132,12 +124,8 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   adapterState: unknown = undefined
   /** @internal counted by the counting write/end wrappers */
   responseBytes = 0
-  /** @internal counted by countingPush */
+  /** @internal counted by the wrapped push */
   countedRequestBytes: number | undefined
-  /** @internal the functions the counting wrappers forward to */
-  write: ServerResponse['write'] | undefined
-  end: ServerResponse['end'] | undefined
-  push: IncomingMessage['push'] | undefined
   private requestBytes: number | undefined
 
   constructor(
@@ -197,8 +185,9 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     }
 
     // Node emits 'close' on every response: right after 'finish' when it completed, or when the
-    // connection went away first (client abort). One listener decides which, exactly once.
-    res.on('close', onResponseClose)
+    // connection went away first (client abort). One listener decides which, exactly once. It holds
+    // the exchange itself: the event must not depend on finding the exchange again.
+    res.on('close', () => this.onClose())
   }
 
   run<T>(fn: () => T): T {
@@ -241,27 +230,43 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
 
   private countResponseBody(): void {
     // Counts the body bytes handed to Node, whatever writes them (res.send, streams; compression
-    // registered later wraps these and so is counted compressed, as sent). Shared functions, not
-    // per-request closures: this runs on every request.
+    // registered later wraps these and so is counted compressed, as sent). Used when the adapter
+    // could not count at the response prototype (see installResponseCounting). The wrappers hold
+    // the exchange: they keep working once it is no longer tracked (a write after the end).
     const res = this.res
-    this.write = res.write
-    this.end = res.end
-    res.write = countingWrite as typeof res.write
-    res.end = countingEnd as typeof res.end
+    const write = res.write
+    const end = res.end
+    const exchange = this
+    res.write = function countingWrite(this: ServerResponse, chunk: unknown, encoding?: unknown) {
+      exchange.responseBytes += byteLength(chunk, encoding)
+      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+      return write.apply(this, arguments as never)
+    } as typeof res.write
+    res.end = function countingEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown) {
+      if (typeof chunk !== 'function') exchange.responseBytes += byteLength(chunk, encoding)
+      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+      return end.apply(this, arguments as never)
+    } as typeof res.end
   }
 
   private countRequestBody(): void {
     // Chunked upload without content-length: count what the HTTP parser pushes into the request
     // stream. Wrapping push (not listening to 'data') leaves the stream's flow to the app.
     const req = this.req
-    this.push = req.push
+    const push = req.push
+    const exchange = this
     this.countedRequestBytes = req.readableLength
-    req.push = countingPush as typeof req.push
+    req.push = function countingPush(this: IncomingMessage, chunk: unknown, encoding?: unknown) {
+      if (chunk !== null && chunk !== undefined) exchange.countedRequestBytes! += byteLength(chunk, encoding)
+      // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
+      return push.apply(this, arguments as never)
+    } as typeof req.push
   }
 
-  /** @internal */
-  onClose(): void {
+  private onClose(): void {
     this.finish(!this.res.writableFinished)
+    // After the event: finish() still reads route and parameters through httpExchangeOf.
+    untrack(this.req, this)
   }
 
   private finish(aborted: boolean): void {
@@ -333,32 +338,7 @@ const COUNTING = Symbol.for('boundary-audit.http-exchange.counting')
 
 function exchangeOfResponse(res: CountedResponse): Exchange<IncomingMessage> | undefined {
   const req = res.req
-  return req === undefined ? undefined : exchanges.get(req)
-}
-
-function onResponseClose(this: CountedResponse): void {
-  exchangeOfResponse(this)?.onClose()
-}
-
-function countingWrite(this: CountedResponse, chunk: unknown, encoding?: unknown): boolean {
-  const ex = exchangeOfResponse(this)!
-  ex.responseBytes += byteLength(chunk, encoding)
-  // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
-  return ex.write!.apply(this, arguments as never)
-}
-
-function countingEnd(this: CountedResponse, chunk?: unknown, encoding?: unknown): ServerResponse {
-  const ex = exchangeOfResponse(this)!
-  if (typeof chunk !== 'function') ex.responseBytes += byteLength(chunk, encoding)
-  // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
-  return ex.end!.apply(this, arguments as never)
-}
-
-function countingPush(this: IncomingMessage, chunk: unknown, encoding?: unknown): boolean {
-  const ex = exchanges.get(this)!
-  if (chunk !== null && chunk !== undefined) ex.countedRequestBytes! += byteLength(chunk, encoding)
-  // biome-ignore lint/complexity/noArguments: forward exactly what the caller passed
-  return ex.push!.apply(this, arguments as never)
+  return req === undefined ? undefined : (lookup(req) as Exchange<IncomingMessage> | undefined)
 }
 
 /**
