@@ -44,6 +44,12 @@ export interface SealingSinkOptions {
   workerFile?: string
 }
 
+/**
+ * A batch goes to the thread at the end of the event loop's turn, or as soon as it holds this many
+ * characters: a burst of events in one turn is then sealed while it is still being produced.
+ */
+const BATCH_CHARS = 64 * 1024
+
 /** At process exit, how long to wait for the sealing thread before giving up (a stuck pipe). */
 const EXIT_WAIT_MS = 5000
 
@@ -229,7 +235,8 @@ export function createSealingSink(options: SealingSinkOptions): SealingSink | un
       }
       pending.push(text)
       pendingChars += text.length
-      if (!scheduled) {
+      if (pendingChars >= BATCH_CHARS) drain()
+      else if (!scheduled) {
         scheduled = true
         setImmediate(drain)
       }
