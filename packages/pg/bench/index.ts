@@ -21,6 +21,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import type PgModule from 'pg'
+import pino from 'pino'
 import { ensurePostgres } from '../../../scripts/postgres.mjs'
 
 // The built packages, as an application runs them (`npm run bench` at the root builds first). tsx
@@ -166,8 +167,30 @@ async function main(): Promise<void> {
   })
   const newPool = () => new pg.Pool({ connectionString: server.connectionString, max: CONNECTIONS })
   const none = () => {}
+  // The floor for any logger: raw pg plus one plain pino line per query (to /dev/null), no
+  // redaction, no context, no chain. What it costs, every per-query audit line costs at least.
+  const pinoLog = pino(pino.destination({ dest: '/dev/null', sync: false }))
+  const pinoPool = newPool()
+  const rawQuery = pinoPool.query.bind(pinoPool) as (
+    text: string,
+    values: unknown[],
+  ) => Promise<PgModule.QueryResult>
+  ;(pinoPool as unknown as { query: unknown }).query = async (text: string, values: unknown[]) => {
+    const start = performance.now()
+    const res = await rawQuery(text, values)
+    pinoLog.info(
+      {
+        db: { system: 'postgresql', operation: 'SELECT', statement: text },
+        rows: res.rowCount,
+        durationMs: performance.now() - start,
+      },
+      'db-query',
+    )
+    return res
+  }
   const cases: Case[] = [
     { name: 'raw pg', pool: newPool(), before: none, after: none },
+    { name: 'raw pg + pino line', pool: pinoPool, before: none, after: none },
     { name: 'wrapPool', pool: wrapPool(newPool(), counting), before: none, after: none },
     // Core without its integrity chain (HMAC chain and canonical form per record).
     { name: 'wrapPool, no integrity', pool: wrapPool(newPool(), plain), before: none, after: none },
