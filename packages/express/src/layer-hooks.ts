@@ -23,6 +23,9 @@ import {
 
 const HOOKED = Symbol.for('boundary-audit.express.layer-hooked')
 const hookedApps = new WeakMap<object, boolean>()
+// Most processes serve one app: its answer is kept at hand rather than looked up per request.
+let lastApp: unknown
+let lastCounted = false
 
 type Next = (err?: unknown) => void
 type LayerMethod = (this: LayerLike, ...args: any[]) => unknown
@@ -48,9 +51,14 @@ interface Routing {
  * Returns true when responses of this app are counted at the prototype.
  */
 export function hookExpressApp(app: unknown): boolean {
+  if (app === lastApp) return lastCounted
   if (app === null || (typeof app !== 'object' && typeof app !== 'function')) return false
   const known = hookedApps.get(app as object)
-  if (known !== undefined) return known
+  if (known !== undefined) {
+    lastApp = app
+    lastCounted = known
+    return known
+  }
   let counted = false
   try {
     const a = app as { _router?: { stack?: unknown[] }; router?: { stack?: unknown[] }; response?: object }
@@ -64,6 +72,8 @@ export function hookExpressApp(app: unknown): boolean {
     // Not an Express app we understand: errors and routes are then read from req.route at the end.
   }
   hookedApps.set(app as object, counted)
+  lastApp = app
+  lastCounted = counted
   return counted
 }
 

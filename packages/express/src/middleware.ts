@@ -38,10 +38,14 @@ export function auditMiddleware(audit: AuditLogger, options?: ExpressAuditOption
       // Mounted twice (app and sub-app, or by the Nest adapter too): the first one tracks the
       // request. Ignored requests are left alone.
       const url: string = req.originalUrl ?? req.url ?? '/'
-      if (httpExchangeOf(req) === undefined && !config.isIgnored(req, splitUrl(url).path)) {
-        const hooked = hookExpressApp(req.app)
+      if (
+        httpExchangeOf(req) === undefined &&
+        !(config.hasIgnoreRules && config.isIgnored(req, splitUrl(url).path))
+      ) {
+        const app = req.app
+        const hooked = hookExpressApp(app)
         exchange = startHttpExchange(audit, config, req, res, {
-          clientIp: safeIp(req),
+          clientIp: safeIp(req, app),
           url,
           route: routeFromRequest,
           pathParams: pathParamsFromRequest,
@@ -79,9 +83,9 @@ export function auditErrorHandler(): AuditErrorRequestHandler {
 // `req.ip` applies the app's `trust proxy` setting (parsing X-Forwarded-For each time). With the
 // setting off, Express's default, it is the socket's address, read directly. A bad custom setting
 // can throw.
-function safeIp(req: AuditRequest): string | undefined {
+function safeIp(req: AuditRequest, app: AuditRequest['app']): string | undefined {
   try {
-    const trust = req.app?.settings?.['trust proxy']
+    const trust = app?.settings?.['trust proxy']
     const ip = trust === false || trust === undefined ? req.socket?.remoteAddress : req.ip
     return typeof ip === 'string' && ip.length > 0 ? ip : undefined
   } catch {

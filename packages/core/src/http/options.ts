@@ -56,6 +56,8 @@ export interface HttpAuditOptions<Req = IncomingMessage> {
 /** Validated, precompiled options. Internal to the adapters. */
 export interface HttpAuditConfig<Req = IncomingMessage> {
   isIgnored(req: Req, path: string): boolean
+  /** False when no `ignore` rule was given: adapters can skip computing the path for isIgnored. */
+  hasIgnoreRules: boolean
   actionFor(method: string, route: string | undefined): string | undefined
   /** Never throws: a failing resolver gives undefined. */
   resolveActor(req: Req): Actor | undefined
@@ -154,6 +156,7 @@ export function compileHttpAuditOptions<Req = IncomingMessage>(
 
   return {
     isIgnored,
+    hasIgnoreRules: o.ignore !== undefined,
     actionFor,
     resolveActor,
     headerAllowList,

@@ -20,6 +20,7 @@ import type { IncomingMessage } from 'node:http'
  */
 export interface Tracked {
   readonly req: IncomingMessage
+  readonly done: boolean
 }
 
 const SOCKET_SLOT = Symbol.for('boundary-audit.http-exchanges.in-flight')
@@ -34,6 +35,13 @@ const MAX_IN_FLIGHT_PER_SOCKET = 1024
 
 type Slotted = { [SOCKET_SLOT]?: Tracked[] }
 
+// The request looked up last: the Layer hooks and the response counters ask for the same request
+// several times in a row, and reading `req.socket` is slow on requests Express has re-prototyped
+// (each one gets its own hidden class, so every property read misses V8's inline caches). Entries
+// whose event is written are never answered from here (another build of core may have untracked it).
+let lastReq: IncomingMessage | undefined
+let lastEntry: Tracked | undefined
+
 function socketOf(req: IncomingMessage): Slotted | undefined {
   const socket = req.socket as unknown
   if (socket === null || typeof socket !== 'object' || req.httpVersionMajor !== 1) return undefined
@@ -41,6 +49,8 @@ function socketOf(req: IncomingMessage): Slotted | undefined {
 }
 
 export function track(req: IncomingMessage, entry: Tracked): void {
+  lastReq = req
+  lastEntry = entry
   const socket = socketOf(req)
   if (socket !== undefined) {
     let list = socket[SOCKET_SLOT]
@@ -62,24 +72,36 @@ export function track(req: IncomingMessage, entry: Tracked): void {
 }
 
 export function lookup(req: IncomingMessage): Tracked | undefined {
+  if (req === lastReq && lastEntry !== undefined && !lastEntry.done) return lastEntry
   const list = socketOf(req)?.[SOCKET_SLOT]
   // A socket with a list takes all its requests' entries.
   if (list === undefined) return fallback.get(req)
   // Newest first: without pipelining the list has one entry.
   for (let i = list.length - 1; i >= 0; i--) {
     const entry = list[i] as Tracked
-    if (entry.req === req) return entry
+    if (entry.req === req) {
+      lastReq = req
+      lastEntry = entry
+      return entry
+    }
   }
   return undefined
 }
 
 /** Called once the request's event is written: the request is no longer in flight. */
 export function untrack(req: IncomingMessage, entry: Tracked): void {
+  if (lastReq === req) {
+    lastReq = undefined
+    lastEntry = undefined
+  }
   const list = socketOf(req)?.[SOCKET_SLOT]
   if (list === undefined) {
     if (fallback.get(req) === entry) fallback.delete(req)
     return
   }
   const i = list.lastIndexOf(entry)
-  if (i !== -1) list.splice(i, 1)
+  if (i === -1) return
+  // In place (splice would allocate the array of removed entries on every request).
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j] as Tracked
+  list.pop()
 }
