@@ -8,13 +8,15 @@ import {
   splitUrl,
   startHttpExchange,
 } from '@boundary-audit/core'
+import { isEntered, markEntered } from './exchange-state'
 import { pathParamsOf, routeOf } from './handler-guard'
 import type { AuditRuntime } from './runtime'
 import type { AuditRequest } from './types'
 
-// Marks a request that an `ignore` rule matched, and one already running inside its context.
+// Marks a request that an `ignore` rule matched (set by the server hook on the request as Node
+// made it, before Express re-prototypes it, so adding it is cheap). A request already running
+// inside its context is marked on its exchange (see exchange-state.ts).
 const IGNORED = Symbol.for('boundary-audit.nestjs.ignored')
-const ENTERED = Symbol.for('boundary-audit.nestjs.entered')
 const HOOKED = Symbol.for('boundary-audit.nestjs.server-hooked')
 
 type Flags = Record<symbol, unknown>
@@ -62,14 +64,22 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
     next: (err?: unknown) => void,
   ): void {
     const flags = req as unknown as Flags
-    if (flags[IGNORED] === true || flags[ENTERED] === true) {
+    if (flags[IGNORED] === true) {
       next()
       return
     }
     let exchange: HttpExchange | undefined
-    let refused = false
     try {
       exchange = httpExchangeOf(req)
+    } catch {
+      // Carry on as if untracked: the code below opens the exchange or gives up quietly.
+    }
+    if (isEntered(exchange)) {
+      next()
+      return
+    }
+    let refused = false
+    try {
       const ip = safeIp(req)
       if (exchange === undefined) {
         const url: string = req.originalUrl ?? req.url ?? '/'
@@ -87,7 +97,7 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
         if (normalized) exchange.context.clientIp = normalized
       }
       if (exchange !== undefined) {
-        flags[ENTERED] = true
+        markEntered(exchange)
         if (http.failClosed && auditUnavailable(logger)) {
           exchange.markRefused()
           refused = true

@@ -4,6 +4,7 @@ import type { CanActivate, ExecutionContext } from '@nestjs/common'
 import type { Reflector } from '@nestjs/core'
 import { accessHandled, markAccessHandled, writeAccess } from './access'
 import { type AccessSpec, AUDIT_ACCESS_METADATA } from './audit-decorator'
+import { keepParams, keptParams } from './exchange-state'
 import type { AuditRuntime } from './runtime'
 import type { AuditRequest } from './types'
 
@@ -30,10 +31,9 @@ export class AuditHandlerGuard implements CanActivate {
       if (exchange) {
         exchange.setHandler({ controller: controller?.name, name: handler?.name })
         const route = routeOf(req)
-        if (route !== undefined)
-          exchange.setRoute(route)
-          // Express may restore the parameters of an outer router once this route is left; keep these.
-        ;(req as unknown as Record<symbol, unknown>)[PARAMS] = paramValues(req.params)
+        if (route !== undefined) exchange.setRoute(route)
+        // Express may restore the parameters of an outer router once this route is left; keep these.
+        keepParams(exchange, paramValues(req.params))
       }
       const spec = this.reflector.getAllAndOverride<AccessSpec | undefined>(AUDIT_ACCESS_METADATA, [
         handler,
@@ -76,12 +76,9 @@ export class AuditHandlerGuard implements CanActivate {
   }
 }
 
-const PARAMS = Symbol.for('boundary-audit.nestjs.path-params')
-
 /** Raw values of the matched route's parameters, pseudonymised in `url.path` by core. */
 export function pathParamsOf(req: AuditRequest): readonly string[] | undefined {
-  const kept = (req as unknown as Record<symbol, readonly string[] | undefined>)[PARAMS]
-  return kept ?? paramValues(req?.params)
+  return keptParams(req ? httpExchangeOf(req) : undefined) ?? paramValues(req?.params)
 }
 
 function paramValues(params: unknown): string[] | undefined {
