@@ -115,8 +115,18 @@ function canonicalName(key: string): string {
 }
 
 const fieldTexts = new Map<string, string>()
-/** The JSON text of a field list; the same few lists repeat on every line, so they are memoised. */
+let lastNames: string[] = []
+let lastText = ''
+/**
+ * The JSON text of a field list. The same few lists repeat on every line: the previous one is
+ * checked first (consecutive records are mostly of one kind), then a memo.
+ */
 function fieldsText(names: string[]): string {
+  if (names.length === lastNames.length) {
+    let same = true
+    for (let i = 0; i < names.length && same; i++) same = names[i] === lastNames[i]
+    if (same) return lastText
+  }
   const id = names.join('\u0000')
   let text = fieldTexts.get(id)
   if (text === undefined) {
@@ -124,6 +134,8 @@ function fieldsText(names: string[]): string {
     for (let i = 0; i < names.length; i++) text += i === 0 ? quoteKey(names[i]!) : `,${quoteKey(names[i]!)}`
     if (fieldTexts.size < 1024) fieldTexts.set(id, text)
   }
+  lastNames = names
+  lastText = text
   return text
 }
 
