@@ -416,6 +416,36 @@ describe('serializeRecord', () => {
     expectSame(r)
   })
 
+  it('reuses the last user text only while every value in it is the same', () => {
+    const rec = (actor: Record<string, unknown>) =>
+      accessRecord(env, undefined, { action: 'read', resource: { type: 't' }, actor: actor as never })
+    const base = { id: 'u1', roles: ['a', 'b'], domain: 'd', name: 'n', type: 'user' }
+    const variants: Record<string, unknown>[] = [
+      base,
+      { ...base },
+      { ...base, roles: ['a', 'c'] },
+      { ...base, roles: ['a'] },
+      { ...base, roles: undefined },
+      { ...base, roles: [] },
+      { ...base, domain: undefined },
+      { ...base, name: 'n "quoted"' },
+      { ...base, type: 'service' },
+      { ...base, id: 'u2' },
+      { ...base, id: 7 },
+      base,
+    ]
+    for (const a of variants) for (const b of variants) for (const r of [rec(a), rec(b)]) expectSame(r)
+    // The same record again after its roles changed in place.
+    const r = rec(base)
+    expectSame(r)
+    ;((r.user as Record<string, unknown>).roles as string[])[1] = 'changed'
+    expectSame(r)
+    ;((r.user as Record<string, unknown>).roles as string[]).push('more')
+    expectSame(r)
+    ;(r.user as Record<string, unknown>).name = undefined
+    expectSame(r)
+  })
+
   it('knows which strings JSON.stringify writes unchanged', () => {
     fc.assert(
       fc.property(text, (s) => {

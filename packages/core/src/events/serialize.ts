@@ -1,4 +1,4 @@
-import type { AuditRecord } from './record'
+import { type AuditRecord, ECS_VERSION } from './record'
 
 /**
  * The JSON text of a finished record, as the line carries it. Must return exactly what
@@ -129,10 +129,27 @@ function add(s: string, k: string, kq: string, v: unknown): string {
   return put(s, k, json(v))
 }
 
+const oneSeen: string[] = new Array<string>(SLOTS).fill('')
+const oneText: string[] = new Array<string>(SLOTS).fill('')
+
 /** A list of strings (categories, types, roles); anything else through json(). */
 function strings(v: unknown): string | undefined {
   if (!Array.isArray(v) || hasToJSON(v)) return json(v)
   const n = v.length
+  if (n === 1) {
+    // ["database"], ["access"]: a handful of values, remembered per slot like `seen`.
+    const a = v[0]
+    if (typeof a !== 'string' || a.length === 0) return JSON.stringify(v)
+    const slot = slotOf(a, a.length)
+    if (oneSeen[slot] === a) return oneText[slot]
+    if (!isPlain(a)) return JSON.stringify(v)
+    const text = flat(`["${a}"]`)
+    if (a.length <= KEEP_LENGTH) {
+      oneSeen[slot] = a
+      oneText[slot] = text
+    }
+    return text
+  }
   if (n === 0) return '[]'
   let s = '["'
   for (let i = 0; i < n; i++) {
@@ -174,12 +191,15 @@ function top(r: Record<string, unknown>): string | undefined {
   s = put(s, ',"audit":', isObject(audit) ? auditText(audit) : json(audit))
   s = add(s, ',"client":', ',"client":"', r.client)
   s = add(s, ',"db":', ',"db":"', r.db)
-  s = add(s, ',"ecs.version":', ',"ecs.version":"', r['ecs.version'])
+  const ecs = r['ecs.version']
+  s = ecs === ECS_VERSION ? s + ECS_TEXT : add(s, ',"ecs.version":', ',"ecs.version":"', ecs)
   s = add(s, ',"error":', ',"error":"', r.error)
   const event = r.event
   s = put(s, ',"event":', isObject(event) ? eventText(event) : json(event))
   s = add(s, ',"http":', ',"http":"', r.http)
-  s = add(s, ',"log.level":', ',"log.level":"', r['log.level'])
+  const level = r['log.level']
+  const levelText = typeof level === 'string' ? LEVEL_TEXT.get(level) : undefined
+  s = levelText !== undefined ? s + levelText : add(s, ',"log.level":', ',"log.level":"', level)
   s = add(s, ',"message":', ',"message":"', r.message)
   s = add(s, ',"server":', ',"server":"', r.server)
   const service = r.service
@@ -204,6 +224,14 @@ function flat(s: string): string {
 }
 
 const EVENT_KEYS = ['action', 'category', 'duration', 'id', 'kind', 'outcome', 'reason', 'type']
+
+// Values that nearly every record has, written as one piece with their keys: fewer pieces, less to
+// copy together at the end.
+const ECS_TEXT = `,"ecs.version":"${ECS_VERSION}"`
+const LEVEL_TEXT = new Map(['debug', 'info', 'warn', 'error'].map((l) => [l, `,"log.level":"${l}"`]))
+const OUTCOME_TEXT = new Map(
+  ['success', 'failure', 'unknown'].map((o) => [o, `","kind":"event","outcome":"${o}"`]),
+)
 
 /** `event` from baseRecord: action, id, kind and outcome are always strings, reason usually. */
 function eventText(o: object): string | undefined {
@@ -235,7 +263,8 @@ function eventText(o: object): string | undefined {
   let s = `{"action":"${action}"`
   if (category !== undefined) s += `,"category":${category}`
   if (duration !== undefined) s += `,"duration":${json(duration)}`
-  s += `,"id":"${id}","kind":"${kind}","outcome":"${outcome}"`
+  const tail = kind === 'event' ? OUTCOME_TEXT.get(outcome) : undefined
+  s += tail !== undefined ? `,"id":"${id}${tail}` : `,"id":"${id}","kind":"${kind}","outcome":"${outcome}"`
   if (reason !== undefined) s += `,"reason":"${reason}"`
   if (type !== undefined) s += `,"type":${type}`
   return `${s}}`
@@ -247,10 +276,22 @@ const USER_KEYS = ['domain', 'effective', 'id', 'name', 'roles', 'type']
 function userText(o: object): string | undefined {
   if (!matches(o, USER_KEYS)) return json(o)
   const u = o as Record<string, unknown>
-  const id = u.id
+  const { domain, id, name, roles, type } = u
+  if (u.effective !== undefined) return JSON.stringify(o)
+  // The same actor usually makes several events in a row (a request, a job): the text of the last
+  // one is reused while every value in it is the same.
+  if (
+    id === last.id &&
+    domain === last.domain &&
+    name === last.name &&
+    type === last.type &&
+    sameStrings(roles, last.roles) &&
+    last.text !== undefined
+  ) {
+    return last.text
+  }
   // renderActor always writes the id; without it the first field would need other key texts.
-  if (u.effective !== undefined || typeof id !== 'string' || !isPlain(id)) return JSON.stringify(o)
-  const domain = u.domain
+  if (typeof id !== 'string' || !isPlain(id)) return JSON.stringify(o)
   let s =
     typeof domain === 'string' && isPlain(domain)
       ? `{"domain":"${domain}","id":"${id}"`
@@ -258,9 +299,46 @@ function userText(o: object): string | undefined {
         ? `{"id":"${id}"`
         : undefined
   if (s === undefined) return JSON.stringify(o)
-  s = add(s, ',"name":', ',"name":"', u.name)
-  s = put(s, ',"roles":', strings(u.roles))
-  return `${add(s, ',"type":', ',"type":"', u.type)}}`
+  s = add(s, ',"name":', ',"name":"', name)
+  s = put(s, ',"roles":', strings(roles))
+  const text = flat(`${add(s, ',"type":', ',"type":"', type)}}`)
+  last.text = undefined
+  if (isText(name) && isText(type) && (roles === undefined || allStrings(roles))) {
+    last.id = id
+    last.domain = domain
+    last.name = name
+    last.type = type
+    last.roles = roles === undefined ? undefined : [...(roles as string[])]
+    last.text = text
+  }
+  return text
+}
+
+const last: {
+  id?: unknown
+  domain?: unknown
+  name?: unknown
+  type?: unknown
+  roles?: readonly string[] | undefined
+  text?: string | undefined
+} = {}
+
+function isText(v: unknown): boolean {
+  return v === undefined || typeof v === 'string'
+}
+
+function allStrings(v: unknown): boolean {
+  if (!Array.isArray(v) || hasToJSON(v)) return false
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false
+  return true
+}
+
+/** `v` is a list of exactly the strings in `known` (or both are absent). */
+function sameStrings(v: unknown, known: readonly string[] | undefined): boolean {
+  if (v === undefined || known === undefined) return v === known
+  if (!Array.isArray(v) || v.length !== known.length || hasToJSON(v)) return false
+  for (let i = 0; i < known.length; i++) if (v[i] !== known[i]) return false
+  return true
 }
 
 /** `audit`: its keys depend on the event (purpose, session, resource, details, ...). */
