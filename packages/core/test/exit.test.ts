@@ -12,7 +12,7 @@ interface Result {
 }
 
 /** Runs the fixture with stdout on a pipe (as under Kubernetes), optionally sending a signal once it is ready. */
-function run(mode: string, signal?: NodeJS.Signals): Promise<Result> {
+function run(thread: string, mode: string, signal?: NodeJS.Signals): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
       env: {
@@ -21,6 +21,7 @@ function run(mode: string, signal?: NodeJS.Signals): Promise<Result> {
         N: '5000',
         BOUNDARY_AUDIT_INTEGRITY: 'on',
         BOUNDARY_AUDIT_CHECKPOINT_SECONDS: '0',
+        BOUNDARY_AUDIT_SEAL_THREAD: thread,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -52,17 +53,18 @@ function closingRecords(lines: string[]): number {
   return lines.filter((l) => /"action":"audit-stream-end"/.test(l)).length
 }
 
-describe('no event accepted before exit is lost', () => {
+// Both ways of sealing: on the sealing thread (the default for stdout) and inline (SonicBoom on the main thread).
+describe.each(['worker', 'inline'])('no event accepted before exit is lost (sealing: %s)', (thread) => {
   it('process.exit() right after 5,000 async writes: every line arrives', async () => {
-    const r = await run('exit')
+    const r = await run(thread, 'exit')
     expect(r.code).toBe(0)
-    expect(r.stderr).toContain('sealing: worker')
+    expect(r.stderr).toContain(`sealing: ${thread}`)
     expect(ticks(r.lines)).toBe(5000)
     expect(closingRecords(r.lines)).toBe(1)
   })
 
   it('the event loop running dry: closing record written asynchronously, every line in order', async () => {
-    const r = await run('natural')
+    const r = await run(thread, 'natural')
     expect(r.code).toBe(0)
     expect(ticks(r.lines)).toBe(5000)
     expect(closingRecords(r.lines)).toBe(1)
@@ -70,13 +72,13 @@ describe('no event accepted before exit is lost', () => {
   })
 
   it('an uncaught exception still flushes, and the host still crashes with its own exit code', async () => {
-    const r = await run('throw')
+    const r = await run(thread, 'throw')
     expect(r.code).toBe(1)
     expect(ticks(r.lines)).toBe(5000)
   })
 
   it('SIGTERM with no host handler: lines flushed, and the process still dies of SIGTERM', async () => {
-    const r = await run('signal', 'SIGTERM')
+    const r = await run(thread, 'signal', 'SIGTERM')
     expect(r.signal).toBe('SIGTERM')
     expect(ticks(r.lines)).toBe(5000)
     expect(closingRecords(r.lines)).toBe(1)
@@ -85,7 +87,7 @@ describe('no event accepted before exit is lost', () => {
   })
 
   it("SIGTERM with the host's own handler: the host decides the exit code, lines still flushed", async () => {
-    const r = await run('host-handler', 'SIGTERM')
+    const r = await run(thread, 'host-handler', 'SIGTERM')
     expect(r.code).toBe(3)
     expect(ticks(r.lines)).toBe(5000)
   })

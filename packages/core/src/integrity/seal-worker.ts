@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { destination as pinoDestination } from 'pino'
+import { MAX_WRITE } from '../writer/sink'
 import { decodePrepared } from './assemble'
 import { type Chain, createChain } from './chain'
 import { SEAL_PROTOCOL, SEAL_STATE, type SealWorkerData, type ToMain, type ToWorker } from './seal-protocol'
@@ -37,7 +38,13 @@ function start(): void {
   try {
     chain = createChain(data.chain)
     const fd = data.dest === 'stdout' ? 1 : data.dest === 'stderr' ? 2 : data.dest
-    boom = pinoDestination({ dest: fd, sync: true, mkdir: typeof fd === 'string', append: true })
+    boom = pinoDestination({
+      dest: fd,
+      sync: true,
+      mkdir: typeof fd === 'string',
+      append: true,
+      maxWrite: MAX_WRITE,
+    })
   } catch (err) {
     fail(describe(err))
     return
