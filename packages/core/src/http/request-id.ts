@@ -1,4 +1,4 @@
-import { randomRequestUuid } from './uuid'
+import { randomUuid } from '../uuid'
 
 /** Longest incoming request id we keep. Longer values are replaced, not truncated. */
 export const MAX_REQUEST_ID_LENGTH = 128
@@ -23,5 +23,5 @@ export function isSaneRequestId(value: unknown): value is string {
  */
 export function requestIdFrom(incoming: string | readonly string[] | undefined): string {
   const value = Array.isArray(incoming) ? incoming[0] : incoming
-  return isSaneRequestId(value) ? value : randomRequestUuid()
+  return isSaneRequestId(value) ? value : randomUuid()
 }

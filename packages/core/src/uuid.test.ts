@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { eventId } from './record'
+import { randomUuid } from './uuid'
 
-describe('eventId', () => {
+describe('randomUuid', () => {
   it('gives random version 4 UUIDs, none repeated across batches', () => {
     const seen = new Set<string>()
     for (let i = 0; i < 1000; i++) {
-      const id = eventId()
+      const id = randomUuid()
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
       seen.add(id)
     }
@@ -16,7 +16,7 @@ describe('eventId', () => {
     // 128 bits minus the 6 fixed ones: over 2000 ids each free position should take all 16 digits.
     const digits = Array.from({ length: 36 }, () => new Set<string>())
     for (let i = 0; i < 2000; i++) {
-      const id = eventId()
+      const id = randomUuid()
       for (let j = 0; j < 36; j++) digits[j]!.add(id[j]!)
     }
     const sizes = digits.map((d) => d.size)
