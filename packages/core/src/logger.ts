@@ -60,6 +60,8 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     stateFile: integrity.stateFile,
     maxLineBytes: MAX_LINE_BYTES - 1,
   }
+  // Records are serialised by our own serializer, whichever path seals them (same text as JSON.stringify).
+  const stringify = serializeRecord as (record: Record<string, unknown>) => string
   const dest = resolved.destination
   const sealing: SealingSink | undefined =
     integrity.enabled &&
@@ -75,13 +77,15 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
       ? undefined
       : createSink(dest, { sync: resolved.sync, maxBufferBytes: resolved.maxBufferBytes, report })
   const chain: Chain | undefined =
-    integrity.enabled && !sealing ? createChain({ ...chainOptions, shrink: shrinkToFit }) : undefined
+    integrity.enabled && !sealing
+      ? createChain({ ...chainOptions, shrink: shrinkToFit, stringify })
+      : undefined
   if (integrity.enabled && !keyed) {
     report(
       'no verifier key configured (integrity.verifierKey or BOUNDARY_AUDIT_VERIFIER_KEY): the integrity chain is unkeyed and only detects accidental damage, not deliberate tampering',
     )
   }
-  const prepareOptions = { maxLineBytes: MAX_LINE_BYTES - 1, shrink: shrinkToFit }
+  const prepareOptions = { maxLineBytes: MAX_LINE_BYTES - 1, shrink: shrinkToFit, stringify }
 
   let written = 0
   let errors = 0

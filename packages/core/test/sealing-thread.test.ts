@@ -44,6 +44,37 @@ describe('sealing thread (integrity.thread)', () => {
     expect(audit.stats()).toMatchObject({ written: 1002, dropped: 0, errors: 0 })
   })
 
+  it('multi-byte text comes out as written (UTF-8 lines larger than the batch buffer first guessed)', async () => {
+    const file = join(dir, 'utf8.ndjson')
+    const audit = createAuditLogger({
+      service: { name: 'svc', instance: 'pod-1' },
+      destination: file,
+      integrity: { verifierKey: pair.publicKeyPem, checkpointIntervalSeconds: 0 },
+    })
+    expect(audit.stats().sealing).toBe('worker')
+    // Three UTF-8 bytes per character, and a four-byte one: one turn's batch needs more bytes than
+    // twice its characters, so the sealing thread's buffer has to grow mid-batch.
+    const note = `Grüße 🩺 ${'日本語'.repeat(600)}` // under the 2048-character cap per string
+    for (let i = 0; i < 40; i++) {
+      audit.access({
+        action: 'chart-note-read',
+        outcome: 'success',
+        actor: { id: 'u1' },
+        details: { i, note, again: note },
+      })
+    }
+    await audit.close()
+    const text = readFileSync(file, 'utf8')
+    const lines = text.split('\n').filter(Boolean)
+    expect(lines).toHaveLength(42)
+    const notes = lines.slice(1, 41).map((l) => JSON.parse(l).audit.details)
+    expect(notes.map((d) => d.i)).toEqual(Array.from({ length: 40 }, (_, i) => i))
+    for (const d of notes) expect([d.note, d.again]).toEqual([note, note])
+    const report = verifyText(text, { privateKey: pair.privateKeyPem })
+    expect(report.exitCode).toBe(0)
+    expect(report.streams[0]!.intact).toEqual([[0, 41]])
+  })
+
   it("'inline' seals on the calling thread; the lines verify the same way", async () => {
     const file = join(dir, 'inline.ndjson')
     const audit = createAuditLogger({

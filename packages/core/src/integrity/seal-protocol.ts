@@ -20,7 +20,7 @@ export interface SealWorkerData {
   protocol: number
   dest: 'stdout' | 'stderr' | number | string
   /** Plain data only: the chain is created on the worker (shrink runs on the logger's side). */
-  chain: Omit<ChainOptions, 'shrink' | 'now'>
+  chain: Omit<ChainOptions, 'shrink' | 'now' | 'stringify'>
   progress: SharedArrayBuffer
 }
 

@@ -39,7 +39,7 @@ export interface SealingSinkOptions {
   maxBufferBytes: number
   report: (message: string) => void
   /** Plain data: the chain is created on the sealing thread. */
-  chain: Omit<ChainOptions, 'shrink' | 'now'> & { streamId: string }
+  chain: Omit<ChainOptions, 'shrink' | 'now' | 'stringify'> & { streamId: string }
   /** The worker script; default sealWorkerFile(). (Tests start broken ones to exercise the fallback.) */
   workerFile?: string
 }
