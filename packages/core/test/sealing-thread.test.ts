@@ -60,6 +60,7 @@ describe('sealing thread (integrity.thread)', () => {
         action: 'chart-note-read',
         outcome: 'success',
         actor: { id: 'u1' },
+        resource: { type: 'chart-note', id: 'note-1' },
         details: { i, note, again: note },
       })
     }
