@@ -2,12 +2,14 @@
  * Express benchmark (issue 3): autocannon against a hello-world route on
  *   bare Express 5 | Express + pino-http (defaults) | Express + auditMiddleware (defaults, integrity chain on)
  * and, for reference, auditMiddleware with the integrity chain off, the middleware alone (the
- * logger writes nothing), and the floor Node itself sets (floor-als-close runs by default; all of them:
- * BENCH_CASES=bare,floor-als,floor-close,floor-als-close):
+ * logger writes nothing), and the floor Node itself sets (floor-als-close and floor-pino-line run by default; all
+ * of them: BENCH_CASES=bare,floor-als,floor-close,floor-als-close,floor-pino-line):
  *   floor-als        bare + a middleware that only does `als.run({}, next)` (node:async_hooks AsyncLocalStorage)
  *   floor-close      bare + a middleware that only adds a `res.on('close')` listener
  *   floor-als-close  both: the least any middleware can do that runs the request in an audit context
  *                    and learns when the response is over
+ *   floor-pino-line  bare + one plain pino line per request (no redaction, context or chain): the
+ *                    least any request log costs (runs by default)
  * Each server runs in its own child process (stdout -> /dev/null), autocannon in this one, so they
  * never share an event loop. Rounds are interleaved because the machine is shared; the best round
  * of each case is reported (noise only ever slows a case down).
@@ -29,7 +31,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 4)
 const CASES = (
   process.env.BENCH_CASES ??
-  'bare,floor-als-close,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
+  'bare,floor-als-close,floor-pino-line,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
 ).split(',')
 
 const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url))

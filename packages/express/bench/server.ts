@@ -23,6 +23,27 @@ if (kase === 'pino-http') {
   })
   // middleware-only: the logger's httpRequest does nothing, to show what the middleware itself costs.
   app.use(auditMiddleware(kase === 'boundary-audit-middleware-only' ? { ...audit, httpRequest() {} } : audit))
+} else if (kase === 'floor-pino-line') {
+  // The least a request log can cost: one plain pino line per request when the response closes
+  // (method, path, status, duration: no redaction, no request id, no context, no chain). Anything
+  // that writes a line per request pays at least this; compare the targets against it.
+  const { pino } = await import('pino')
+  const logger = pino()
+  app.use((req, res, next) => {
+    const start = performance.now()
+    res.on('close', () => {
+      logger.info(
+        {
+          method: req.method,
+          url: req.originalUrl,
+          statusCode: res.statusCode,
+          ms: performance.now() - start,
+        },
+        'request completed',
+      )
+    })
+    next()
+  })
 } else if (kase?.startsWith('floor-')) {
   // What Node 20 itself charges for the two things any request-scoped audit middleware must do,
   // before a line of this package runs: run the rest of the request inside an AsyncLocalStorage
