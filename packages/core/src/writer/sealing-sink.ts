@@ -2,7 +2,7 @@
  * Sealing and writing on a worker thread (integrity.thread = 'worker').
  *
  * The logger prepares each record where it is built (integrity/assemble.ts: shape checks, one
- * JSON.stringify, size cap) and hands the plain text here; once per turn of the event loop the
+ * JSON.stringify, size cap) and hands the plain text here; every few milliseconds (BATCH_DELAY_MS) the
  * texts go to the sealing thread (integrity/seal-worker.ts) in one message. That thread alone holds
  * the chain: key evolution, HMAC, SHA-256 and the write to the file descriptor cost the event loop
  * nothing, and the chain key never exists on the application's thread.
@@ -21,7 +21,7 @@ import { decodePrepared, encodePrepared, type Prepared } from '../integrity/asse
 import { type Chain, type ChainOptions, createChain, newStreamId } from '../integrity/chain'
 import { SEAL_PROTOCOL, SEAL_STATE, type SealWorkerData, type ToMain } from '../integrity/seal-protocol'
 import type { Destination } from '../types'
-import { createSink, errorName, type Sink } from './sink'
+import { BATCH_DELAY_MS, createSink, errorName, type Sink } from './sink'
 
 export interface SealingSink {
   /** Accepts one prepared record for sealing and writing. False: dropped (counted). */
@@ -45,7 +45,7 @@ export interface SealingSinkOptions {
 }
 
 /**
- * A batch goes to the thread at the end of the event loop's turn, or as soon as it holds this many
+ * A batch goes to the thread BATCH_DELAY_MS after its first record, or as soon as it holds this many
  * characters: a burst of events in one turn is then sealed while it is still being produced.
  */
 const BATCH_CHARS = 64 * 1024
@@ -98,7 +98,7 @@ export function createSealingSink(options: SealingSinkOptions): SealingSink | un
   let ended = false
   let alive = true
 
-  // Encoded records of this turn of the event loop, and batches sent but not yet written (kept
+  // Encoded records not yet sent, and batches sent but not yet written (kept
   // until written, to be sealed inline should the thread die).
   let pending: string[] = []
   let pendingChars = 0
@@ -238,7 +238,7 @@ export function createSealingSink(options: SealingSinkOptions): SealingSink | un
       if (pendingChars >= BATCH_CHARS) drain()
       else if (!scheduled) {
         scheduled = true
-        setImmediate(drain)
+        setTimeout(drain, BATCH_DELAY_MS)
       }
       return true
     },
