@@ -218,6 +218,181 @@ const records: fc.Arbitrary<AuditRecord> = fc.oneof(
     .map(([ctx, input]) => dbRecord(env, ctx, input as never)),
 )
 
+// Objects of any shape, for the fields whose keys are not fixed (http, url, client, db, details, ...):
+// nested objects and lists below and beyond the depth the serializer walks by hand, numbers that
+// JSON.stringify writes otherwise than as they are (or not at all), values it leaves out of objects
+// and writes as null in lists, and objects it reads otherwise than a `for in` does.
+const edgeNumber = fc.constantFrom(
+  -0,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  1e21,
+  1e-7,
+  5e-324,
+  2 ** 53 + 2,
+  -1.5,
+)
+/** Made fresh for each value: the planting test adds keys to every object it finds, these included. */
+const oddValue = fc
+  .constantFrom('function', 'symbol', 'bigint', 'date', 'boxed', 'map')
+  .map((kind): unknown => {
+    switch (kind) {
+      case 'function':
+        return () => 1
+      case 'symbol':
+        return Symbol('s')
+      case 'bigint':
+        return 10n
+      case 'date':
+        return new Date(0)
+      case 'boxed':
+        return new String('boxed')
+      default:
+        return new Map([['k', 'v']])
+    }
+  })
+const leaf = fc.oneof(
+  { weight: 5, arbitrary: text },
+  { weight: 1, arbitrary: tricky },
+  { weight: 3, arbitrary: fc.oneof(fc.double(), fc.integer(), edgeNumber) },
+  { weight: 2, arbitrary: fc.constantFrom(true, false, null, undefined) },
+  { weight: 1, arbitrary: oddValue },
+)
+const key = fc.oneof(
+  fc.constantFrom('id', 'name', 'request', 'bytes', 'path', '0', '7', '10', '', '__proto__', 'toJSON', 'a"b'),
+  fc.string({ maxLength: 6 }),
+  tricky,
+)
+
+/** How an object holds its entries; `plain` (the builders' own) is the common case. */
+type Shape = 'plain' | 'null' | 'getters' | 'hidden' | 'toJSON' | 'inherited'
+const shape = fc.oneof(
+  { weight: 8, arbitrary: fc.constant<Shape>('plain') },
+  { weight: 1, arbitrary: fc.constantFrom<Shape>('null', 'getters', 'hidden', 'toJSON', 'inherited') },
+)
+/** An enumerable key on a prototype: `for in` lists it, JSON.stringify does not. */
+const withInherited = { inherited: 'from the prototype' }
+
+function shaped(entries: readonly (readonly [string, unknown])[], how: Shape): object {
+  const o: object =
+    how === 'null' ? Object.create(null) : how === 'inherited' ? Object.create(withInherited) : {}
+  for (const [k, v] of entries) {
+    // defineProperty: `o[k] = v` would set the prototype for '__proto__'.
+    Object.defineProperty(
+      o,
+      k,
+      how === 'getters'
+        ? { get: () => v, enumerable: true, configurable: true }
+        : { value: v, enumerable: true, writable: true, configurable: true },
+    )
+  }
+  if (how === 'hidden') {
+    Object.defineProperty(o, 'hidden', { value: 'not enumerable', enumerable: false })
+    Object.defineProperty(o, Symbol('key'), { value: 'symbol key', enumerable: true })
+  }
+  // Its text names the key it was called with: JSON.stringify of a part would call it with ''.
+  if (how === 'toJSON') Object.defineProperty(o, 'toJSON', { value: (k: string) => `toJSON under "${k}"` })
+  return o
+}
+
+/** A chain of plain objects around a value: `{"a":{"b":{...: value}}}`. */
+function nest(keys: readonly string[], value: unknown): unknown {
+  return keys.reduceRight<unknown>((v, k) => shaped([[k, v]], 'plain'), value)
+}
+
+const { tree } = fc.letrec<{ tree: unknown; object: object; list: unknown[] }>((tie) => ({
+  tree: fc.oneof(
+    { maxDepth: 8, depthSize: 'medium', depthIdentifier: 'tree' },
+    { weight: 3, arbitrary: leaf },
+    { weight: 3, arbitrary: tie('object') },
+    { weight: 1, arbitrary: tie('list') },
+    // Straight down past the depth written by hand, with anything at the bottom.
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.array(key, { minLength: 2, maxLength: 7 }), tie('tree'))
+        .map(([k, v]) => nest(k, v)),
+    },
+  ),
+  object: fc
+    .tuple(fc.array(fc.tuple(key, tie('tree')), { maxLength: 5 }), shape)
+    .map(([entries, how]) => shaped(entries, how)),
+  list: fc.oneof(
+    fc.array(text, { maxLength: 4 }),
+    fc.array(tie('tree'), { maxLength: 4 }),
+    fc.sparseArray(tie('tree'), { maxLength: 4 }),
+    fc
+      .array(text, { maxLength: 2 })
+      .map((a) => Object.assign(a, { toJSON: (k: string) => `list under "${k}"` })),
+  ),
+}))
+
+/** Where trees go: every top-level field without fixed keys, and objects under audit and http. */
+const SLOT_PATHS = [
+  ['client'],
+  ['db'],
+  ['error'],
+  ['http'],
+  ['server'],
+  ['source'],
+  ['span'],
+  ['trace'],
+  ['url'],
+  ['user_agent'],
+  ['http', 'request'],
+  ['http', 'request', 'headers'],
+  ['audit', 'details'],
+  ['audit', 'handler'],
+  ['audit', 'db'],
+] as const
+
+/**
+ * Sets `value` at `path` in the record, making plain objects on the way where there are none. As an own
+ * data property: an earlier tree on the way may hold its keys behind getters, which `=` cannot set.
+ */
+function setAt(record: AuditRecord, path: readonly string[], value: unknown): void {
+  const define = (o: object, k: string, v: unknown) =>
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })
+  let o: object = record
+  for (const k of path.slice(0, -1)) {
+    let next = (o as Record<string, unknown>)[k]
+    if (typeof next !== 'object' || next === null) {
+      next = {}
+      define(o, k, next)
+    }
+    o = next as object
+  }
+  define(o, path[path.length - 1]!, value)
+}
+
+/** An http-request record with every field httpRecord fills. */
+function requestRecord(): AuditRecord {
+  return httpRecord(
+    env,
+    { actor: { id: 'u1', roles: ['clinician'] }, purpose: 'treatment' },
+    {
+      method: 'post',
+      route: '/patients/:id/chart',
+      path: '/patients/123-45-6789/chart',
+      pathParams: ['123-45-6789'],
+      queryKeys: ['page', 'sort'],
+      statusCode: 503,
+      durationNs: 1234567,
+      requestBytes: 12,
+      responseBytes: 34,
+      userAgent: 'Mozilla/5.0 "quoted"',
+      clientIp: '10.0.0.1',
+      requestId: 'req-1',
+      headers: { Accept: 'text/html', 'X-Note': 'é 中 😀 "q" \\' },
+      error: new TypeError('boom'),
+      handler: { controller: 'Patients', name: 'chart' },
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+    },
+  )
+}
+
 /** Every object in a record, with the key path to it (plants go into each). */
 function objectsOf(value: unknown, out: Record<string, unknown>[] = []): Record<string, unknown>[] {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
@@ -241,7 +416,7 @@ describe('serializeRecord', () => {
     const plant = fc.tuple(
       fc.nat(),
       fc.oneof(fc.string(), tricky, fc.constantFrom('roles', 'id', 'node')),
-      detail,
+      fc.oneof(detail, tree),
     )
     fc.assert(
       fc.property(records, fc.array(plant, { minLength: 1, maxLength: 4 }), (record, plants) => {
@@ -269,6 +444,167 @@ describe('serializeRecord', () => {
       }),
       { numRuns: RUNS * 3 },
     )
+  })
+
+  it('writes what JSON.stringify writes (or throws) with objects of any shape in http, url, db, ...', () => {
+    fc.assert(
+      fc.property(
+        records,
+        fc.array(fc.tuple(fc.constantFrom(...SLOT_PATHS), tree), { minLength: 1, maxLength: 4 }),
+        (record, trees) => {
+          for (const [path, value] of trees) setAt(record, path, value)
+          // Twice: the second call may use what the first remembered (checked strings, key texts).
+          expectSame(record)
+          expectSame(record)
+        },
+      ),
+      { numRuns: RUNS * 5 },
+    )
+  })
+
+  it('writes an http-request record, and a db-query record, as JSON.stringify does', () => {
+    const http = requestRecord()
+    const text = serializeRecord(http)
+    expect(text).toBe(JSON.stringify(http))
+    // The parts written by objectText, as they are meant to come out.
+    expect(text).toContain(
+      '"http":{"request":{"bytes":12,"headers":{"accept":"text/html","x-note":"é 中 😀 \\"q\\" \\\\"},' +
+        '"id":"req-1","method":"POST"},"response":{"bytes":34,"status_code":503},' +
+        '"route":"/patients/:id/chart"}',
+    )
+    expect(text).toContain('"source":{"ip":"10.0.0.1"},"span":{"id":"b7ad6b7169203331"},')
+    expect(text).toContain('"url":{"path":"/patients/[REDACTED:resource]/chart","query":"page=&sort="}')
+    expect(text).toContain(
+      '"audit":{"purpose":"treatment","handler":{"controller":"Patients","name":"chart"}}',
+    )
+    const db = dbRecord(env, undefined, {
+      system: 'postgresql',
+      namespace: 'app',
+      serverAddress: 'db.local',
+      serverPort: 5432,
+      operation: 'SELECT',
+      collection: 'patients',
+      text: 'SELECT * FROM patients WHERE id = $1',
+      rows: 3,
+      durationNs: 1e6,
+      fingerprint: 'abc',
+      slow: true,
+    })
+    expect(serializeRecord(db)).toBe(JSON.stringify(db))
+    expect(serializeRecord(db)).toContain(
+      '"db":{"collection":{"name":"patients"},"namespace":"app","operation":{"name":"SELECT"},' +
+        '"query":{"summary":"SELECT patients","text":"SELECT * FROM patients WHERE id = $1"},' +
+        '"response":{"returned_rows":3},"system":{"name":"postgresql"}}',
+    )
+  })
+
+  it('writes what the builders never put in http, url, client, ... as JSON.stringify does', () => {
+    const cases: ((r: AuditRecord) => void)[] = [
+      (r) => {
+        const http = r.http as { request: Record<string, unknown>; response: Record<string, unknown> }
+        http.response.bytes = -0
+        http.response.status_code = Number.NaN
+        http.request.bytes = 1e21
+        http.request.at = [-0, Number.POSITIVE_INFINITY, 5e-324, 2 ** 53 + 2]
+      },
+      (r) => {
+        ;(r.url as Record<string, unknown>).query = ['a', undefined, () => 1, Symbol('s'), null, 'b']
+        const holes: unknown[] = []
+        holes[2] = 'after two holes'
+        ;(r.url as Record<string, unknown>).fragment = holes
+        ;(r.url as Record<string, unknown>).original = 'tab\there "quoted" \\ \ud800 😀 \u2028'
+      },
+      (r) => {
+        ;(r.client as Record<string, unknown>).geo = { location: { lat: -0, lon: Number.NEGATIVE_INFINITY } }
+        ;(r.client as Record<string, unknown>).nat = { ip: undefined, port: () => 1, [Symbol('s')]: 1 }
+        ;(r.client as Record<string, unknown>)['2'] = 'integer keys first'
+      },
+      (r) => {
+        r.server = Object.assign(Object.create(null), { address: 'a', port: 1 })
+        r.db = { nested: nest(['a', 'b', 'c', 'd', 'e', 'f'], { deep: [1, { x: 'y' }] }) }
+      },
+      (r) => {
+        r.error = { message: 'm', stack_trace: ['at x', 'at y'], cause: { message: 'c', code: 7 } }
+        ;(r.user_agent as Record<string, unknown>).device = { name: 'é中😀' }
+      },
+      (r) => {
+        r.trace = new (class Trace {
+          id = 'x'
+        })() as never
+        r.span = Object.create({ inherited: 'yes' }, { id: { value: 's', enumerable: true } })
+      },
+      (r) => {
+        const http = r.http as { request: Record<string, unknown> }
+        http.request.size = 10n
+      },
+      (r) => {
+        ;(r.http as Record<string, unknown>).response = new Map()
+        ;(r.url as Record<string, unknown>).parsed = new Date(0)
+      },
+      (r) => {
+        Object.defineProperty(r.http, 'route', { get: () => '/from/a/getter', enumerable: true })
+        Object.defineProperty(r.url, 'path', { value: '/hidden', enumerable: false })
+      },
+    ]
+    for (const change of cases) {
+      for (let i = 0; i < 2; i++) {
+        const record = requestRecord()
+        change(record)
+        expectSame(record)
+      }
+      expectSame(requestRecord())
+    }
+  })
+
+  it('calls each getter once, as JSON.stringify does, when nothing makes it start over', () => {
+    const withCounters = () => {
+      const r = requestRecord()
+      r['@timestamp'] = '2024-01-01T00:00:00.000Z'
+      r.event.id = 'one id for both'
+      const calls = { n: 0 }
+      const request = (r.http as { request: object }).request
+      Object.defineProperty(request, 'method', { get: () => `GET${++calls.n}`, enumerable: true })
+      const deep = nest(['a', 'b', 'c', 'd', 'e'], {}) as Record<string, unknown>
+      Object.defineProperty(r.url, 'n', { get: () => ++calls.n, enumerable: true })
+      r.db = deep
+      return { r, calls }
+    }
+    const mine = withCounters()
+    const theirs = withCounters()
+    expect(serializeRecord(mine.r)).toBe(JSON.stringify(theirs.r))
+    expect(mine.calls.n).toBe(2)
+    expect(theirs.calls.n).toBe(2)
+  })
+
+  it('follows JSON.stringify on toJSON at every depth, cycles and shared objects', () => {
+    for (let depth = 0; depth <= 8; depth++) {
+      const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].slice(0, depth)
+      for (const slot of ['http', 'url', 'client', 'db'] as const) {
+        const r = requestRecord()
+        r[slot] = nest(keys, { toJSON: (k: string) => `toJSON under "${k}"` }) as never
+        expectSame(r)
+        const list = requestRecord()
+        list[slot] = nest(keys, Object.assign(['x'], { toJSON: (k: string) => `list under "${k}"` })) as never
+        expectSame(list)
+        const big = requestRecord()
+        big[slot] = nest(keys, { n: 1n }) as never
+        expectSame(big)
+      }
+      // A cycle at this depth: JSON.stringify throws, so must serializeRecord.
+      const r = requestRecord()
+      const bottom = { up: undefined as unknown }
+      r.http = nest(keys, bottom) as never
+      bottom.up = r.http
+      expect(() => JSON.stringify(r)).toThrow()
+      expect(() => serializeRecord(r)).toThrow()
+    }
+    // The same object twice is no cycle.
+    const r = requestRecord()
+    const shared = { id: 'shared', deep: nest(['a', 'b', 'c', 'd', 'e'], 'bottom') }
+    r.client = shared
+    r.source = shared
+    r.url = { one: shared, two: { shared } }
+    expectSame(r)
   })
 
   it('follows JSON.stringify on toJSON, getters, BigInt, cycles, class instances and boxed values', () => {

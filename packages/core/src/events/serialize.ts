@@ -10,9 +10,10 @@ import { type AuditRecord, ECS_VERSION } from './record'
  * order, so the text between their values is constant here. Before it is used, the object's own keys
  * are compared with that order (a `for in` over V8's enumeration cache, no allocation) and each value
  * with the type the builders give it; a string goes between quotes as it is once it is known to need
- * no escaping. Whatever does not fit is written by JSON.stringify: the object it sits in (every object
- * above has been checked for toJSON, so JSON.stringify of the part writes what it would have written
- * inside the whole), or, for a toJSON method or a BigInt, the whole record.
+ * no escaping. The other objects (http, url, client, db, details, ...) are walked key by key in the
+ * same way (objectText). Whatever does not fit is written by JSON.stringify: the value or the object
+ * it sits in (every object above has been checked for toJSON, so JSON.stringify of the part writes
+ * what it would have written inside the whole), or, for a toJSON method or a BigInt, the whole record.
  */
 export function serializeRecord(record: AuditRecord): string {
   if (prototypeClean() && matches(record, TOP_KEYS)) {
@@ -129,6 +130,11 @@ function add(s: string, k: string, kq: string, v: unknown): string {
   return put(s, k, json(v))
 }
 
+/** As add(), for a field that usually holds an object of any shape (http, url, client, db, ...). */
+function addObject(s: string, k: string, kq: string, v: unknown): string {
+  return isObject(v) ? put(s, k, objectText(v, 1)) : add(s, k, kq, v)
+}
+
 const oneSeen: string[] = new Array<string>(SLOTS).fill('')
 const oneText: string[] = new Array<string>(SLOTS).fill('')
 
@@ -189,28 +195,28 @@ function top(r: Record<string, unknown>): string | undefined {
   let s = `{"@timestamp":"${time}"`
   const audit = r.audit
   s = put(s, ',"audit":', isObject(audit) ? auditText(audit) : json(audit))
-  s = add(s, ',"client":', ',"client":"', r.client)
-  s = add(s, ',"db":', ',"db":"', r.db)
+  s = addObject(s, ',"client":', ',"client":"', r.client)
+  s = addObject(s, ',"db":', ',"db":"', r.db)
   const ecs = r['ecs.version']
   s = ecs === ECS_VERSION ? s + ECS_TEXT : add(s, ',"ecs.version":', ',"ecs.version":"', ecs)
-  s = add(s, ',"error":', ',"error":"', r.error)
+  s = addObject(s, ',"error":', ',"error":"', r.error)
   const event = r.event
   s = put(s, ',"event":', isObject(event) ? eventText(event) : json(event))
-  s = add(s, ',"http":', ',"http":"', r.http)
+  s = addObject(s, ',"http":', ',"http":"', r.http)
   const level = r['log.level']
   const levelText = typeof level === 'string' ? LEVEL_TEXT.get(level) : undefined
   s = levelText !== undefined ? s + levelText : add(s, ',"log.level":', ',"log.level":"', level)
   s = add(s, ',"message":', ',"message":"', r.message)
-  s = add(s, ',"server":', ',"server":"', r.server)
+  s = addObject(s, ',"server":', ',"server":"', r.server)
   const service = r.service
   s = put(s, ',"service":', isObject(service) ? serviceText(service) : json(service))
-  s = add(s, ',"source":', ',"source":"', r.source)
-  s = add(s, ',"span":', ',"span":"', r.span)
-  s = add(s, ',"trace":', ',"trace":"', r.trace)
-  s = add(s, ',"url":', ',"url":"', r.url)
+  s = addObject(s, ',"source":', ',"source":"', r.source)
+  s = addObject(s, ',"span":', ',"span":"', r.span)
+  s = addObject(s, ',"trace":', ',"trace":"', r.trace)
+  s = addObject(s, ',"url":', ',"url":"', r.url)
   const user = r.user
   s = put(s, ',"user":', isObject(user) ? userText(user) : json(user))
-  s = add(s, ',"user_agent":', ',"user_agent":"', r.user_agent)
+  s = addObject(s, ',"user_agent":', ',"user_agent":"', r.user_agent)
   return flat(`${s}}`)
 }
 
@@ -352,12 +358,7 @@ function auditText(o: object): string | undefined {
       s += keyText(k, s === '', true) + v
       s += '"'
     } else {
-      const x =
-        k === 'resource' && isObject(v)
-          ? resourceText(v)
-          : k === 'details' && isObject(v)
-            ? plainText(v)
-            : json(v)
+      const x = !isObject(v) ? json(v) : k === 'resource' ? resourceText(v) : objectText(v, 2)
       if (x !== undefined) s += keyText(k, s === '', false) + x
     }
   }
@@ -377,22 +378,44 @@ function resourceText(o: object): string | undefined {
   return JSON.stringify(o)
 }
 
-/** An object of the caller's (details, after the redaction walk): mostly strings and numbers. */
-function plainText(o: object): string | undefined {
-  if (Array.isArray(o) || hasToJSON(o)) return json(o)
+/** A top-level field's object is at depth 1 (details at 2); deeper objects go to JSON.stringify whole. */
+const MAX_DEPTH = 4
+
+/**
+ * Any object of a record whose keys are not fixed: http, url, client, db (the builders'), details
+ * (the caller's, after the redaction walk). Its plain strings go between quotes as they are, lists
+ * of them through strings(), nested plain objects through here again; every other value through
+ * json(), one at a time, so no value is read twice (a getter runs once, as in JSON.stringify).
+ * Deeper than MAX_DEPTH a plain object is written by JSON.stringify (which also finds a cycle there
+ * and throws, so that JSON.stringify of the whole record decides); it has been checked for toJSON
+ * first, like every object above it.
+ */
+function objectText(o: object, depth: number): string | undefined {
+  if (Array.isArray(o)) return strings(o)
+  if (hasToJSON(o)) throw WHOLE
   const proto = Object.getPrototypeOf(o)
-  if (proto !== Object.prototype && proto !== null) return json(o)
+  // Another prototype (a class, a boxed value, a Map): JSON.stringify may write it otherwise, and
+  // `for in` would list the prototype's enumerable keys, which JSON.stringify leaves out.
+  if ((proto !== Object.prototype && proto !== null) || depth > MAX_DEPTH) return JSON.stringify(o)
   const d = o as Record<string, unknown>
   let s = ''
   for (const k in d) {
     const v = d[k]
-    if (typeof v === 'string' && isPlain(v)) {
-      s += keyText(k, s === '', true) + v
-      s += '"'
+    let x: string | undefined
+    if (typeof v === 'string') {
+      if (isPlain(v)) {
+        s += keyText(k, s === '', true) + v
+        s += '"'
+        continue
+      }
+      x = JSON.stringify(v)
+    } else if (v === undefined) {
+      continue // most fields the builders leave empty
     } else {
-      const x = json(v)
-      if (x !== undefined) s += keyText(k, s === '', false) + x
+      x = isObject(v) ? objectText(v, depth + 1) : json(v)
+      if (x === undefined) continue
     }
+    s += keyText(k, s === '', false) + x
   }
   return s === '' ? '{}' : `${s}}`
 }
