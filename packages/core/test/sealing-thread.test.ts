@@ -1,5 +1,5 @@
 /** The logger with its chain on the sealing thread (the default for stdout, fds and files). */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -75,6 +75,29 @@ describe('sealing thread (integrity.thread)', () => {
     expect(report.exitCode).toBe(0)
     expect(report.streams[0]!.intact).toEqual([[0, 41]])
   })
+
+  it.each([
+    ['sealing thread', { checkpointIntervalSeconds: 0 }],
+    ['inline', { checkpointIntervalSeconds: 0, thread: 'inline' as const }],
+    ['chain off', { enabled: false }],
+  ])(
+    '%s: a lone event reaches the file within moments, with no flush() (hand-overs are batched by time)',
+    async (_name, integrity) => {
+      const file = join(dir, `lone-${_name.replace(' ', '-')}.ndjson`)
+      const audit = createAuditLogger({ service: { name: 'svc' }, destination: file, integrity })
+      audit.login({ outcome: 'success', actor: { id: 'u1' } })
+      // Well past the 10 ms batching delay; the process stays busy (this test), so no exit hook helps.
+      const deadline = Date.now() + 2000
+      let lines: string[] = []
+      while (Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []
+        if (lines.some((l) => JSON.parse(l).event.action === 'user-login')) break
+      }
+      expect(lines.some((l) => JSON.parse(l).event.action === 'user-login')).toBe(true)
+      await audit.close()
+    },
+  )
 
   it("'inline' seals on the calling thread; the lines verify the same way", async () => {
     const file = join(dir, 'inline.ndjson')
