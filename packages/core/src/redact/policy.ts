@@ -5,6 +5,7 @@ import type { Detector, RedactionMode, RedactionOptions } from '../types'
 import { BUILTIN_DETECTORS, BUILTIN_NAMES, type BuiltinDetector, OPT_IN_NAMES } from './detectors'
 import { compileKeyMatcher, type KeyVerdict } from './keys'
 import { KEY_CACHE_SIZE } from './limits'
+import { type Memo, newMemo } from './memo'
 import { MIN_KEY_BYTES, maskOf } from './pseudonymize'
 
 /** A compiled redaction policy. Opaque: build it with `compilePolicy()`, pass it to `redact()`. */
@@ -32,8 +33,12 @@ export interface Compiled {
   detectors: RunDetector[]
   /** Whether user detectors exist (they run on every string, gates cannot know their formats). */
   userDetectors: boolean
-  /** Results of recent short strings (see scrub.ts). */
-  texts: Map<string, string>
+  /** Short strings `scrub()` returned unchanged (see memo.ts): found PHI-free under this policy. */
+  plainTexts: Memo
+  /** URL paths `redactUrlPath()` returned unchanged under this policy. */
+  plainPaths: Memo
+  /** Path segments kept unchanged after a segment naming nothing, and naming nothing themselves. */
+  plainSegments: Memo
   key: Buffer | undefined
   keyVerdict(key: string): KeyVerdict
   modeFor(category: string): Mode
@@ -48,6 +53,12 @@ export interface InternalPolicy extends Policy {
 
 const MODES: readonly RedactionMode[] = ['mask', 'remove', 'pseudonymize']
 const OPTION_NAMES = ['mode', 'keys', 'allowKeys', 'detectors', 'disableDetectors', 'modes', 'pseudonymKey']
+/**
+ * Memo slots (see memo.ts). An event has more texts (roles, user agents, actor ids) than paths, and
+ * paths holding ids ("/patients/12345") are many and come and go: they only evict recurring ones.
+ */
+const TEXT_SLOTS = 1024
+const PATH_SLOTS = 512
 /** Categories that are never pseudonymised: a keyed hash of a password is still a password oracle. */
 const NEVER_PSEUDONYMIZED = new Set(['credential'])
 
@@ -268,7 +279,9 @@ export function compilePolicy(options?: RedactionOptions, env: NodeJS.ProcessEnv
   const compiled: Compiled = {
     detectors,
     userDetectors: userDetectors.length > 0,
-    texts: new Map(),
+    plainTexts: newMemo(TEXT_SLOTS),
+    plainPaths: newMemo(PATH_SLOTS),
+    plainSegments: newMemo(PATH_SLOTS),
     key,
     keyVerdict,
     modeFor,

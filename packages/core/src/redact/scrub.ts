@@ -1,14 +1,11 @@
 // Free text through the value layer: sanitise, cap, then run the detectors whose gate the string
 // passes. Most log strings ("success", "GET", "/patients/:id") leave after one character scan.
 import { MAX_STRING } from './limits'
+import { known, remember } from './memo'
 import { type Compiled, MASK, PSEUDONYMIZE, type RunDetector } from './policy'
 import { hmacPseudonym } from './pseudonymize'
 import { clean, cutAt, F_DIRTY, INTERESTING, runOf, scan } from './text'
 
-/** Strings up to this length have their result remembered (per policy, bounded). */
-const CACHED_LENGTH = 256
-/** Remembered results; the cache is cleared when full, so unique strings cannot grow it. */
-const TEXT_CACHE_SIZE = 2048
 /** Characters scanned beyond the cap, so an identifier crossing the cut is still seen whole. */
 const LOOKAHEAD = 256
 /** What is dropped from the end of a cut window: it may hold the first half of an identifier. */
@@ -56,22 +53,23 @@ export function detect(s: string, info: number, c: Compiled): string {
   return s
 }
 
+/** Sanitises and redacts a string short enough to be kept whole. */
+function scrubWhole(s: string, c: Compiled): string {
+  if (!INTERESTING.test(s)) return c.userDetectors ? detect(s, 0, c) : s
+  const info = scan(s)
+  return detect(info & F_DIRTY ? clean(s) : s, info, c)
+}
+
 /** Sanitises, caps at `max` characters and redacts one string. Never throws for string input. */
 export function scrub(s: string, c: Compiled, max: number = MAX_STRING): string {
   if (s.length <= max) {
-    if (!INTERESTING.test(s)) return c.userDetectors ? detect(s, 0, c) : s
-    // Events repeat most of their strings (user agents, actor ids, roles, routes): remember results.
-    const cacheable = s.length <= CACHED_LENGTH && max === MAX_STRING
-    if (cacheable) {
-      const hit = c.texts.get(s)
-      if (hit !== undefined) return hit
-    }
-    const info = scan(s)
-    const out = detect(info & F_DIRTY ? clean(s) : s, info, c)
-    if (cacheable) {
-      if (c.texts.size >= TEXT_CACHE_SIZE) c.texts.clear()
-      c.texts.set(s, out)
-    }
+    // Events repeat most of their strings (user agents, actor ids, roles, routes), nearly all PHI-free.
+    // Below the cap the result does not depend on `max`, so one memo serves every caller.
+    if (known(c.plainTexts, s)) return s
+    const out = scrubWhole(s, c)
+    // Never a string something was found in: that one is redacted again next time rather than kept
+    // in memory with its identifier.
+    if (out === s) remember(c.plainTexts, s)
     return out
   }
   // Only the head of a long string is ever looked at, so a 10 MB string costs what 2 KB do.

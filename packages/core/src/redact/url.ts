@@ -4,6 +4,7 @@
 // too. Query strings and fragments are dropped: their values are never logged.
 import { keyWords } from './keys'
 import { MAX_STRING } from './limits'
+import { known, remember } from './memo'
 import { type Compiled, internal, type Policy, PSEUDONYMIZE } from './policy'
 import { hmacPseudonym } from './pseudonymize'
 import { scrub } from './scrub'
@@ -94,6 +95,16 @@ function cleanOf(s: string): string {
 /** Redacts a URL path segment by segment (see above). Never throws. */
 export function redactUrlPath(path: string, policy: Policy): string {
   const c = internal(policy)
+  if (typeof path !== 'string') return redactPath(path, c)
+  // A service logs the same few paths on every request: one comparison when this one was found
+  // PHI-free before. Only paths that came out exactly as they went in are remembered (see memo.ts).
+  if (known(c.plainPaths, path)) return path
+  const out = redactPath(path, c)
+  if (out === path) remember(c.plainPaths, path)
+  return out
+}
+
+function redactPath(path: string, c: Compiled): string {
   try {
     let s = typeof path === 'string' ? path : String(path)
     if (s.length > MAX_STRING * 2) s = s.slice(0, MAX_STRING * 2)
@@ -104,8 +115,14 @@ export function redactUrlPath(path: string, policy: Policy): string {
     for (let i = 0; i < segments.length; i++) {
       const raw = segments[i]!
       if (raw.length === 0) continue
+      // Paths with ids ("/api/v1/patients/12345/notes") are many, but their other segments are the
+      // service's own words. One that came out unchanged after a segment naming nothing, and names
+      // nothing itself, does so again (the cue stays null): one comparison.
+      if (cue === null && known(c.plainSegments, raw)) continue
       const next = segmentCue(decode(raw), c)
-      segments[i] = redactSegment(raw, cue, c)
+      const out = redactSegment(raw, cue, c)
+      if (cue === null && next === null && out === raw) remember(c.plainSegments, raw)
+      segments[i] = out
       cue = next
     }
     const out = segments.join('/')
