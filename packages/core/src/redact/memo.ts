@@ -31,8 +31,18 @@ export function known(m: Memo, s: string): boolean {
   return n > 0 && n <= MEMO_LENGTH && m[slotOf(m, s, n)] === s
 }
 
-/** Remembers `s`, which the redaction this memo belongs to returned exactly as it was. */
+/**
+ * Remembers `s`, which the redaction this memo belongs to returned exactly as it was. A copy is kept,
+ * not `s` itself: `s` may be a slice of a larger string (Express's `req.path` is one of `req.url`,
+ * query string included), which the memo would otherwise keep in memory, PHI and all, for as long
+ * as the slot lasts. Copying happens once per remembered string, never on a hit.
+ */
 export function remember(m: Memo, s: string): void {
   const n = s.length
-  if (n > 0 && n <= MEMO_LENGTH) m[slotOf(m, s, n)] = s
+  if (n > 0 && n <= MEMO_LENGTH) m[slotOf(m, s, n)] = ownCopy(s)
+}
+
+/** A string with its own storage: concatenation then slice makes V8 copy the characters into a new one. */
+function ownCopy(s: string): string {
+  return ` ${s}`.slice(1)
 }
