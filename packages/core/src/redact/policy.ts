@@ -41,6 +41,12 @@ export interface Compiled {
   plainSegments: Memo
   key: Buffer | undefined
   keyVerdict(key: string): KeyVerdict
+  /**
+   * keyVerdict without the cache, for words that come from values rather than from key names (URL
+   * path segments): caching those would keep identifiers from paths in memory, and each new one
+   * would push out a key name that recurs.
+   */
+  judgeKey(key: string): KeyVerdict
   modeFor(category: string): Mode
   maskFor(category: string): string
 }
@@ -275,6 +281,7 @@ export function compilePolicy(options?: RedactionOptions, env: NodeJS.ProcessEnv
     }
     return v
   }
+  const judgeKey = (k: string): KeyVerdict => match(k.length > 128 ? k.slice(0, 128) : k)
 
   const compiled: Compiled = {
     detectors,
@@ -284,6 +291,7 @@ export function compilePolicy(options?: RedactionOptions, env: NodeJS.ProcessEnv
     plainSegments: newMemo(PATH_SLOTS),
     key,
     keyVerdict,
+    judgeKey,
     modeFor,
     maskFor,
   }

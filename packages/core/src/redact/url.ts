@@ -50,7 +50,7 @@ function segmentCue(decoded: string, c: Compiled): string | null {
   if (joined === 'name' || joined === 'names') return 'name'
   // Plural collection names ("/addresses/42", "/emails/7") are followed by ordinary ids.
   if (joined.endsWith('s') && joined !== 'address' && joined !== 'ss') return null
-  return c.keyVerdict(words.join('_')).category
+  return c.judgeKey(words.join('_')).category
 }
 
 function replaceWhole(decoded: string, category: string, c: Compiled): string {
