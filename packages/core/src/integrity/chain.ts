@@ -136,9 +136,8 @@ export function hmacSha256(key: Buffer, input: string): string {
 }
 
 /**
- * MAC of a + b + c without joining them (the sealer's MAC input comes in three pieces, and joining
- * them first would copy a line-sized string per record for nothing): HMAC-SHA-256 with `key`, or
- * SHA-256 without one.
+ * MAC of a + b + c (the sealer's MAC input comes in three pieces), hashed from the scratch block:
+ * HMAC-SHA-256 with `key`, or SHA-256 without one.
  */
 function macOfParts(key: Buffer | undefined, a: string, b: string, c: string): string {
   if (!oneShotHash) {
