@@ -5,6 +5,7 @@ import { describeError, pseudonymize, redact } from '../redact/index'
 import { activeTraceIds } from '../trace'
 import type { Actor, AuditContext, EventCategory, EventType, Level, Outcome } from '../types'
 import { randomUuid } from '../uuid'
+import { isoNow } from './time'
 
 /** ECS version the lines follow. */
 export const ECS_VERSION = '8.17.0'
@@ -163,17 +164,4 @@ export function levelForOutcome(outcome: Outcome): Level {
 /** Caller-supplied free text: sanitised (length, control characters) and run through the detectors. */
 export function text(value: unknown, policy: Policy): string {
   return String(redact(typeof value === 'string' ? value : String(value), policy))
-}
-
-let lastMs = 0
-let lastIso = ''
-
-/** ISO 8601 time of now. Formatting a Date costs about a microsecond; events in one millisecond share it. */
-export function isoNow(): string {
-  const ms = Date.now()
-  if (ms !== lastMs) {
-    lastMs = ms
-    lastIso = new Date(ms).toISOString()
-  }
-  return lastIso
 }
