@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { isoNow, isoOf } from './time'
 
 describe('isoOf / isoNow', () => {
@@ -17,6 +17,12 @@ describe('isoOf / isoNow', () => {
       }),
       { numRuns: 500 },
     )
+  })
+
+  it("a fresh module's first call, in the second before the epoch, is formatted whole (found by the property)", async () => {
+    vi.resetModules()
+    const fresh = await import('./time')
+    expect(fresh.isoOf(-35)).toBe('1969-12-31T23:59:59.965Z')
   })
 
   it('the same millisecond and second reuse their text; a new second starts a new prefix', () => {

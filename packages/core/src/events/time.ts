@@ -5,9 +5,9 @@
  * service writes many events per second: events in one millisecond share the text, and events in
  * one second share everything up to the milliseconds, which come from a table.
  */
-let lastMs = -1
+let lastMs = Number.NaN
 let lastIso = ''
-let lastSecond = -1
+let lastSecond = Number.NaN
 let secondPrefix = ''
 
 /** `000Z` … `999Z`: the end of an ISO time for each millisecond of a second. */
