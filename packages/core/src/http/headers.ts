@@ -55,7 +55,9 @@ export function headerRefusal(name: string): string | undefined {
  */
 export function compileHeaderAllowList(extra: unknown, optionName = 'headers'): readonly string[] {
   const names = new Set(DEFAULT_HEADER_ALLOW_LIST)
-  if (extra === undefined) return [...names]
+  // Sorted: pickHeaders then lists the headers it picks in the order a record's keys must have,
+  // and the event builder need not sort them again per request.
+  if (extra === undefined) return [...names].sort()
   if (!Array.isArray(extra)) {
     throw new TypeError(`boundary-audit: ${optionName} must be an array of header names; got ${typeof extra}`)
   }
@@ -72,7 +74,7 @@ export function compileHeaderAllowList(extra: unknown, optionName = 'headers'): 
     }
     names.add(name)
   }
-  return [...names]
+  return [...names].sort()
 }
 
 /** The allow-listed request headers, values capped in length and multi-values joined with `, `. */
