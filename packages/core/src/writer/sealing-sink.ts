@@ -2,7 +2,7 @@
  * Sealing and writing on a worker thread (integrity.thread = 'worker').
  *
  * The logger prepares each record where it is built (integrity/assemble.ts: shape checks, one
- * JSON.stringify, size cap) and hands the plain text here; every few milliseconds (BATCH_DELAY_MS) the
+ * JSON.stringify, size cap) and hands the plain text here; every few milliseconds (batch.ts) the
  * texts go to the sealing thread (integrity/seal-worker.ts) in one message. That thread alone holds
  * the chain: key evolution, HMAC, SHA-256 and the write to the file descriptor cost the event loop
  * nothing, and the chain key never exists on the application's thread.
@@ -21,7 +21,8 @@ import { decodePrepared, encodePrepared, type Prepared } from '../integrity/asse
 import { type Chain, type ChainOptions, createChain, newStreamId } from '../integrity/chain'
 import { SEAL_PROTOCOL, SEAL_STATE, type SealWorkerData, type ToMain } from '../integrity/seal-protocol'
 import type { Destination } from '../types'
-import { BATCH_DELAY_MS, createSink, errorName, type Sink } from './sink'
+import { createBatch } from './batch'
+import { createSink, errorName, type Sink } from './sink'
 
 export interface SealingSink {
   /** Accepts one prepared record for sealing and writing. False: dropped (counted). */
@@ -45,7 +46,7 @@ export interface SealingSinkOptions {
 }
 
 /**
- * A batch goes to the thread BATCH_DELAY_MS after its first record, or as soon as it holds this many
+ * A batch goes to the thread within a few milliseconds of its first record (batch.ts), or as soon as it holds this many
  * characters: a burst of events in one turn is then sealed while it is still being produced.
  */
 const BATCH_CHARS = 64 * 1024
@@ -100,9 +101,6 @@ export function createSealingSink(options: SealingSinkOptions): SealingSink | un
 
   // Encoded records not yet sent, and batches sent but not yet written (kept
   // until written, to be sealed inline should the thread die).
-  let pending: string[] = []
-  let pendingChars = 0
-  let scheduled = false
   let posted = 0
   let postedChars = 0
   const unwritten: { no: number; batch: string }[] = []
@@ -118,17 +116,15 @@ export function createSealingSink(options: SealingSinkOptions): SealingSink | un
   }
 
   const drain = () => {
-    scheduled = false
-    if (pending.length === 0 || mode !== 'worker') return
-    const batch = pending.join('\n')
-    pending = []
-    pendingChars = 0
+    if (mode !== 'worker' || pending.chars === 0) return
+    const batch = pending.take().join('\n')
     posted++
     postedChars += batch.length
     unwritten.push({ no: posted, batch })
     forgetWritten()
     worker!.postMessage(batch)
   }
+  const pending = createBatch(BATCH_CHARS, drain)
 
   // Replies awaited (flush, end), each resolved by its reply or by the thread going away.
   let nextId = 0
@@ -166,9 +162,8 @@ export function createSealingSink(options: SealingSinkOptions): SealingSink | un
     inlineSink = createSink(options.dest, { sync: false, maxBufferBytes, report })
     forgetWritten()
     const replay = unwritten.splice(0).map((u) => u.batch)
-    if (pending.length > 0) replay.push(pending.join('\n'))
-    pending = []
-    pendingChars = 0
+    const unsent = pending.take()
+    if (unsent.length > 0) replay.push(unsent.join('\n'))
     for (const batch of replay) for (const record of batch.split('\n')) writeInline(decodePrepared(record))
     settleAll()
   }
@@ -228,18 +223,12 @@ export function createSealingSink(options: SealingSinkOptions): SealingSink | un
       }
       const text = encodePrepared(prepared)
       const inFlight = postedChars - sharedChars[0]!
-      if (pendingChars + inFlight + text.length > maxBufferBytes) {
+      if (pending.chars + inFlight + text.length > maxBufferBytes) {
         dropped++
         report('the destination is not keeping up; events were dropped (see stats().dropped)')
         return false
       }
-      pending.push(text)
-      pendingChars += text.length
-      if (pendingChars >= BATCH_CHARS) drain()
-      else if (!scheduled) {
-        scheduled = true
-        setTimeout(drain, BATCH_DELAY_MS)
-      }
+      pending.add(text)
       return true
     },
     flush() {

@@ -1,5 +1,6 @@
 import { destination as pinoDestination } from 'pino'
 import type { Destination } from '../types'
+import { createBatch } from './batch'
 
 /** Where finished lines go. Never throws; failures are counted and reflected in `healthy`. */
 export interface Sink {
@@ -65,16 +66,6 @@ const CHUNK = 48 * 1024
 export const MAX_WRITE = 64 * 1024
 
 /**
- * How long lines may wait to be handed on together (unless a full chunk goes first). In a server
- * each turn of the event loop logs one or two events, and every hand-over has a fixed cost far
- * above a line's (a trip through libuv's thread pool here, a wake-up of the sealing thread there):
- * handing over once per turn cost more CPU than building the events. A few milliseconds gather
- * dozens of lines per write. The timer is not unref'd, so a process that goes idle still writes
- * them before it exits; flush(), close() and the exit hooks hand over at once.
- */
-export const BATCH_DELAY_MS = 10
-
-/**
  * stdout, stderr, an fd or a file path, through pino's SonicBoom destination: the same
  * asynchronous, allocation-light writer pino uses, with a bound on what may pile up in memory.
  */
@@ -114,21 +105,13 @@ function boomSink(dest: Exclude<Destination, object>, options: SinkOptions): Sin
     }
   }
 
-  // Lines are gathered here and handed to SonicBoom in line-aligned chunks of about 48 KiB, as soon
-  // as a chunk is full or BATCH_DELAY_MS after the first line of the batch. SonicBoom's write() measures its current 16 KiB chunk on every call,
-  // which cost more than building the event when it was called once per line; and a chunk still in
-  // flight when the process exits is small enough to land whole (a pipe takes 64 KiB at once).
-  // Joined from an array, not `+=`: lines built from pieces are rope strings, and a rope of ropes
-  // costs more in garbage collection than one copy.
-  let pending: string[] = []
-  let pendingLength = 0
-  let scheduled = false
+  // Lines are gathered (batch.ts) and handed to SonicBoom in line-aligned chunks of about 48 KiB.
+  // SonicBoom's write() measures its current chunk on every call, which cost more than building the
+  // event when it was called once per line; and a chunk still in flight when the process exits is
+  // small enough to land whole (a pipe takes 64 KiB at once). Joined from an array, not `+=`: lines
+  // built from pieces are rope strings, and a rope of ropes costs more in garbage collection than one copy.
   const drain = () => {
-    scheduled = false
-    if (pending.length === 0) return
-    const lines = pending
-    pending = []
-    pendingLength = 0
+    const lines = batch.take()
     let start = 0
     let size = 0
     for (let i = 0; i < lines.length; i++) {
@@ -140,6 +123,7 @@ function boomSink(dest: Exclude<Destination, object>, options: SinkOptions): Sin
       }
     }
   }
+  const batch = createBatch(CHUNK, drain)
 
   return {
     write(line) {
@@ -151,20 +135,12 @@ function boomSink(dest: Exclude<Destination, object>, options: SinkOptions): Sin
         handOver(line)
         return healthy
       }
-      if (pendingLength + line.length > options.maxBufferBytes) {
+      if (batch.chars + line.length > options.maxBufferBytes) {
         dropped++
         options.report('the destination is not keeping up; events were dropped (see stats().dropped)')
         return false
       }
-      pending.push(line)
-      pendingLength += line.length
-      // A full chunk goes at once: lines held until the turn ends would be copied around by the
-      // garbage collector (a burst of thousands of events in one turn doubled the cost per line).
-      if (pendingLength >= CHUNK) drain()
-      else if (!scheduled) {
-        scheduled = true
-        setTimeout(drain, BATCH_DELAY_MS)
-      }
+      batch.add(line)
       return true
     },
     flush() {

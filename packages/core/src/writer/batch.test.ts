@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+import { BATCH_DELAY_MS, createBatch } from './batch'
+
+describe('createBatch', () => {
+  it('hands a full batch over at once, in order, and starts empty again', () => {
+    const handed: string[][] = []
+    const batch = createBatch(10, () => handed.push(batch.take()))
+    batch.add('abcd')
+    batch.add('efgh')
+    expect(handed).toEqual([])
+    expect(batch.chars).toBe(8)
+    batch.add('ij')
+    expect(handed).toEqual([['abcd', 'efgh', 'ij']])
+    expect(batch.chars).toBe(0)
+    expect(batch.take()).toEqual([])
+  })
+
+  it('hands a partial batch over after BATCH_DELAY_MS, not before, with one timer for many texts', async () => {
+    let calls = 0
+    const handed: string[][] = []
+    const batch = createBatch(1000, () => {
+      calls++
+      handed.push(batch.take())
+    })
+    batch.add('a')
+    batch.add('b')
+    expect(handed).toEqual([])
+    await new Promise((resolve) => setTimeout(resolve, BATCH_DELAY_MS * 5))
+    expect(handed).toEqual([['a', 'b']])
+    expect(calls).toBe(1)
+    batch.add('c') // a new batch schedules again
+    await new Promise((resolve) => setTimeout(resolve, BATCH_DELAY_MS * 5))
+    expect(handed).toEqual([['a', 'b'], ['c']])
+  })
+})
