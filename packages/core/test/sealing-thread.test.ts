@@ -9,15 +9,21 @@ const dir = mkdtempSync(join(tmpdir(), 'ba-sealing-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const pair = generateVerifierKeyPair()
 
+/** A logger with a keyed chain writing to `file`, sealing on its thread (the default for files). */
+function keyedLogger(file: string) {
+  const audit = createAuditLogger({
+    service: { name: 'svc', instance: 'pod-1' },
+    destination: file,
+    integrity: { verifierKey: pair.publicKeyPem, checkpointIntervalSeconds: 0 },
+  })
+  expect(audit.stats().sealing).toBe('worker')
+  return audit
+}
+
 describe('sealing thread (integrity.thread)', () => {
   it('worker by default for a file: keyed chain verifies, authenticated, closed, nothing planted leaks', async () => {
     const file = join(dir, 'keyed.ndjson')
-    const audit = createAuditLogger({
-      service: { name: 'svc', instance: 'pod-1' },
-      destination: file,
-      integrity: { verifierKey: pair.publicKeyPem, checkpointIntervalSeconds: 0 },
-    })
-    expect(audit.stats().sealing).toBe('worker')
+    const audit = keyedLogger(file)
     for (let i = 0; i < 1000; i++) {
       audit.access({
         action: 'patient-record-read',
@@ -46,12 +52,7 @@ describe('sealing thread (integrity.thread)', () => {
 
   it('multi-byte text comes out as written (UTF-8 lines larger than the batch buffer first guessed)', async () => {
     const file = join(dir, 'utf8.ndjson')
-    const audit = createAuditLogger({
-      service: { name: 'svc', instance: 'pod-1' },
-      destination: file,
-      integrity: { verifierKey: pair.publicKeyPem, checkpointIntervalSeconds: 0 },
-    })
-    expect(audit.stats().sealing).toBe('worker')
+    const audit = keyedLogger(file)
     // Three UTF-8 bytes per character, and a four-byte one: one turn's batch needs more bytes than
     // twice its characters, so the sealing thread's buffer has to grow mid-batch.
     const note = `Grüße 🩺 ${'日本語'.repeat(600)}` // under the 2048-character cap per string
