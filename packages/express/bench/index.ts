@@ -10,6 +10,8 @@
  *                    and learns when the response is over
  *   floor-pino-line  bare + one plain pino line per request (no redaction, context or chain): the
  *                    least any request log costs (runs by default)
+ *   floor-als-close-pino-line  the two above together: the least any middleware that meets issue 3's
+ *                    context requirement and writes a line per request can cost (runs by default)
  * Each server runs in its own child process (stdout -> /dev/null), autocannon in this one, so they
  * never share an event loop. Rounds are interleaved because the machine is shared; the best round
  * of each case is reported (noise only ever slows a case down).
@@ -31,7 +33,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 4)
 const CASES = (
   process.env.BENCH_CASES ??
-  'bare,floor-als-close,floor-pino-line,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
+  'bare,floor-als-close,floor-pino-line,floor-als-close-pino-line,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
 ).split(',')
 
 const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url))

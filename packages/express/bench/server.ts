@@ -23,12 +23,14 @@ if (kase === 'pino-http') {
   })
   // middleware-only: the logger's httpRequest does nothing, to show what the middleware itself costs.
   app.use(auditMiddleware(kase === 'boundary-audit-middleware-only' ? { ...audit, httpRequest() {} } : audit))
-} else if (kase === 'floor-pino-line') {
+} else if (kase === 'floor-pino-line' || kase === 'floor-als-close-pino-line') {
   // The least a request log can cost: one plain pino line per request when the response closes
-  // (method, path, status, duration: no redaction, no request id, no context, no chain). Anything
-  // that writes a line per request pays at least this; compare the targets against it.
+  // (method, path, status, duration: no redaction, no request id, no chain). Anything that writes
+  // a line per request pays at least this. floor-als-close-pino-line also runs the request in an
+  // AsyncLocalStorage context, as issue 3 requires: the least any audit middleware can cost.
   const { pino } = await import('pino')
   const logger = pino()
+  const als = kase === 'floor-als-close-pino-line' ? new AsyncLocalStorage<object>() : undefined
   app.use((req, res, next) => {
     const start = performance.now()
     res.on('close', () => {
@@ -42,7 +44,8 @@ if (kase === 'pino-http') {
         'request completed',
       )
     })
-    next()
+    if (als) als.run({}, next)
+    else next()
   })
 } else if (kase?.startsWith('floor-')) {
   // What Node 20 itself charges for the two things any request-scoped audit middleware must do,
