@@ -37,3 +37,55 @@ describe('http-request event: request headers', () => {
     expect(Object.keys(picked!)).toEqual(['a-first', 'accept', 'host', 'x-tenant'])
   })
 })
+
+describe('http-request event: request facts and method', () => {
+  // Optional strings as adapters and contexts may hold them: absent, empty (falsy) or set.
+  const fact = fc.option(fc.constantFrom('', 'a', 'b-1', '10.0.0.9'), { nil: undefined })
+
+  it("take the request's own client, user agent, request id and trace over the context's (property)", () => {
+    const facts = fc.record(
+      { clientIp: fact, userAgent: fact, requestId: fact, traceId: fact, spanId: fact },
+      { requiredKeys: [] },
+    )
+    fc.assert(
+      fc.property(facts, fc.option(facts, { nil: undefined }), (input, ctx) => {
+        // What the event says, as written before: the context copied, then the request's values over it.
+        const merged: Record<string, string | undefined> = { ...ctx }
+        if (input.clientIp) merged.clientIp = input.clientIp
+        if (input.userAgent) merged.userAgent = input.userAgent
+        if (input.requestId) merged.requestId = input.requestId
+        if (input.traceId) {
+          merged.traceId = input.traceId
+          merged.spanId = input.spanId
+        }
+        const { audit, events } = capture()
+        const send = () => audit.httpRequest({ method: 'GET', path: '/', statusCode: 200, ...input })
+        if (ctx) audit.runWithContext(ctx, send)
+        else send()
+        const e = events()[0]
+        expect(e.client?.ip).toBe(merged.clientIp || undefined)
+        expect(e.source?.ip).toBe(merged.clientIp || undefined)
+        expect(e.user_agent?.original).toBe(merged.userAgent || undefined)
+        expect(e.http.request.id).toBe(merged.requestId || undefined)
+        expect(e.trace?.id).toBe(merged.traceId || undefined)
+        expect(e.span?.id).toBe((merged.traceId && merged.spanId) || undefined)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('is written upper-cased and cut at 16 characters, the common ones as they come (property)', () => {
+    const method = fc.oneof(
+      fc.constantFrom('GET', 'get', 'Post', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'PROPFIND'),
+      fc.string({ maxLength: 24 }),
+    )
+    fc.assert(
+      fc.property(method, (m) => {
+        const { audit, events } = capture()
+        audit.httpRequest({ method: m, path: '/', statusCode: 200 })
+        expect(events()[0].http.request.method).toBe(m.toUpperCase().slice(0, 16))
+      }),
+      { numRuns: 300 },
+    )
+  })
+})

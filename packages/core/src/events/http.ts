@@ -1,8 +1,29 @@
 import { safeDecode } from '../decode'
 import { type Policy, pseudonymize, redactText, redactUrlPath } from '../redact/index'
-import type { AuditContext, HttpRequestRecord, Level, Outcome } from '../types'
+import type { AuditContext, EventCategory, EventType, HttpRequestRecord, Level, Outcome } from '../types'
 import { outcomeOf } from './auth'
-import { type AuditRecord, audit, type BuildEnv, baseRecord, renderError, text } from './record'
+import {
+  type AuditRecord,
+  audit,
+  type BuildEnv,
+  baseRecord,
+  type RequestFacts,
+  renderError,
+  text,
+} from './record'
+
+// event.category and event.type of every http-request event: shared, frozen so that nothing can
+// change them for all events at once.
+const WEB: readonly EventCategory[] = Object.freeze(['web'])
+const ACCESS: readonly EventType[] = Object.freeze(['access'])
+const ERROR: readonly EventType[] = Object.freeze(['error'])
+
+/** Methods as they nearly always come (upper case already): written without converting them. */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+
+function methodOf(method: string): string {
+  return METHODS.has(method) ? method : method.toUpperCase().slice(0, 16)
+}
 
 /** One `http-request` event from what an adapter (express, nestjs) measured. */
 export function httpRecord(
@@ -18,35 +39,41 @@ export function httpRecord(
   )
   const serverError = status !== undefined && status >= 500
   const level: Level = serverError ? 'error' : outcome === 'success' ? 'info' : 'warn'
-  const method = typeof input?.method === 'string' ? input.method.toUpperCase().slice(0, 16) : 'UNKNOWN'
+  const method = typeof input?.method === 'string' ? methodOf(input.method) : 'UNKNOWN'
   const route = typeof input?.route === 'string' ? redactText(input.route.slice(0, 512), policy) : undefined
   const rawPath = typeof input?.path === 'string' ? input.path : '/'
   const path = redactUrlPath(pseudonymizeParams(rawPath, input?.pathParams, policy), policy)
 
   // The request's own values win over the context's (an adapter may record after the context ended).
-  const merged: AuditContext = { ...ctx }
-  if (input?.clientIp) merged.clientIp = input.clientIp
-  if (input?.userAgent) merged.userAgent = input.userAgent
-  if (input?.requestId) merged.requestId = input.requestId
-  if (input?.traceId) {
-    merged.traceId = input.traceId
-    merged.spanId = input.spanId
+  // The request id goes into the http object built below, so baseRecord is not given it.
+  const requestId = input?.requestId || ctx?.requestId || undefined
+  const fromInput = Boolean(input?.traceId)
+  const facts: RequestFacts = {
+    clientIp: input?.clientIp || ctx?.clientIp,
+    userAgent: input?.userAgent || ctx?.userAgent,
+    requestId: undefined,
+    traceId: fromInput ? input.traceId : ctx?.traceId,
+    spanId: fromInput ? input.spanId : ctx?.spanId,
   }
 
-  const record = baseRecord(env, merged, {
-    action:
-      typeof input?.action === 'string' ? redactText(input.action.slice(0, 128), policy) : 'http-request',
-    category: ['web'],
-    type: serverError ? ['error'] : ['access'],
-    outcome,
-    level,
-    message: `${method} ${route ?? path}${status !== undefined ? ` ${status}` : ''}`,
-    actor: input?.actor,
-    reason: input?.reason,
-    durationNs: finiteOrUndefined(input?.durationNs),
-  })
+  const record = baseRecord(
+    env,
+    ctx,
+    {
+      action:
+        typeof input?.action === 'string' ? redactText(input.action.slice(0, 128), policy) : 'http-request',
+      category: WEB,
+      type: serverError ? ERROR : ACCESS,
+      outcome,
+      level,
+      message: `${method} ${route ?? path}${status !== undefined ? ` ${status}` : ''}`,
+      actor: input?.actor,
+      reason: input?.reason,
+      durationNs: finiteOrUndefined(input?.durationNs),
+    },
+    facts,
+  )
 
-  const requestId = (record.http as { request?: { id?: string } } | undefined)?.request?.id
   const response =
     status === undefined && input?.responseBytes === undefined
       ? undefined

@@ -50,11 +50,20 @@ export interface BaseInput {
   session?: string
 }
 
+/** What a record says about the request it belongs to: the context's, unless a builder knows better. */
+export type RequestFacts = Pick<AuditContext, 'clientIp' | 'userAgent' | 'requestId' | 'traceId' | 'spanId'>
+
 /**
  * The fields every event shares: time, ids, service, actor, request context and trace.
  * Caller-supplied text goes through the value detectors here; fixed fields do not.
+ * `facts` (client, user agent, request id, trace) default to the context's.
  */
-export function baseRecord(env: BuildEnv, ctx: AuditContext | undefined, input: BaseInput): AuditRecord {
+export function baseRecord(
+  env: BuildEnv,
+  ctx: AuditContext | undefined,
+  input: BaseInput,
+  facts: RequestFacts | undefined = ctx,
+): AuditRecord {
   const policy = env.policy
   const event: Record<string, unknown> = {
     action: input.action,
@@ -95,22 +104,22 @@ export function baseRecord(env: BuildEnv, ctx: AuditContext | undefined, input: 
   const actor = input.actor ?? contextActor(ctx)
   if (actor) record.user = renderActor(actor, policy)
 
-  if (ctx) {
-    if (ctx.clientIp) {
-      record.source = { ip: ctx.clientIp }
-      record.client = { ip: ctx.clientIp }
+  if (facts) {
+    if (facts.clientIp) {
+      record.source = { ip: facts.clientIp }
+      record.client = { ip: facts.clientIp }
     }
-    if (ctx.userAgent) record.user_agent = { original: text(ctx.userAgent, policy) }
-    if (ctx.requestId) record.http = { request: { id: ctx.requestId } }
+    if (facts.userAgent) record.user_agent = { original: text(facts.userAgent, policy) }
+    if (facts.requestId) record.http = { request: { id: facts.requestId } }
   }
 
   const trace = activeTraceIds()
   if (trace) {
     record.trace = { id: trace.traceId }
     record.span = { id: trace.spanId }
-  } else if (ctx?.traceId) {
-    record.trace = { id: ctx.traceId }
-    if (ctx.spanId) record.span = { id: ctx.spanId }
+  } else if (facts?.traceId) {
+    record.trace = { id: facts.traceId }
+    if (facts.spanId) record.span = { id: facts.spanId }
   }
 
   const purpose = input.purpose ?? ctx?.purpose
