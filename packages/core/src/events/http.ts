@@ -1,4 +1,5 @@
 import { safeDecode } from '../decode'
+import { vouchCanonical } from '../integrity/assemble'
 import { type Policy, pseudonymize, redactText, redactUrlPath } from '../redact/index'
 import type { AuditContext, EventCategory, EventType, HttpRequestRecord, Level, Outcome } from '../types'
 import { outcomeOf } from './auth'
@@ -74,6 +75,8 @@ export function httpRecord(
     facts,
   )
 
+  const headerNames = input?.headers ? Object.keys(input.headers).slice(0, 30) : undefined
+  const headersAsGiven = headerNames === undefined || asWritten(headerNames)
   const response =
     status === undefined && input?.responseBytes === undefined
       ? undefined
@@ -81,7 +84,7 @@ export function httpRecord(
   record.http = {
     request: {
       bytes: finiteOrUndefined(input?.requestBytes),
-      headers: input?.headers ? headerCopy(input.headers, env) : undefined,
+      headers: headerNames ? headerCopy(input.headers!, headerNames, headersAsGiven, env) : undefined,
       id: requestId,
       method,
     },
@@ -107,13 +110,44 @@ export function httpRecord(
     }
   }
   if (input?.error !== undefined) record.error = renderError(input.error, policy)
+  if (headersAsGiven && canonicalAsBuilt(record)) vouchCanonical(record)
   return record
 }
 
-function headerCopy(headers: Record<string, string>, env: BuildEnv): Record<string, string> {
+/**
+ * Every object of an http-request record is built here, in baseRecord or renderActor, with its keys
+ * in sorted order and strings, numbers or lists of strings in it, so the integrity chain need not
+ * walk them again (assemble.ts vouchCanonical). Except what is taken as it comes: client address,
+ * request and trace ids from the caller or the context (strings by type, but JavaScript callers may
+ * pass anything), header names (checked by asWritten) and an impersonated user (renderActor nests
+ * it as deep as the caller's object goes). Those are checked here; audit is checked by the chain in
+ * any case.
+ */
+function canonicalAsBuilt(record: AuditRecord): boolean {
+  const http = record.http as { request: { id?: unknown } }
+  const user = record.user as { effective?: unknown } | undefined
+  return (
+    isText((record.client as { ip?: unknown } | undefined)?.ip) &&
+    isText((record.source as { ip?: unknown } | undefined)?.ip) &&
+    isText((record.trace as { id?: unknown } | undefined)?.id) &&
+    isText((record.span as { id?: unknown } | undefined)?.id) &&
+    isText(http.request.id) &&
+    (user === undefined || user.effective === undefined)
+  )
+}
+
+function isText(v: unknown): boolean {
+  return v === undefined || typeof v === 'string'
+}
+
+function headerCopy(
+  headers: Record<string, string>,
+  names: readonly string[],
+  asGiven: boolean,
+  env: BuildEnv,
+): Record<string, string> {
   const out: Record<string, string> = {}
-  const names = Object.keys(headers).slice(0, 30)
-  if (lowerSorted(names)) {
+  if (asGiven) {
     // What the adapters pass (pickHeaders over the sorted allow-list): nothing to rename or sort.
     for (const name of names) out[name] = text(headers[name], env.policy)
     return out
@@ -126,11 +160,22 @@ function headerCopy(headers: Record<string, string>, env: BuildEnv): Record<stri
   return out
 }
 
-/** Names already lower-case, at most 64 characters and in sorted order. */
-function lowerSorted(names: readonly string[]): boolean {
+/**
+ * Names already lower-case, at most 64 characters, in sorted order and without a dot: the object
+ * keeps them as they are, and it is canonical as it stands (the integrity chain expands dotted keys).
+ * A name with a dot takes the sorting path, which writes it the same.
+ */
+function asWritten(names: readonly string[]): boolean {
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!
-    if (name.length > 64 || name !== name.toLowerCase() || (i > 0 && !(names[i - 1]! < name))) return false
+    if (
+      name.length > 64 ||
+      name !== name.toLowerCase() ||
+      (i > 0 && !(names[i - 1]! < name)) ||
+      name.indexOf('.') !== -1
+    ) {
+      return false
+    }
   }
   return true
 }

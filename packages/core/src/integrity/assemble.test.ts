@@ -4,7 +4,12 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodePrepared, encodePrepared, prepareRecord } from './assemble'
+import { httpRecord } from '../events/http'
+import { buildService } from '../events/record'
+import { resolveOptions } from '../options'
+import { compilePolicy } from '../redact/index'
+import type { AuditContext, HttpRequestRecord } from '../types'
+import { decodePrepared, encodePrepared, prepareRecord, vouchCanonical } from './assemble'
 import { createChain, newStreamId } from './chain'
 import { verifyLines } from './verify'
 
@@ -54,5 +59,110 @@ describe('prepareRecord + encodePrepared/decodePrepared + sealPrepared', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('prepareRecord of a record its builder vouched for', () => {
+  const env = {
+    policy: compilePolicy(undefined, {}),
+    service: buildService(
+      resolveOptions({ service: { name: 's', version: '1' }, destination: false, otel: { enabled: true } }),
+    ),
+    tokens: new Map<string, string>(),
+  }
+  // What adapters pass, and what a JavaScript caller or context may hold instead.
+  const odd = fc.oneof(fc.string(), fc.constantFrom('10.0.0.1', 'req-1'), fc.anything({ withBigInt: true }))
+  const headerName = fc.oneof(
+    fc.constantFrom('accept', 'host', 'Accept', 'x.trace', '9', '10'),
+    fc.string({ maxLength: 6 }),
+  )
+  const context = fc.option(
+    fc.record(
+      {
+        requestId: odd,
+        clientIp: odd,
+        userAgent: fc.string(),
+        traceId: odd,
+        spanId: odd,
+        purpose: fc.string(),
+      },
+      { requiredKeys: [] },
+    ),
+    { nil: undefined },
+  )
+  const input = fc.record(
+    {
+      method: fc.constantFrom('GET', 'post'),
+      path: fc.constantFrom('/hello', '/patients/123-45-6789'),
+      route: fc.constantFrom('/hello', '/patients/:id'),
+      statusCode: fc.constantFrom(200, 404, 503),
+      durationNs: fc.double(),
+      responseBytes: fc.integer(),
+      requestId: odd,
+      clientIp: odd,
+      userAgent: fc.string(),
+      traceId: odd,
+      spanId: odd,
+      headers: fc.dictionary(headerName, fc.string(), { maxKeys: 4 }),
+      queryKeys: fc.array(fc.string(), { maxLength: 3 }),
+      actor: fc.record(
+        {
+          id: fc.string(),
+          roles: fc.array(fc.string(), { maxLength: 2 }),
+          effective: fc.record({ id: fc.string() }),
+        },
+        { requiredKeys: ['id'] },
+      ),
+      error: fc.constantFrom(new TypeError('boom'), 'text', 42),
+      handler: fc.record({ controller: fc.string(), name: fc.string() }),
+    },
+    { requiredKeys: ['method', 'path'] },
+  )
+
+  it('is prepared exactly as without the vouching, which walks every value (property)', () => {
+    fc.assert(
+      fc.property(context, input, (ctx, fields) => {
+        const record = httpRecord(env, ctx as AuditContext | undefined, fields as HttpRequestRecord)
+        const vouchedFor = prepareRecord(record, limit)
+        // The vouching holds for one preparation: this one walks the values.
+        const walked = prepareRecord(record, limit)
+        expect(vouchedFor).toEqual(walked)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('an http-request record as the adapters send it is vouched for', () => {
+    const record = httpRecord(env, undefined, {
+      method: 'GET',
+      path: '/hello',
+      route: '/hello',
+      statusCode: 200,
+      requestId: 'req-1',
+      clientIp: '127.0.0.1',
+      headers: { accept: '*/*', host: '127.0.0.1:4000' },
+    })
+    // Unsorted after the fact: only a record taken at its builder's word still gets the sorted path.
+    record.url = { query: 'a=', path: '/' }
+    expect(prepareRecord(record, limit).text).toBeDefined()
+    expect(prepareRecord(record, limit).text).toBeUndefined()
+  })
+
+  it('is for the one record vouched for, and for one preparation', () => {
+    const unsorted = () => ({
+      '@timestamp': '2026-11-29T10:00:00.000Z',
+      audit: undefined,
+      'ecs.version': '8.17.0',
+      event: { id: 'x', action: 'a' },
+      'log.level': 'info',
+    })
+    const a = unsorted()
+    const b = unsorted()
+    vouchCanonical(a)
+    expect(prepareRecord(b, limit).text).toBeUndefined()
+    expect(prepareRecord(a, limit).text).toBeUndefined()
+    vouchCanonical(b)
+    expect(prepareRecord(b, limit).text).toBeDefined()
+    expect(prepareRecord(b, limit).text).toBeUndefined()
   })
 })

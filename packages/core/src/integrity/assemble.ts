@@ -77,15 +77,33 @@ export const SLOT = '\u0000I'
 const SLOT_JSON = JSON.stringify(SLOT)
 const SLOT_TEXT = `"integrity":${SLOT_JSON}`
 
+/**
+ * The record last built whose builder vouches that every top-level value is already canonical (what
+ * canonical.ts alreadyCanonical checks): plain objects it made itself with keys in sorted order, no
+ * dotted key, only strings, numbers and lists of strings inside. prepareRecord then skips walking
+ * them, a good part of its cost; everything else about the shape is still checked. One record, not
+ * a WeakSet: a record is prepared right after it is built, and adding to a WeakSet cost more than
+ * the walk it saves.
+ */
+let vouched: object | undefined
+
+/** For builders: `record`, as it is now, needs no canonical-order check (see `vouched`). */
+export function vouchCanonical(record: object): void {
+  vouched = record
+}
+
 export function prepareRecord(record: Record<string, unknown>, options: PrepareOptions): Prepared {
   const mark = markOf(record)
   const stringify = options.stringify ?? JSON.stringify
-  let prepared = prepareShape(record, mark, stringify)
+  const canonical = record === vouched
+  vouched = undefined
+  let prepared = prepareShape(record, mark, stringify, canonical)
   const limit = options.maxLineBytes
   const room = prepared.fields.length + INTEGRITY_ROOM
   if (options.shrink && tooLong(prepared, limit - room)) {
     options.shrink(record, Math.max(1024, limit - room - 64))
-    prepared = prepareShape(record, mark, stringify)
+    // Shrinking changed the record: nothing the builder said about it holds any more.
+    prepared = prepareShape(record, mark, stringify, false)
   }
   return prepared
 }
@@ -96,8 +114,9 @@ function prepareShape(
   record: Record<string, unknown>,
   mark: Mark | undefined,
   stringify: Stringify,
+  canonical: boolean,
 ): Prepared {
-  return prepareSorted(record, mark, stringify) ?? preparePieces(record, mark)
+  return prepareSorted(record, mark, stringify, canonical) ?? preparePieces(record, mark)
 }
 
 function tooLong(p: Prepared, budget: number): boolean {
@@ -156,13 +175,15 @@ function fieldsText(names: string[]): string {
  * faster equivalent). The logger builds its records with every
  * object's keys in sorted order, top level included (log.level and ecs.version sitting where log
  * and ecs sort), so JSON.stringify(record) is the canonical text but for three spots, which
- * templateOf fixes by splicing. Returns undefined for any other shape (unsorted objects, other
+ * templateOf fixes by splicing. `canonical`: the builder vouched for the top-level values (see
+ * `vouched`), so they are not walked. Returns undefined for any other shape (unsorted objects, other
  * dotted keys, shipper-owned keys present): those take the general path.
  */
 function prepareSorted(
   record: Record<string, unknown>,
   mark: Mark | undefined,
   stringify: Stringify,
+  canonical: boolean,
 ): Prepared | undefined {
   const auditIn = record.audit
   if (auditIn !== undefined && !isPlainObject(auditIn)) return undefined
@@ -189,7 +210,7 @@ function prepareSorted(
       continue
     }
     if (!isWritten(v)) continue
-    if (typeof v === 'object' && v !== null && !alreadyCanonical(v, 1)) return undefined
+    if (!canonical && typeof v === 'object' && v !== null && !alreadyCanonical(v, 1)) return undefined
     names.push(k)
   }
 
