@@ -115,9 +115,9 @@ export function httpRecord(
 }
 
 /**
- * Every object of an http-request record is built here, in baseRecord or renderActor, with its keys
- * in sorted order and strings, numbers or lists of strings in it, so the integrity chain need not
- * walk them again (assemble.ts vouchCanonical). Except what is taken as it comes: client address,
+ * An http-request record has baseRecord's top-level keys and event, and every object of it is built
+ * here, in baseRecord or renderActor, with its keys in sorted order and strings, numbers or lists of
+ * strings in it, so the integrity chain need not check them again (assemble.ts vouchCanonical). Except what is taken as it comes: client address,
  * request and trace ids from the caller or the context (strings by type, but JavaScript callers may
  * pass anything), header names (checked by asWritten) and an impersonated user (renderActor nests
  * it as deep as the caller's object goes). Those are checked here; audit is checked by the chain in

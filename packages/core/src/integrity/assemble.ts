@@ -78,10 +78,13 @@ const SLOT_JSON = JSON.stringify(SLOT)
 const SLOT_TEXT = `"integrity":${SLOT_JSON}`
 
 /**
- * The record last built whose builder vouches that every top-level value is already canonical (what
- * canonical.ts alreadyCanonical checks): plain objects it made itself with keys in sorted order, no
- * dotted key, only strings, numbers and lists of strings inside. prepareRecord then skips walking
- * them, a good part of its cost; everything else about the shape is still checked. One record, not
+ * The record last built whose builder vouches that it is laid out as baseRecord (events/record.ts)
+ * lays out a record: its top-level keys (no dotted ones but log.level and ecs.version, no `log` or
+ * `ecs`), nothing at the shipper-owned paths of `event`, and every top-level value already canonical
+ * (what canonical.ts alreadyCanonical checks): plain objects the builder made itself with keys in
+ * sorted order, no dotted key, only strings, numbers and lists of strings inside. prepareRecord
+ * then skips checking those, a good part of its cost; the rest (key order, audit, the dotted
+ * values) it still checks. One record, not
  * a WeakSet: a record is prepared right after it is built, and adding to a WeakSet cost more than
  * the walk it saves.
  */
@@ -190,7 +193,7 @@ function prepareSorted(
   if (!isPlainString(record['log.level']) || !isPlainString(record['ecs.version'])) return undefined
   if (!('audit' in record)) return undefined
   const event = record.event
-  if (isPlainObject(event)) {
+  if (!canonical && isPlainObject(event)) {
     for (const owned of SHIPPER_OWNED.event!) if (event[owned] !== undefined) return undefined
   }
   const names: string[] = []
@@ -199,11 +202,11 @@ function prepareSorted(
     const name = canonicalName(k)
     if (!(prev < name)) return undefined
     prev = name
-    if (name.indexOf('.') !== -1 || name === 'log' || name === 'ecs') {
-      if (k !== 'log.level' && k !== 'ecs.version') return undefined
+    if (k === 'log.level' || k === 'ecs.version') {
       names.push(name)
       continue
     }
+    if (!canonical && (name.indexOf('.') !== -1 || name === 'log' || name === 'ecs')) return undefined
     const v = record[k]
     if (k === 'audit') {
       names.push(k)
