@@ -4,6 +4,7 @@
 // values are planted in every slot and nested object of the records.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { SLOT } from '../integrity/assemble'
 import { resolveOptions } from '../options'
 import { compilePolicy } from '../redact/index'
 import type { AuditContext } from '../types'
@@ -780,6 +781,14 @@ describe('serializeRecord', () => {
     expectSame(r)
     ;(r.user as Record<string, unknown>).name = undefined
     expectSame(r)
+  })
+
+  it("writes the integrity chain's stand-in (and strings like it) as JSON.stringify does", () => {
+    const r = requestRecord()
+    r.audit = { integrity: SLOT, purpose: `${SLOT}x`, session: '\u0000I' }
+    r.message = SLOT
+    expectSame(r)
+    expectSame({ ...r, audit: { integrity: SLOT } })
   })
 
   it('knows which strings JSON.stringify writes unchanged', () => {

@@ -1,3 +1,4 @@
+import { SLOT } from '../integrity/assemble'
 import { type AuditRecord, ECS_VERSION } from './record'
 
 /**
@@ -94,11 +95,16 @@ function matches(o: object, keys: readonly string[]): boolean {
   return i === keys.length && !hasToJSON(o)
 }
 
+const SLOT_JSON = JSON.stringify(SLOT)
+
 /** JSON text of any value as it appears inside a record; undefined where JSON.stringify leaves it out. */
 function json(v: unknown): string | undefined {
   switch (typeof v) {
     case 'string':
-      return isPlain(v) ? `"${v}"` : JSON.stringify(v)
+      if (isPlain(v)) return `"${v}"`
+      // The integrity chain's stand-in for audit.integrity (integrity/assemble.ts) is in every record
+      // it prepares, and needs escaping: a constant, so its text is written once, here.
+      return v === SLOT ? SLOT_JSON : JSON.stringify(v)
     case 'number':
       return Number.isFinite(v) ? `${v}` : 'null'
     case 'boolean':
