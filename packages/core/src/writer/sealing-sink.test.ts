@@ -3,7 +3,7 @@
  * or dies (every record still written, sealed inline under a fresh stream, nothing lost).
  * Real worker threads and real files; the broken threads are a fixture script.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +16,30 @@ import { createSealingSink, type SealingSinkOptions, sealWorkerFile } from './se
 const dir = mkdtempSync(join(tmpdir(), 'ba-seal-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const broken = fileURLToPath(new URL('../../test/fixtures/seal-worker-broken.cjs', import.meta.url))
+
+/**
+ * A sealing thread that dies on the first batch it receives, before writing it: the real worker,
+ * with its message listener wrapped. Deterministic, unlike a timer, so the death can be placed
+ * while flush() or end() waits for the thread. 'throw' crashes it (the sink sees 'error', then
+ * 'exit'); 'exit' stops it quietly (only 'exit').
+ */
+function diesOnFirstBatch(how: 'throw' | 'exit'): string {
+  const script = join(dir, `seal-worker-dies-on-batch-${how}.cjs`)
+  const die = how === 'throw' ? "throw new Error('sealing thread crashed')" : 'process.exit(0)'
+  writeFileSync(
+    script,
+    `const { parentPort } = require('node:worker_threads')
+const on = parentPort.on.bind(parentPort)
+parentPort.on = (event, listener) =>
+  on(event, event !== 'message' ? listener : (m) => {
+    if (typeof m === 'string') ${die}
+    listener(m)
+  })
+require(${JSON.stringify(sealWorkerFile())})
+`,
+  )
+  return script
+}
 
 function options(
   file: string,
@@ -117,14 +141,20 @@ describe('sealing thread', () => {
     const file = join(dir, 'crash.ndjson')
     const o = options(file, { workerFile: broken })
     const sink = createSealingSink(o)!
-    const started = Date.now()
+    // Writes until the sink has noticed the death, not for a fixed time: the thread dies 150 ms
+    // after it has started, and on a loaded machine starting can take longer than any fixed wait.
+    // The deadline (under the project's 30 s test timeout) only turns a broken fallback into a
+    // failed assertion rather than a timeout.
+    const deadline = Date.now() + 10_000
     let n = 0
-    while (Date.now() - started < 400) {
+    while (sink.mode === 'worker' && Date.now() < deadline) {
       for (let j = 0; j < 20; j++) sink.write(prepare(n++))
       await tick()
     }
-    await sink.end()
     expect(sink.mode).toBe('inline')
+    // And some after the switch, sealed inline at once.
+    for (let j = 0; j < 20; j++) sink.write(prepare(n++))
+    await sink.end()
     const lines = readLines(file)
     // At-least-once: a batch the thread was writing when it died may appear twice, never zero times.
     expect(new Set(lines.map((l) => l.audit.details.i))).toEqual(new Set([...Array(n).keys()]))
@@ -138,4 +168,32 @@ describe('sealing thread', () => {
     expect(first.intact).toEqual([[0, first.lastSeq]])
     expect(first.closed).toBe(false)
   })
+
+  it('a thread that dies while flush() waits: flush() resolves once the resealed records are written', async () => {
+    const file = join(dir, 'dies-at-flush.ndjson')
+    const o = options(file, { workerFile: diesOnFirstBatch('throw') })
+    const sink = createSealingSink(o)!
+    for (let i = 0; i < 100; i++) sink.write(prepare(i))
+    await sink.flush()
+    expect(sink.mode).toBe('inline')
+    expect(readLines(file).map((l) => l.audit.details.i)).toEqual([...Array(100).keys()])
+    await sink.end()
+  })
+
+  it.each(['throw', 'exit'] as const)(
+    'a thread that dies (%s) while end() waits: end() resolves once the resealed records are written',
+    async (how) => {
+      const file = join(dir, `dies-at-end-${how}.ndjson`)
+      const o = options(file, { workerFile: diesOnFirstBatch(how) })
+      const sink = createSealingSink(o)!
+      for (let i = 0; i < 100; i++) sink.write(prepare(i))
+      await sink.end()
+      expect(sink.mode).toBe('inline')
+      const lines = readLines(file)
+      expect(lines.map((l) => l.audit.details.i)).toEqual([...Array(100).keys()])
+      // The thread wrote nothing, so the inline chain continues the original stream.
+      expect(new Set(lines.map((l) => l.audit.integrity.stream))).toEqual(new Set([o.chain.streamId]))
+      expect(verifyText(readFileSync(file, 'utf8')).streams[0]!.intact).toEqual([[0, 99]])
+    },
+  )
 })

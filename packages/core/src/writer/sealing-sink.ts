@@ -98,6 +98,8 @@ export function createSealingSink(options: SealingSinkOptions): SealingSink | un
   let healthy = true
   let ended = false
   let alive = true
+  // The thread said 'ended': everything it was sent is written, so its exit loses nothing.
+  let closed = false
 
   // Encoded records not yet sent, and batches sent but not yet written (kept
   // until written, to be sealed inline should the thread die).
@@ -165,7 +167,14 @@ export function createSealingSink(options: SealingSinkOptions): SealingSink | un
     const unsent = pending.take()
     if (unsent.length > 0) replay.push(unsent.join('\n'))
     for (const batch of replay) for (const record of batch.split('\n')) writeInline(decodePrepared(record))
-    settleAll()
+    // A flush() or end() waiting for the thread promised these records written: settle it only once
+    // the inline sink has written them (and closed, if end() was called). Flushed before ended, so
+    // that a flushSync() at exit, right after this, still writes what the flush has not.
+    const sink = inlineSink
+    void sink
+      .flush()
+      .then(() => (ended ? sink.end() : undefined))
+      .then(settleAll)
   }
 
   const writeInline = (prepared: Prepared): boolean => {
@@ -194,16 +203,21 @@ export function createSealingSink(options: SealingSinkOptions): SealingSink | un
         break
       }
       case 'ended':
+        closed = true
         onEnded?.()
         onEnded = undefined
         unrefIfIdle()
         break
     }
   })
-  worker.on('error', (err) => fallBack(`failed (${errorName(err)})`))
+  worker.on('error', (err) => {
+    if (!closed) fallBack(`failed (${errorName(err)})`)
+  })
   worker.on('exit', (code) => {
     alive = false
-    if (!ended) fallBack(`stopped (exit code ${code})`)
+    // Not just `ended`: a thread that stops after end() was asked for but before it answered may
+    // not have written everything.
+    if (!closed) fallBack(`stopped (exit code ${code})`)
     else settleAll()
   })
   // After the listeners: adding a 'message' listener refs the thread again. Unref'd, it never keeps
