@@ -20,6 +20,20 @@ export function runWithContext<T>(context: ContextStore, fn: () => T): T {
   return storage.run(store, fn)
 }
 
+/**
+ * The store runWithContext would run `context` in, except that with no enclosing context the
+ * caller's object itself is the store (no copy). For the HTTP adapters, which make one context
+ * object per request and keep it nowhere else; run it with runInStore.
+ */
+export function ownStore(context: ContextStore): ContextStore {
+  const parent = storage.getStore()
+  return parent ? { ...parent, ...stripUndefined(context) } : context
+}
+
+export function runInStore<T>(store: ContextStore, fn: () => T): T {
+  return storage.run(store, fn)
+}
+
 export function currentContext(): ContextStore | undefined {
   return storage.getStore()
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { currentContext } from '../context'
+import { ownStore, runInStore } from '../context'
 import { activeTraceIds } from '../trace'
 import type { AuditContext, AuditLogger, HttpRequestRecord, Outcome } from '../types'
 import { pickHeaders } from './headers'
@@ -191,13 +191,13 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   }
 
   run<T>(fn: () => T): T {
-    return this.audit.runWithContext(this.context, () => {
-      // The store runWithContext created: setActor() inside the request changes it, and the
-      // event reads it at the end even if the response finishes outside the async context.
-      // (core's own store, not getContext()'s resolved copy).
-      this.store = currentContext()
-      return fn()
-    })
+    // Kept here: setActor() inside the request changes this store, and the event reads it at the
+    // end even if the response finishes outside the async context (core's own store, not
+    // getContext()'s resolved copy). Without an enclosing context it is this.context itself:
+    // no copy and no closure per request.
+    const store = ownStore(this.context)
+    this.store = store
+    return runInStore(store, fn)
   }
 
   setRoute(route: string | undefined): void {
