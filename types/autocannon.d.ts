@@ -11,6 +11,8 @@ declare module 'autocannon' {
     connections?: number
     pipelining?: number
     duration?: number
+    /** Total requests to send (instead of a duration). */
+    amount?: number
   }): Promise<Result>
   export default autocannon
 }
