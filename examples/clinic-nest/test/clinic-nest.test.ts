@@ -87,7 +87,7 @@ describe('clinic-nest through the demo', () => {
   it('never writes the planted PHI, nor a patient id in clear', () => {
     const log = readFileSync(join(out, 'audit.ndjson'), 'utf8').toLowerCase()
     expect(log).not.toMatch(/\/patients\/[0-9a-f]{8}-[0-9a-f]{4}-/)
-    expect(log).toMatch(/\/patients\/ps_[0-9a-f]+/)
+    expect(log).toMatch(/\/patients\/ps_[0-9a-f]{6}_[0-9a-f]{24}/)
     expect(plantedSecrets().filter((s: string) => log.includes(s.toLowerCase()))).toEqual([])
   })
 })

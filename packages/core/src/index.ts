@@ -16,5 +16,19 @@ export {
 export { createAuditLogger } from './logger'
 export { AUDIT_LOGGER_OPTION_KEYS } from './options'
 export type { Policy } from './redact/index'
-export { compilePolicy, pseudonymize, redact, redactText, redactUrlPath } from './redact/index'
+export {
+  compilePolicy,
+  hmacPseudonym,
+  loadPseudonymKey,
+  type ParsedPseudonym,
+  type PseudonymKey,
+  parsePseudonym,
+  pseudonymize,
+  pseudonymKeyId,
+  pseudonymMatches,
+  readerPseudonymKeys,
+  redact,
+  redactText,
+  redactUrlPath,
+} from './redact/index'
 export type * from './types'

@@ -53,7 +53,12 @@ export interface RedactionOptions {
   disableDetectors?: readonly string[]
   /** Mode per category (`ssn`, `email`, ... or a custom detector / key category). */
   modes?: Readonly<Record<string, RedactionMode>>
-  /** Secret for pseudonymisation (HMAC-SHA-256). Default: `BOUNDARY_AUDIT_PSEUDONYM_KEY`. At least 16 bytes. */
+  /**
+   * Secret for pseudonymisation (HMAC-SHA-256): the secret itself, or a path to a file holding it
+   * (`boundary-audit keygen --out DIR` writes DIR/pseudonym.key). Default: `BOUNDARY_AUDIT_PSEUDONYM_KEY`
+   * (same rules). At least 16 bytes. Writers use this one key; older keys are for readers only
+   * (`BOUNDARY_AUDIT_PSEUDONYM_OLD_KEYS`, see docs/deploy.md).
+   */
   pseudonymKey?: string | Buffer
 }
 

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChain } from '../src/integrity/index'
+import { compilePolicy, loadPseudonymKey, pseudonymize, pseudonymKeyId } from '../src/redact/index'
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(pkg, 'src', 'cli', 'index.ts')
@@ -77,12 +78,37 @@ describe('keygen', () => {
     expect(statSync(join(keys, 'verifier-private.pem')).mode & 0o777).toBe(0o600)
   })
 
+  it('wrote a pseudonym key (0600) that the logger takes as a path and names in its pseudonyms', async () => {
+    const path = join(keys, 'pseudonym.key')
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    const text = readFileSync(path, 'utf8')
+    expect(text).toMatch(/^[0-9a-f]{64}\n$/)
+    const key = loadPseudonymKey(path)
+    expect(key.equals(Buffer.from(text.trim(), 'utf8'))).toBe(true)
+    const kid = pseudonymKeyId(key)
+    const r = await run(['keygen', '--out', join(dir, 'keys2')])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(`pseudonym key `)
+    const other = pseudonymKeyId(loadPseudonymKey(join(dir, 'keys2', 'pseudonym.key')))
+    expect(other).not.toBe(kid) // a fresh secret each time
+    const viaPath = pseudonymize(
+      'p-1001',
+      compilePolicy(undefined, { BOUNDARY_AUDIT_PSEUDONYM_KEY: path }),
+      'resource',
+    )
+    const viaText = pseudonymize('p-1001', compilePolicy({ pseudonymKey: text.trim() }, {}), 'resource')
+    expect(viaPath).toBe(viaText)
+    expect(viaPath).toMatch(new RegExp(`^ps_${kid}_[0-9a-f]{24}$`))
+  })
+
   it('refuses to overwrite an existing key, and needs --out (exit 2)', async () => {
     const before = readFileSync(join(keys, 'verifier-private.pem'), 'utf8')
+    const secret = readFileSync(join(keys, 'pseudonym.key'), 'utf8')
     const again = await run(['keygen', '--out', keys])
     expect(again.code).toBe(2)
     expect(again.stderr).toMatch(/already exists/)
     expect(readFileSync(join(keys, 'verifier-private.pem'), 'utf8')).toBe(before)
+    expect(readFileSync(join(keys, 'pseudonym.key'), 'utf8')).toBe(secret)
     const none = await run(['keygen'])
     expect(none.code).toBe(2)
     expect(none.stderr).toMatch(/--out/)

@@ -67,7 +67,7 @@ describe('event shapes', () => {
     const [a, b] = events()
     expect(a.event.outcome).toBe('failure')
     expect(a['log.level']).toBe('warn')
-    expect(a.user.name).toMatch(/^ps_[0-9a-f]{24}$/)
+    expect(a.user.name).toMatch(/^ps_[0-9a-f]{6}_[0-9a-f]{24}$/)
     // stable, so brute-force attempts on one account can be grouped
     expect(b.user.name).toBe(a.user.name)
   })

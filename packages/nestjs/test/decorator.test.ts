@@ -43,7 +43,7 @@ describe('@Audit access events', () => {
     const e = access[0]!
     expect(e.event).toMatchObject({ outcome: 'success', type: ['access'], category: ['database'] })
     expect(e.audit.resource).toEqual({ type: 'patient', id: pseudonymOf(MRN) })
-    expect(e.audit.resource.id).toMatch(/^ps_[0-9a-f]{24}$/)
+    expect(e.audit.resource.id).toMatch(/^ps_[0-9a-f]{6}_[0-9a-f]{24}$/)
     // Actor resolved from req.user when the event was written, request id from the context.
     expect(e.user.id).toBe('dr-grey')
     // The same request's http-request event uses the same pseudonym in its path.

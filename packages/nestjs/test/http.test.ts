@@ -57,7 +57,7 @@ describe('http-request events on the Express platform', () => {
     expect(event.event.duration).toBeGreaterThan(0)
     // Route parameters are pseudonymised in the path, the same way as resource ids.
     expect(event.url.path).toBe(`/patients/${pseudonymOf('42')}`)
-    expect(event.url.path).toMatch(/^\/patients\/ps_[0-9a-f]{24}$/)
+    expect(event.url.path).toMatch(/^\/patients\/ps_[0-9a-f]{6}_[0-9a-f]{24}$/)
   })
 
   it('audits a 401 from an APP_GUARD of the root module as failure, with the handler names', async () => {

@@ -1,14 +1,20 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateVerifierKeyPair } from '../integrity/keys'
+import { loadPseudonymKey, pseudonymKeyId } from '../redact/pseudonymize'
 import { type CliIO, UsageError } from './io'
 
 export const KEYGEN_USAGE = `usage: boundary-audit keygen --out DIR
 
-Writes a verifier key pair (X25519):
+Writes a verifier key pair (X25519) and a pseudonym key:
   DIR/verifier-public.pem    give to services: BOUNDARY_AUDIT_VERIFIER_KEY (PEM text or this path)
   DIR/verifier-private.pem   keep with the auditors (mode 0600); \`boundary-audit verify --key\` needs it
+  DIR/pseudonym.key          a secret of the services (mode 0600), the same for every replica:
+                             BOUNDARY_AUDIT_PSEUDONYM_KEY (the secret text or this path); without it
+                             patient ids are masked and the trail cannot say which patient a record
+                             concerns. The auditors need it too, to look a patient up in a report.
 Refuses to overwrite existing files.
 `
 
@@ -35,6 +41,12 @@ export async function keygen(args: string[], io: CliIO): Promise<number> {
   const pair = generateVerifierKeyPair()
   const pub = join(dir, 'verifier-public.pem')
   const priv = join(dir, 'verifier-private.pem')
+  const pseudonymPath = join(dir, 'pseudonym.key')
+  // All or nothing: a half-filled DIR (a new verifier key next to an old pseudonym key) invites mix-ups.
+  for (const path of [priv, pub, pseudonymPath]) {
+    if (existsSync(path))
+      throw new UsageError(`${path} already exists; not overwriting keys (pick another --out)`)
+  }
   // Private first, with 'wx' so an existing key is never replaced (losing it makes old logs unverifiable).
   try {
     writeFileSync(priv, pair.privateKeyPem, { flag: 'wx', mode: 0o600 })
@@ -55,6 +67,22 @@ export async function keygen(args: string[], io: CliIO): Promise<number> {
       code === 'EEXIST' ? `${pub} already exists; not overwriting it` : `cannot write ${pub}: ${code}`,
     )
   }
+  const secret = `${randomBytes(32).toString('hex')}\n`
+  try {
+    writeFileSync(pseudonymPath, secret, { flag: 'wx', mode: 0o600 })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new UsageError(
+      code === 'EEXIST'
+        ? `${pseudonymPath} already exists; not overwriting a pseudonym key (a new key breaks the correlation with older records; pick another --out)`
+        : `cannot write ${pseudonymPath}: ${code}`,
+    )
+  }
+  chmodSync(pseudonymPath, 0o600)
+  const kid = pseudonymKeyId(loadPseudonymKey(pseudonymPath))
+  io.stdout(
+    `pseudonym key ${kid}\n  secret:  ${pseudonymPath}  (services and auditors: BOUNDARY_AUDIT_PSEUDONYM_KEY=${pseudonymPath})\n`,
+  )
   io.stdout(
     `verifier key ${pair.kid}\n  public:  ${pub}  (services: BOUNDARY_AUDIT_VERIFIER_KEY=${pub})\n  private: ${priv}  (auditors only; boundary-audit verify --key ${priv})\n`,
   )

@@ -8,8 +8,8 @@
 // - Value layer (detectors.ts): SSN (SSA rules), email, phone (NANP, E.164), card (issuer + Luhn), and
 //   cue-gated MRN, date of birth, person name, street address; IP and zip are opt-in. A one-pass
 //   character scan (text.ts) decides which expressions run at all.
-// - Modes (policy.ts): mask `[REDACTED:<category>]`, remove, pseudonymize `ps_<24 hex>` (HMAC-SHA-256,
-//   keyed; masks without a key, with one start-up warning). Credentials are never pseudonymised.
+// - Modes (policy.ts): mask `[REDACTED:<category>]`, remove, pseudonymize `ps_<kid>_<24 hex>` (HMAC-SHA-256,
+//   keyed, naming its key; masks without a key, with one start-up warning). Credentials are never pseudonymised.
 // - The walk (walk.ts) is also the sanitiser for hostile input: it never throws and bounds depth (8),
 //   keys (100), items (100), string length (2048), values (5000) and characters per call.
 // Known limits: numbers outside PHI keys are not scanned; bare names, dates and ids without a cue word
@@ -23,6 +23,16 @@ export { BUILTIN_NAMES, OPT_IN_NAMES } from './detectors'
 export type { ErrorDescription } from './errors'
 export type { Policy } from './policy'
 export { compilePolicy } from './policy'
+export {
+  hmacPseudonym,
+  loadPseudonymKey,
+  type ParsedPseudonym,
+  type PseudonymKey,
+  parsePseudonym,
+  pseudonymKeyId,
+  pseudonymMatches,
+  readerPseudonymKeys,
+} from './pseudonymize'
 export { redactUrlPath } from './url'
 export { redact } from './walk'
 
@@ -37,7 +47,7 @@ export function redactText(text: string, policy: Policy): string {
 }
 
 /**
- * `ps_` + 24 hex digits of HMAC-SHA-256(key, value normalised for the category); `[REDACTED:<category>]`
+ * `ps_<kid>_` + 24 hex digits of HMAC-SHA-256(key, value normalised for the category); `[REDACTED:<category>]`
  * when the policy has no key. Stable across processes that share the key. Never an unkeyed hash.
  */
 export function pseudonymize(value: string, policy: Policy, category: string): string {

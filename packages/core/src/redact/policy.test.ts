@@ -60,7 +60,11 @@ describe('compilePolicy: bad options fail with a message naming the option', () 
       { pseudonymKey: 'short' },
       /redaction\.pseudonymKey must be at least 16 bytes .*; got 5 bytes/,
     ],
-    ['key of wrong type', { pseudonymKey: 1234 }, /redaction\.pseudonymKey must be a string or Buffer/],
+    [
+      'key of wrong type',
+      { pseudonymKey: 1234 },
+      /redaction\.pseudonymKey must be the secret \(a string or Buffer/,
+    ],
   ])('%s', (_name, options, message) => {
     expect(bad(options)).toThrow(TypeError)
     expect(bad(options)).toThrow(message)
@@ -93,7 +97,7 @@ describe('modes', () => {
     const p = compilePolicy({ mode: 'pseudonymize', pseudonymKey: KEY }, {})
     const a = redactText('ssn 123-45-6789', p)
     const b = redactText('SSN: 123456789', p)
-    expect(a).toMatch(/^ssn ps_[0-9a-f]{24}$/)
+    expect(a).toMatch(/^ssn ps_[0-9a-f]{6}_[0-9a-f]{24}$/)
     expect(b.slice(5)).toBe(a.slice(4))
     expect(redactText('John@Example.com', p)).toBe(redactText('john@example.com', p))
     expect(redactText('(555) 123-4567', p)).toBe(redactText('+1 555.123.4567', p))
@@ -126,7 +130,7 @@ describe('modes', () => {
     expect(out.phone).toBeUndefined()
     expect(out.ssn).toBe('[REDACTED:ssn]')
     expect(out.password).toBe('[REDACTED:credential]')
-    expect(out.email).toMatch(/^ps_[0-9a-f]{24}$/)
+    expect(out.email).toMatch(/^ps_[0-9a-f]{6}_[0-9a-f]{24}$/)
   })
   it('a detector mode wins over the category mode', () => {
     const p = compilePolicy({ detectors: [{ name: 'mrn', pattern: /H\d{6}/g, mode: 'remove' }] }, {})
@@ -138,7 +142,8 @@ describe('pseudonymize()', () => {
   it('is HMAC-SHA-256 truncated to 24 hex digits, never an unkeyed hash', async () => {
     const { createHash, createHmac } = await import('node:crypto')
     const p = compilePolicy({ pseudonymKey: KEY }, {})
-    const expected = `ps_${createHmac('sha256', KEY).update('P-000123').digest('hex').slice(0, 24)}`
+    const kid = createHmac('sha256', KEY).update('boundary-audit/pseudonym-key-id').digest('hex').slice(0, 6)
+    const expected = `ps_${kid}_${createHmac('sha256', KEY).update('P-000123').digest('hex').slice(0, 24)}`
     expect(pseudonymize(' P-000123 ', p, 'resource')).toBe(expected)
     expect(pseudonymize('P-000123', p, 'resource')).not.toContain(
       createHash('sha256').update('P-000123').digest('hex').slice(0, 24),

@@ -6,7 +6,7 @@ import { BUILTIN_DETECTORS, BUILTIN_NAMES, type BuiltinDetector, OPT_IN_NAMES } 
 import { compileKeyMatcher, type KeyVerdict } from './keys'
 import { KEY_CACHE_SIZE } from './limits'
 import { type Memo, newMemo } from './memo'
-import { MIN_KEY_BYTES, maskOf } from './pseudonymize'
+import { loadPseudonymKey, MIN_KEY_BYTES, maskOf } from './pseudonymize'
 
 /** A compiled redaction policy. Opaque: build it with `compilePolicy()`, pass it to `redact()`. */
 export interface Policy {
@@ -111,19 +111,12 @@ function checkStrings(option: string, value: unknown): readonly string[] {
 }
 
 function keyBytes(value: unknown, where: string): Buffer {
-  let bytes: Buffer
-  if (typeof value === 'string') bytes = Buffer.from(value, 'utf8')
-  else if (value instanceof Uint8Array) bytes = Buffer.from(value)
-  else
+  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
     throw new TypeError(
-      `boundary-audit: ${where} must be a string or Buffer of at least ${MIN_KEY_BYTES} bytes; got ${got(value)}`,
-    )
-  if (bytes.length < MIN_KEY_BYTES) {
-    throw new TypeError(
-      `boundary-audit: ${where} must be at least ${MIN_KEY_BYTES} bytes (use e.g. \`openssl rand -hex 32\`); got ${bytes.length} bytes`,
+      `boundary-audit: ${where} must be the secret (a string or Buffer of at least ${MIN_KEY_BYTES} bytes) or a path to a file holding it; got ${got(value)}`,
     )
   }
-  return bytes
+  return loadPseudonymKey(value, where)
 }
 
 const toMode = (m: RedactionMode): Mode =>
