@@ -57,7 +57,7 @@ describe('actor attribution', () => {
   test('a pool.query waiting for a client released by another request keeps its own actor', async () => {
     const { audit, events } = capture()
     const pool = wrapPool(new pg.Pool({ connectionString: url(), max: 1 }), audit)
-    let release!: () => void
+    let release: (() => void) | undefined
     const held = audit.runWithContext({ actor: { id: 'u_1' } }, async () => {
       const c = await pool.connect()
       await c.query('SELECT 1 AS u_1')
@@ -80,8 +80,10 @@ describe('actor attribution', () => {
           })
         }),
       )
+      // u_1 holds the only client once `release` is set (a loaded machine may take a while to get there)
+      for (let i = 0; i < 1000 && release === undefined; i++) await new Promise((r) => setTimeout(r, 10))
       await new Promise((r) => setTimeout(r, 30))
-      release()
+      release?.()
       await Promise.all([p1, p2])
     })
     await Promise.all([held, waiting])
