@@ -14,6 +14,9 @@ export {
   verifyText,
 } from './integrity/index'
 export { createAuditLogger } from './logger'
+// Privacy monitoring: the rules over an exported trail (the live monitor is the `monitor` option).
+export { MONITOR_DEFAULTS } from './monitor/options'
+export { type ReplayOptions, type ReplayResult, replayMonitor } from './monitor/replay'
 export { AUDIT_LOGGER_OPTION_KEYS } from './options'
 export type { Policy } from './redact/index'
 export {

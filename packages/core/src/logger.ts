@@ -9,6 +9,7 @@ import { type Prepared, prepareRecord } from './integrity/assemble'
 import { type Chain, createChain, newStreamId } from './integrity/chain'
 import { keyId, loadVerifierPublicKey } from './integrity/keys'
 import { checkpointRecord, closingRecord, genesisRecord } from './integrity/records'
+import { prepareMonitor } from './monitor/index'
 import { LEVELS, resolveOptions } from './options'
 import { createOtelEmitter, type OtelEmitter } from './otel/index'
 import { compilePolicy } from './redact/index'
@@ -27,6 +28,8 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   const policy = compilePolicy(options?.redaction)
   const env: BuildEnv = { policy, service: buildService(resolved), tokens: new Map() }
   const minLevel = LEVELS[resolved.level]
+  // Checked before anything is opened: bad monitor options throw here too.
+  const startMonitor = prepareMonitor(options?.monitor, { policy, serviceName: resolved.service.name })
 
   const reported = new Set<string>()
   const report = (message: string) => {
@@ -149,6 +152,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     const level = record['log.level'] as Level
     if ((LEVELS[level] ?? LEVELS.info) < minLevel) return
     writeRecord(record)
+    monitor.observe(record)
   }
 
   const now = () => new Date().toISOString()
@@ -163,6 +167,14 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   }
 
   writeChainRecord(() => genesisRecord(now(), keyed, kid))
+  // Privacy monitor (monitor/): its alerts and enforcement events are written whatever the level.
+  const monitor = startMonitor({
+    env,
+    report,
+    write: (record) => {
+      if (!closed) writeRecord(record)
+    },
+  })
   let timer: NodeJS.Timeout | undefined
   if (integrity.enabled && integrity.checkpointIntervalSeconds > 0) {
     timer = setInterval(
@@ -215,6 +227,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
       closing ??= (async () => {
         stop(undefined)
         unregister()
+        await monitor.close()
         await (sealing ?? sink)?.end()
       })()
       return closing
@@ -228,6 +241,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
         sealing: sealing ? sealing.mode : chain ? 'inline' : 'off',
       }
     },
+    monitor,
     get streamId() {
       return integrity.enabled ? chainOptions.streamId : undefined
     },

@@ -30,6 +30,7 @@ export const AUDIT_LOGGER_OPTION_KEYS: readonly string[] = Object.freeze([
   'redaction',
   'integrity',
   'otel',
+  'monitor',
 ])
 const KNOWN_TOP = new Set(AUDIT_LOGGER_OPTION_KEYS)
 

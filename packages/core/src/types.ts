@@ -1,4 +1,7 @@
 // Public types of @boundary-audit/core. Internal shapes live next to the code that uses them.
+import type { AuditMonitor, MonitorOptions } from './monitor/types'
+
+export type * from './monitor/types'
 
 /** Who did it. `id` is required; everything else is optional. */
 export interface Actor {
@@ -117,6 +120,8 @@ export interface AuditLoggerOptions {
   redaction?: RedactionOptions
   integrity?: IntegrityOptions
   otel?: OtelOptions
+  /** Privacy monitoring of access events: rules, alerts, block and scram. See docs/monitoring.md. */
+  monitor?: MonitorOptions | boolean
 }
 
 export interface ResourceRef {
@@ -308,6 +313,8 @@ export interface AuditLogger {
   /** Writes the closing record, flushes, releases the destination. Later events are dropped and counted. */
   close(): Promise<void>
   stats(): AuditStats
+  /** The privacy monitor's controls: block / unblock an actor, scram / unscram (each change is audited). */
+  readonly monitor: AuditMonitor
   /** Stream id of the integrity chain, if on. */
   readonly streamId: string | undefined
 }

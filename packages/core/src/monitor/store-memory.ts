@@ -1,0 +1,62 @@
+// Per-process counts: one pair of sliding windows per actor, in memory.
+import { CountWindow, DistinctWindow } from './window'
+
+/** An actor's counts in the two windows after one access (0 for a rule that is off). */
+export interface Counts {
+  individuals: number
+  records: number
+}
+
+/** Window settings of the counting rules; a threshold of undefined turns that count off. */
+export interface CountSettings {
+  breadth?: { threshold: number; windowMs: number }
+  rate?: { threshold: number; windowMs: number }
+}
+
+interface ActorWindows {
+  distinct: DistinctWindow | undefined
+  records: CountWindow | undefined
+  last: number
+}
+
+/** Actors remembered at most; past it the actor seen first is forgotten (idle ones go at each sweep). */
+const MAX_ACTORS = 100_000
+const SWEEP_EVERY = 4096
+
+export class MemoryCounts {
+  private readonly actors = new Map<string, ActorWindows>()
+  private readonly longestMs: number
+  private adds = 0
+
+  constructor(private readonly settings: CountSettings) {
+    this.longestMs = Math.max(settings.breadth?.windowMs ?? 0, settings.rate?.windowMs ?? 0)
+  }
+
+  add(actor: string, individual: string | undefined, time: number): Counts {
+    const actors = this.actors
+    let w = actors.get(actor)
+    if (w === undefined) {
+      const { breadth, rate } = this.settings
+      w = {
+        distinct: breadth ? new DistinctWindow(breadth.windowMs, breadth.threshold + 1) : undefined,
+        records: rate ? new CountWindow(rate.windowMs, rate.threshold + 1) : undefined,
+        last: time,
+      }
+      if (actors.size >= MAX_ACTORS) actors.delete(actors.keys().next().value as string)
+      actors.set(actor, w)
+    }
+    w.last = time
+    if (++this.adds % SWEEP_EVERY === 0) this.sweep(time)
+    const d = w.distinct
+    return {
+      individuals: d === undefined ? 0 : individual === undefined ? d.count(time) : d.add(individual, time),
+      records: w.records === undefined ? 0 : w.records.add(time),
+    }
+  }
+
+  /** Forgets actors with nothing left in any window. */
+  private sweep(now: number): void {
+    const cutoff = now - this.longestMs
+    for (const [actor, w] of this.actors) if (w.last <= cutoff) this.actors.delete(actor)
+  }
+}

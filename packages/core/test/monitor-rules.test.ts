@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest'
+import { createAuditLogger, generateVerifierKeyPair, verifyText } from '../src/index'
+import { capture } from './helpers'
+
+const KEY = 'monitor-test-pseudonym-key-0123456789'
+
+function keyed(monitor: unknown) {
+  return capture({ redaction: { pseudonymKey: KEY }, monitor: monitor as never })
+}
+
+const alerts = (events: any[]) => events.filter((e) => e.event.kind === 'alert')
+
+describe('privacy monitor rules (live)', () => {
+  it('breadth: one alert when an actor reaches more than N distinct individuals; clear ids never appear', () => {
+    const { audit, events, lines } = keyed({ breadth: { threshold: 3, windowSeconds: 60 } })
+    const actor = { id: 'dr-bulk', roles: ['clerk'] }
+    for (let i = 0; i < 10; i++) {
+      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: `MRN-${1000 + i}` }, actor })
+      // Repeats of the same patient do not count twice.
+      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: `MRN-${1000 + i}` }, actor })
+    }
+    const a = alerts(events())
+    expect(a).toHaveLength(1)
+    expect(a[0].event.action).toBe('access-anomaly')
+    expect(a[0].rule.name).toBe('breadth')
+    expect(a[0].user.id).toBe('dr-bulk')
+    expect(a[0].audit.monitor).toMatchObject({ rule: 'breadth', actor: 'dr-bulk', count: 4, threshold: 3 })
+    expect(a[0].audit.monitor.window.seconds).toBe(60)
+    // The alert follows the 4th distinct individual's access record.
+    const idx = events().findIndex((e) => e.event.kind === 'alert')
+    expect(events().slice(0, idx).filter((e) => e.event.action === 'patient-record-read')).toHaveLength(7)
+    for (const line of lines) expect(line).not.toMatch(/MRN-10/)
+  })
+
+  it('rate: more than N records per actor per window', () => {
+    const { audit, events } = keyed({ breadth: false, rate: { threshold: 5, windowSeconds: 60 } })
+    for (let i = 0; i < 8; i++) {
+      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'P1' }, actor: { id: 'u1' } })
+    }
+    const a = alerts(events())
+    expect(a.map((e) => e.rule.name)).toEqual(['rate'])
+    expect(a[0].audit.monitor.count).toBe(6)
+  })
+
+  it('watched individuals: by clear id (pseudonymised at start) or by pseudonym; exempt roles', () => {
+    const probe = keyed(false)
+    probe.audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'VIP-2' }, actor: { id: 'x' } })
+    const vip2 = probe.events()[0].audit.resource.id as string
+    expect(vip2).toMatch(/^ps_/)
+
+    const { audit, events, lines } = keyed({
+      watched: { ids: ['VIP-1'], pseudonyms: [vip2], exemptRoles: ['privacy-office'] },
+    })
+    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'VIP-1' }, actor: { id: 'nurse-1' } })
+    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'VIP-2' }, actor: { id: 'nurse-2' } })
+    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'OTHER' }, actor: { id: 'nurse-3' } })
+    audit.access({
+      action: 'patient-record-read',
+      resource: { type: 'patient', id: 'VIP-1' },
+      actor: { id: 'po-1', roles: ['privacy-office'] },
+    })
+    const a = alerts(events())
+    expect(a.map((e) => [e.rule.name, e.user.id])).toEqual([
+      ['watched', 'nurse-1'],
+      ['watched', 'nurse-2'],
+    ])
+    expect(a[1].audit.monitor.individual).toBe(vip2)
+    for (const line of lines) expect(line).not.toMatch(/VIP-1/)
+  })
+
+  it('emergency access without a reason alerts; with a reason it does not', () => {
+    const { audit, events } = keyed({})
+    audit.access({
+      action: 'patient-record-read',
+      resource: { type: 'patient', id: 'P1' },
+      actor: { id: 'er-1' },
+      purpose: 'Break-The-Glass',
+      reason: 'unconscious patient in ED',
+    })
+    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'P2' }, actor: { id: 'er-2' }, purpose: 'break_the_glass' })
+    const a = alerts(events())
+    expect(a.map((e) => [e.rule.name, e.user.id])).toEqual([['emergency', 'er-2']])
+  })
+
+  it('hours: access outside the schedule of a role alerts; unscheduled roles are not checked', () => {
+    const now = new Date()
+    const hour = now.getUTCHours()
+    // A one-hour shift that excludes the current hour, and one that includes it.
+    const off = `${String((hour + 2) % 24).padStart(2, '0')}:00`
+    const offEnd = `${String((hour + 3) % 24).padStart(2, '0')}:00`
+    const on = `${String(hour).padStart(2, '0')}:00`
+    const onEnd = hour === 23 ? '24:00' : `${String(hour + 1).padStart(2, '0')}:00`
+    const { audit, events } = keyed({
+      hours: { timeZone: 'UTC', schedules: { night: { from: off, to: offEnd }, day: { from: on, to: onEnd } } },
+    })
+    const read = (id: string, roles: string[]) =>
+      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'P' }, actor: { id, roles } })
+    read('n1', ['night'])
+    read('d1', ['day'])
+    read('both', ['night', 'day'])
+    read('other', ['clerk'])
+    expect(alerts(events()).map((e) => [e.rule.name, e.user.id])).toEqual([['hours', 'n1']])
+  })
+
+  it('custom rules are functions over the access; a throwing rule is counted, never thrown', () => {
+    const { audit, events } = keyed({
+      rules: [
+        { name: 'exports', check: (a: any) => (a.action.endsWith('export') ? { message: 'exported a record' } : undefined) },
+        {
+          name: 'broken',
+          check: () => {
+            throw new Error('bug')
+          },
+        },
+      ],
+    })
+    audit.access({ action: 'patient-record-export', resource: { type: 'patient', id: 'P' }, actor: { id: 'u' } })
+    expect(alerts(events()).map((e) => e.rule.name)).toEqual(['exports'])
+    expect(audit.monitor.stats().ruleErrors).toBe(1)
+  })
+
+  it('onAlert gets the alert; a throwing or rejecting hook breaks nothing', async () => {
+    const seen: any[] = []
+    const { audit, events } = keyed({
+      breadth: { threshold: 1, windowSeconds: 60 },
+      onAlert: (alert: any) => {
+        seen.push(alert)
+        throw new Error('hook bug')
+      },
+    })
+    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'A' }, actor: { id: 'u' } })
+    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'B' }, actor: { id: 'u' } })
+    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'C' }, actor: { id: 'u' } })
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toMatchObject({ rule: 'breadth', actor: 'u', count: 2, threshold: 1, windowSeconds: 60 })
+    expect(alerts(events())).toHaveLength(1)
+    expect(audit.monitor.stats()).toMatchObject({ enabled: true, alerts: 1, store: 'memory' })
+  })
+
+  const pair = generateVerifierKeyPair()
+  it('alerts and enforcement events are sealed in the chain like every record', async () => {
+    const lines: string[] = []
+    const audit = createAuditLogger({
+      service: { name: 'svc' },
+      redaction: { pseudonymKey: KEY },
+      integrity: { thread: 'inline', verifierKey: pair.publicKeyPem, checkpointIntervalSeconds: 0 },
+      destination: { write: (l: string) => lines.push(l) },
+      monitor: { breadth: { threshold: 2, windowSeconds: 60 }, enforcement: { block: ['breadth'] } },
+    })
+    for (const id of ['a', 'b', 'c']) {
+      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id }, actor: { id: 'u' } })
+    }
+    expect(audit.monitor.isBlocked('u')).toBe(true)
+    audit.monitor.unblock('u', { reason: 'reviewed' })
+    await audit.close()
+    const report = verifyText(lines.join(''), { privateKey: pair.privateKeyPem })
+    expect(report.findings).toEqual([])
+    expect(report.ok).toBe(true)
+    const actions = lines.map((l) => JSON.parse(l).event.action)
+    expect(actions).toContain('access-anomaly')
+    expect(actions).toContain('monitor-actor-blocked')
+    expect(actions).toContain('monitor-actor-unblocked')
+  })
+})
+
+describe('monitor options fail at createAuditLogger()', () => {
+  const make = (monitor: unknown, extra: object = {}) => () =>
+    createAuditLogger({ destination: { write() {} }, integrity: { enabled: false }, monitor: monitor as never, ...extra })
+  it.each([
+    [{ breadth: { threshold: 0 } }, /breadth.threshold must be a positive integer/],
+    [{ rate: { windowSeconds: 'x' } }, /rate.windowSeconds must be a positive number/],
+    [{ bredth: {} }, /unknown option "bredth"/],
+    [{ watched: { pseudonyms: ['MRN-1'] } }, /not a pseudonym/],
+    [{ hours: { schedules: { nurse: { from: '7am', to: '19:00' } } } }, /hours.schedules.nurse.from must be a time 'HH:MM'/],
+    [{ hours: { timeZone: 'Mars/Olympus', schedules: { n: { from: '07:00', to: '19:00' } } } }, /not a time zone/],
+    [{ rules: [{ name: 'breadth', check() {} }] }, /already taken by a built-in rule/],
+    [{ rules: [{ name: 'x' }] }, /rules\[0\].check must be a function/],
+    [{ enforcement: { block: ['nope'] } }, /unknown rule "nope"/],
+    [{ enforcement: { signal: 'SIGKILL' } }, /enforcement.signal/],
+    [{ onAlert: 1 }, /onAlert must be a function/],
+    [{ redis: { url: 'http://x' } }, /redis.url must be a redis:\/\//],
+  ])('%j', (monitor, message) => {
+    expect(make(monitor, { redaction: { pseudonymKey: KEY } })).toThrow(message)
+  })
+  it('breadth without a pseudonym key says what to set', () => {
+    expect(make({})).toThrow(/breadth needs a pseudonym key.*redaction.pseudonymKey/)
+    expect(make({ breadth: false })).not.toThrow()
+  })
+  it('watched clear ids without a key say so', () => {
+    expect(make({ breadth: false, watched: { ids: ['A'] } })).toThrow(/watched.ids needs a pseudonym key/)
+  })
+})
