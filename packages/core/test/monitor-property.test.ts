@@ -18,13 +18,22 @@ const history = fc.array(
     actor: fc.integer({ min: 0, max: 2 }),
     individual: fc.integer({ min: 0, max: 7 }),
     // Whole seconds, so that accesses often fall exactly on a window's edge.
-    gap: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 30 }).map((s) => s * 1000), fc.integer({ min: 1, max: 40_000 })),
+    gap: fc.oneof(
+      fc.constant(0),
+      fc.integer({ min: 1, max: 30 }).map((s) => s * 1000),
+      fc.integer({ min: 1, max: 40_000 }),
+    ),
   }),
   { maxLength: 80 },
 )
 
 /** The alerts the rules should raise, by brute force over the whole history for every access. */
-function bruteForce(events: { actor: string; individual: string; time: number }[], rule: 'breadth' | 'rate', n: number, w: number) {
+function bruteForce(
+  events: { actor: string; individual: string; time: number }[],
+  rule: 'breadth' | 'rate',
+  n: number,
+  w: number,
+) {
   const out: { actor: string; time: number; count: number }[] = []
   const lastAlert = new Map<string, number>()
   events.forEach((e, i) => {
@@ -65,7 +74,12 @@ describe('monitor counting rules (property)', () => {
             emergency: false,
           })
           for (const rule of ['breadth', 'rate'] as const) {
-            const expected = bruteForce(events, rule, rule === 'breadth' ? breadthN : rateN, windowSeconds * 1000)
+            const expected = bruteForce(
+              events,
+              rule,
+              rule === 'breadth' ? breadthN : rateN,
+              windowSeconds * 1000,
+            )
             const got = result.alerts
               .filter((a) => a.rule === rule)
               .map((a) => ({ actor: a.actor, time: Date.parse(a.time), count: a.count }))
@@ -79,29 +93,47 @@ describe('monitor counting rules (property)', () => {
 
   it('the replay of a trail raises the alerts the live monitor wrote into it', () => {
     fc.assert(
-      fc.property(history, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 2, max: 8 }), (accesses, breadthN, rateN) => {
-        const monitor = {
-          breadth: { threshold: breadthN, windowSeconds: 3600 },
-          rate: { threshold: rateN, windowSeconds: 3600 },
-          watched: { ids: ['P3'] },
-        }
-        const { audit, lines, events } = capture({ redaction: { pseudonymKey: 'property-test-key-0123456789' }, monitor })
-        for (const a of accesses) {
-          audit.access({
-            action: 'patient-record-read',
-            resource: { type: 'patient', id: `P${a.individual}` },
-            actor: { id: `u${a.actor}` },
+      fc.property(
+        history,
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 2, max: 8 }),
+        (accesses, breadthN, rateN) => {
+          const monitor = {
+            breadth: { threshold: breadthN, windowSeconds: 3600 },
+            rate: { threshold: rateN, windowSeconds: 3600 },
+            watched: { ids: ['P3'] },
+          }
+          const { audit, lines, events } = capture({
+            redaction: { pseudonymKey: 'property-test-key-0123456789' },
+            monitor,
           })
-        }
-        const live = events()
-          .filter((e) => e.event.kind === 'alert')
-          .map((e) => ({ rule: e.rule.name, actor: e.user.id, count: e.audit.monitor.count, individual: e.audit.monitor.individual }))
-        const replayed = replayMonitor(lines, monitor, { pseudonymKey: 'property-test-key-0123456789' })
-        expect(replayed.recordedAlerts).toBe(live.length)
-        expect(
-          replayed.alerts.map((a) => ({ rule: a.rule, actor: a.actor, count: a.count, individual: a.individual })),
-        ).toEqual(live)
-      }),
+          for (const a of accesses) {
+            audit.access({
+              action: 'patient-record-read',
+              resource: { type: 'patient', id: `P${a.individual}` },
+              actor: { id: `u${a.actor}` },
+            })
+          }
+          const live = events()
+            .filter((e) => e.event.kind === 'alert')
+            .map((e) => ({
+              rule: e.rule.name,
+              actor: e.user.id,
+              count: e.audit.monitor.count,
+              individual: e.audit.monitor.individual,
+            }))
+          const replayed = replayMonitor(lines, monitor, { pseudonymKey: 'property-test-key-0123456789' })
+          expect(replayed.recordedAlerts).toBe(live.length)
+          expect(
+            replayed.alerts.map((a) => ({
+              rule: a.rule,
+              actor: a.actor,
+              count: a.count,
+              individual: a.individual,
+            })),
+          ).toEqual(live)
+        },
+      ),
       { numRuns: 100 },
     )
   })

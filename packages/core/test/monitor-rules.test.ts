@@ -15,9 +15,17 @@ describe('privacy monitor rules (live)', () => {
     const { audit, events, lines } = keyed({ breadth: { threshold: 3, windowSeconds: 60 } })
     const actor = { id: 'dr-bulk', roles: ['clerk'] }
     for (let i = 0; i < 10; i++) {
-      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: `MRN-${1000 + i}` }, actor })
+      audit.access({
+        action: 'patient-record-read',
+        resource: { type: 'patient', id: `MRN-${1000 + i}` },
+        actor,
+      })
       // Repeats of the same patient do not count twice.
-      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: `MRN-${1000 + i}` }, actor })
+      audit.access({
+        action: 'patient-record-read',
+        resource: { type: 'patient', id: `MRN-${1000 + i}` },
+        actor,
+      })
     }
     const a = alerts(events())
     expect(a).toHaveLength(1)
@@ -28,14 +36,22 @@ describe('privacy monitor rules (live)', () => {
     expect(a[0].audit.monitor.window.seconds).toBe(60)
     // The alert follows the 4th distinct individual's access record.
     const idx = events().findIndex((e) => e.event.kind === 'alert')
-    expect(events().slice(0, idx).filter((e) => e.event.action === 'patient-record-read')).toHaveLength(7)
+    expect(
+      events()
+        .slice(0, idx)
+        .filter((e) => e.event.action === 'patient-record-read'),
+    ).toHaveLength(7)
     for (const line of lines) expect(line).not.toMatch(/MRN-10/)
   })
 
   it('rate: more than N records per actor per window', () => {
     const { audit, events } = keyed({ breadth: false, rate: { threshold: 5, windowSeconds: 60 } })
     for (let i = 0; i < 8; i++) {
-      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'P1' }, actor: { id: 'u1' } })
+      audit.access({
+        action: 'patient-record-read',
+        resource: { type: 'patient', id: 'P1' },
+        actor: { id: 'u1' },
+      })
     }
     const a = alerts(events())
     expect(a.map((e) => e.rule.name)).toEqual(['rate'])
@@ -44,16 +60,32 @@ describe('privacy monitor rules (live)', () => {
 
   it('watched individuals: by clear id (pseudonymised at start) or by pseudonym; exempt roles', () => {
     const probe = keyed(false)
-    probe.audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'VIP-2' }, actor: { id: 'x' } })
+    probe.audit.access({
+      action: 'patient-record-read',
+      resource: { type: 'patient', id: 'VIP-2' },
+      actor: { id: 'x' },
+    })
     const vip2 = probe.events()[0].audit.resource.id as string
     expect(vip2).toMatch(/^ps_/)
 
     const { audit, events, lines } = keyed({
       watched: { ids: ['VIP-1'], pseudonyms: [vip2], exemptRoles: ['privacy-office'] },
     })
-    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'VIP-1' }, actor: { id: 'nurse-1' } })
-    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'VIP-2' }, actor: { id: 'nurse-2' } })
-    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'OTHER' }, actor: { id: 'nurse-3' } })
+    audit.access({
+      action: 'patient-record-read',
+      resource: { type: 'patient', id: 'VIP-1' },
+      actor: { id: 'nurse-1' },
+    })
+    audit.access({
+      action: 'patient-record-read',
+      resource: { type: 'patient', id: 'VIP-2' },
+      actor: { id: 'nurse-2' },
+    })
+    audit.access({
+      action: 'patient-record-read',
+      resource: { type: 'patient', id: 'OTHER' },
+      actor: { id: 'nurse-3' },
+    })
     audit.access({
       action: 'patient-record-read',
       resource: { type: 'patient', id: 'VIP-1' },
@@ -77,7 +109,12 @@ describe('privacy monitor rules (live)', () => {
       purpose: 'Break-The-Glass',
       reason: 'unconscious patient in ED',
     })
-    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'P2' }, actor: { id: 'er-2' }, purpose: 'break_the_glass' })
+    audit.access({
+      action: 'patient-record-read',
+      resource: { type: 'patient', id: 'P2' },
+      actor: { id: 'er-2' },
+      purpose: 'break_the_glass',
+    })
     const a = alerts(events())
     expect(a.map((e) => [e.rule.name, e.user.id])).toEqual([['emergency', 'er-2']])
   })
@@ -91,10 +128,17 @@ describe('privacy monitor rules (live)', () => {
     const on = `${String(hour).padStart(2, '0')}:00`
     const onEnd = hour === 23 ? '24:00' : `${String(hour + 1).padStart(2, '0')}:00`
     const { audit, events } = keyed({
-      hours: { timeZone: 'UTC', schedules: { night: { from: off, to: offEnd }, day: { from: on, to: onEnd } } },
+      hours: {
+        timeZone: 'UTC',
+        schedules: { night: { from: off, to: offEnd }, day: { from: on, to: onEnd } },
+      },
     })
     const read = (id: string, roles: string[]) =>
-      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'P' }, actor: { id, roles } })
+      audit.access({
+        action: 'patient-record-read',
+        resource: { type: 'patient', id: 'P' },
+        actor: { id, roles },
+      })
     read('n1', ['night'])
     read('d1', ['day'])
     read('both', ['night', 'day'])
@@ -105,7 +149,10 @@ describe('privacy monitor rules (live)', () => {
   it('custom rules are functions over the access; a throwing rule is counted, never thrown', () => {
     const { audit, events } = keyed({
       rules: [
-        { name: 'exports', check: (a: any) => (a.action.endsWith('export') ? { message: 'exported a record' } : undefined) },
+        {
+          name: 'exports',
+          check: (a: any) => (a.action.endsWith('export') ? { message: 'exported a record' } : undefined),
+        },
         {
           name: 'broken',
           check: () => {
@@ -114,7 +161,11 @@ describe('privacy monitor rules (live)', () => {
         },
       ],
     })
-    audit.access({ action: 'patient-record-export', resource: { type: 'patient', id: 'P' }, actor: { id: 'u' } })
+    audit.access({
+      action: 'patient-record-export',
+      resource: { type: 'patient', id: 'P' },
+      actor: { id: 'u' },
+    })
     expect(alerts(events()).map((e) => e.rule.name)).toEqual(['exports'])
     expect(audit.monitor.stats().ruleErrors).toBe(1)
   })
@@ -128,9 +179,21 @@ describe('privacy monitor rules (live)', () => {
         throw new Error('hook bug')
       },
     })
-    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'A' }, actor: { id: 'u' } })
-    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'B' }, actor: { id: 'u' } })
-    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'C' }, actor: { id: 'u' } })
+    audit.access({
+      action: 'patient-record-read',
+      resource: { type: 'patient', id: 'A' },
+      actor: { id: 'u' },
+    })
+    audit.access({
+      action: 'patient-record-read',
+      resource: { type: 'patient', id: 'B' },
+      actor: { id: 'u' },
+    })
+    audit.access({
+      action: 'patient-record-read',
+      resource: { type: 'patient', id: 'C' },
+      actor: { id: 'u' },
+    })
     expect(seen).toHaveLength(1)
     expect(seen[0]).toMatchObject({ rule: 'breadth', actor: 'u', count: 2, threshold: 1, windowSeconds: 60 })
     expect(alerts(events())).toHaveLength(1)
@@ -164,15 +227,28 @@ describe('privacy monitor rules (live)', () => {
 })
 
 describe('monitor options fail at createAuditLogger()', () => {
-  const make = (monitor: unknown, extra: object = {}) => () =>
-    createAuditLogger({ destination: { write() {} }, integrity: { enabled: false }, monitor: monitor as never, ...extra })
+  const make =
+    (monitor: unknown, extra: object = {}) =>
+    () =>
+      createAuditLogger({
+        destination: { write() {} },
+        integrity: { enabled: false },
+        monitor: monitor as never,
+        ...extra,
+      })
   it.each([
     [{ breadth: { threshold: 0 } }, /breadth.threshold must be a positive integer/],
     [{ rate: { windowSeconds: 'x' } }, /rate.windowSeconds must be a positive number/],
     [{ bredth: {} }, /unknown option "bredth"/],
     [{ watched: { pseudonyms: ['MRN-1'] } }, /not a pseudonym/],
-    [{ hours: { schedules: { nurse: { from: '7am', to: '19:00' } } } }, /hours.schedules.nurse.from must be a time 'HH:MM'/],
-    [{ hours: { timeZone: 'Mars/Olympus', schedules: { n: { from: '07:00', to: '19:00' } } } }, /not a time zone/],
+    [
+      { hours: { schedules: { nurse: { from: '7am', to: '19:00' } } } },
+      /hours.schedules.nurse.from must be a time 'HH:MM'/,
+    ],
+    [
+      { hours: { timeZone: 'Mars/Olympus', schedules: { n: { from: '07:00', to: '19:00' } } } },
+      /not a time zone/,
+    ],
     [{ rules: [{ name: 'breadth', check() {} }] }, /already taken by a built-in rule/],
     [{ rules: [{ name: 'x' }] }, /rules\[0\].check must be a function/],
     [{ enforcement: { block: ['nope'] } }, /unknown rule "nope"/],
