@@ -266,3 +266,38 @@ describe('monitor options fail at createAuditLogger()', () => {
     expect(make({ breadth: false, watched: { ids: ['A'] } })).toThrow(/watched.ids needs a pseudonym key/)
   })
 })
+
+describe('operator controls', () => {
+  it('an opt-in signal scrams the service (audited as by the signal); close() removes the handler', async () => {
+    const before = process.listenerCount('SIGUSR2')
+    const { audit, events } = capture({ monitor: { breadth: false, enforcement: { signal: 'SIGUSR2' } } })
+    expect(process.listenerCount('SIGUSR2')).toBe(before + 1)
+    process.kill(process.pid, 'SIGUSR2')
+    const start = Date.now()
+    while (!audit.monitor.scrammed && Date.now() - start < 10_000) await new Promise((r) => setTimeout(r, 10))
+    expect(audit.monitor.scrammed).toBe(true)
+    expect(audit.monitor.verdict('anyone', '/patients/1')).toBe(503)
+    const e = events().find((x) => x.event.action === 'monitor-scram-started')
+    expect(e.audit.monitor).toMatchObject({ by: 'signal:SIGUSR2', state: 'scram-started' })
+    await audit.close()
+    expect(process.listenerCount('SIGUSR2')).toBe(before)
+  })
+
+  it('block/unblock work without any rule on, name the operator from the context, and check their input', () => {
+    const { audit, events } = capture({})
+    expect(audit.monitor.stats().enabled).toBe(false)
+    audit.runWithContext({ actor: { id: 'privacy-officer-1' } }, () =>
+      audit.monitor.block('u9', { reason: 'complaint' }),
+    )
+    expect(audit.monitor.isBlocked('u9')).toBe(true)
+    expect(audit.monitor.blocked().map((b) => b.actor)).toEqual(['u9'])
+    expect(audit.monitor.verdict('u9', '/x')).toBe(403)
+    expect(audit.monitor.verdict('u8', '/x')).toBe(0)
+    const e = events().find((x) => x.event.action === 'monitor-actor-blocked')
+    expect(e.user.id).toBe('privacy-officer-1')
+    expect(e.audit.monitor).toMatchObject({ actor: 'u9', by: 'operator', state: 'blocked' })
+    expect(e.event.reason).toBe('complaint')
+    expect(() => audit.monitor.block('')).toThrow(/non-empty actor id/)
+    expect(() => audit.monitor.block('u1', { seconds: -1 })).toThrow(/positive number of seconds/)
+  })
+})

@@ -1,9 +1,10 @@
-import type { IncomingMessage } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   type HttpExchange,
   httpExchangeOf,
   installResponseCounting,
   joinRoute,
+  respondRefused,
   routeTemplate,
   templatize,
 } from '@boundary-audit/core'
@@ -114,6 +115,12 @@ export function hookLayerPrototype(proto: Record<string | symbol, unknown> | nul
       noteLayer(this, req, exchange, routing)
     } catch {
       // Route bookkeeping must never get in the way of the request.
+    }
+    // A route about to run its handlers: authentication middleware has set the actor by now, so the
+    // privacy monitor can refuse a blocked actor before the handler reads a record.
+    if (this.route !== undefined && this.route !== null) {
+      const verdict = exchange.enforce()
+      if (verdict !== 0) return respondRefused(res as ServerResponse, verdict)
     }
     return handleRequest.call(this, req, res, wrapNext(routing, exchange, next))
   }

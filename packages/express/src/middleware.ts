@@ -4,6 +4,7 @@ import {
   auditUnavailable,
   type HttpExchange,
   httpExchangeOf,
+  respondRefused,
   respondUnavailable,
   splitUrl,
   startHttpExchange,
@@ -54,6 +55,12 @@ export function auditMiddleware(audit: AuditLogger, options?: ExpressAuditOption
         if (config.failClosed && auditUnavailable(audit)) {
           exchange.markRefused()
           respondUnavailable(res)
+          return
+        }
+        // Privacy monitor: a blocked actor known already (identity headers, earlier auth) or a scram.
+        const verdict = exchange.enforce()
+        if (verdict !== 0) {
+          respondRefused(res, verdict)
           return
         }
       }

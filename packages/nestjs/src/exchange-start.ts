@@ -4,6 +4,7 @@ import {
   type HttpExchange,
   httpExchangeOf,
   normalizeIp,
+  respondRefused,
   respondUnavailable,
   splitUrl,
   startHttpExchange,
@@ -79,6 +80,7 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
       return
     }
     let refused = false
+    let verdict: 0 | 403 | 503 = 0
     try {
       const ip = safeIp(req)
       if (exchange === undefined) {
@@ -101,12 +103,17 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
         if (http.failClosed && auditUnavailable(logger)) {
           exchange.markRefused()
           refused = true
+        } else {
+          // Privacy monitor: scram, or an actor already known to be blocked (the interceptor checks
+          // again after the guards have authenticated).
+          verdict = exchange.enforce()
         }
       }
     } catch {
       // Auditing must not break the request: carry on untracked (the exchange, if open, still writes).
     }
     if (refused) respondUnavailable(res)
+    else if (verdict !== 0) respondRefused(res, verdict)
     else if (exchange === undefined) next()
     else exchange.run(next)
   }

@@ -1,5 +1,11 @@
 import { httpExchangeOf } from '@boundary-audit/core'
-import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common'
+import {
+  type CallHandler,
+  type ExecutionContext,
+  ForbiddenException,
+  type NestInterceptor,
+  ServiceUnavailableException,
+} from '@nestjs/common'
 import type { Reflector } from '@nestjs/core'
 import { type Observable, tap } from 'rxjs'
 import { markAccessHandled, writeAccess } from './access'
@@ -32,6 +38,11 @@ export class AuditInterceptor implements NestInterceptor {
     } catch {
       return next.handle()
     }
+    // Privacy monitor, after every guard (the actor is authenticated by now): a blocked actor gets
+    // 403 and a scram 503 before the handler runs. Thrown as Nest exceptions so filters answer.
+    const verdict = req ? (httpExchangeOf(req)?.enforce() ?? 0) : 0
+    if (verdict === 403) throw new ForbiddenException()
+    if (verdict === 503) throw new ServiceUnavailableException()
     const { logger } = this.runtime
     let settled = false
     const settle = (outcome: 'success' | 'failure' | 'unknown', error?: unknown, reason?: string) => {

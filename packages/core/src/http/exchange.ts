@@ -4,6 +4,7 @@ import { activeTraceIds } from '../trace'
 import type { AuditContext, AuditLogger, HttpRequestRecord, Outcome } from '../types'
 import { pickHeaders } from './headers'
 import type { HttpAuditConfig } from './options'
+import { BLOCKED_REASON, monitorVerdict, SCRAM_REASON } from './refuse'
 import { lookup, track, untrack } from './registry'
 import { requestIdFrom } from './request-id'
 import { parseTraceparent } from './traceparent'
@@ -49,6 +50,13 @@ export interface HttpExchange {
   setError(error: unknown): void
   /** Marks the request as refused because the audit sink is down (see `respondUnavailable`). */
   markRefused(): void
+  /**
+   * Asks the privacy monitor whether this request may go on, with the actor known now: 403 (blocked
+   * actor) or 503 (scram) marks the request refused and the adapter answers it (`respondRefused`);
+   * 0 lets it go on. Cheap when nothing is blocked. Adapters call it at the start and again just
+   * before the handler (once authentication has set the actor).
+   */
+  enforce(): 0 | 403 | 503
   /** A slot for the adapter's own per-request bookkeeping, so it need not add properties to the request. */
   adapterState: unknown
 }
@@ -121,6 +129,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   private handler: { controller?: string; name?: string } | undefined
   private error: unknown
   private refused = false
+  private refusal: string | undefined
   adapterState: unknown = undefined
   /** @internal counted by the counting write/end wrappers */
   responseBytes = 0
@@ -228,6 +237,27 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     this.refused = true
   }
 
+  enforce(): 0 | 403 | 503 {
+    const monitor = (this.audit as Partial<AuditLogger>).monitor
+    if (monitor === undefined || monitor.active !== true) return 0
+    let actorId: string | undefined
+    try {
+      actorId = (this.store?.actor ?? this.config.resolveActor(this.req))?.id
+    } catch {
+      actorId = undefined
+    }
+    const verdict = monitorVerdict(
+      monitor,
+      typeof actorId === 'string' ? actorId : undefined,
+      splitUrl(this.url).path,
+    )
+    if (verdict !== 0) {
+      this.refused = true
+      this.refusal = verdict === 403 ? BLOCKED_REASON : SCRAM_REASON
+    }
+    return verdict
+  }
+
   private countResponseBody(): void {
     // Counts the body bytes handed to Node, whatever writes them (res.send, streams; compression
     // registered later wraps these and so is counted compressed, as sent). Used when the adapter
@@ -290,7 +320,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
       } else {
         outcome = 'success'
       }
-      if (this.refused) reason = REFUSED
+      if (this.refused) reason = this.refusal ?? REFUSED
 
       const record: HttpRequestRecord = {
         method,

@@ -20,6 +20,7 @@ export {
 export { compileHeaderAllowList, DEFAULT_HEADER_ALLOW_LIST, headerRefusal, pickHeaders } from './headers'
 export type { ActionInfo, HttpAuditConfig, HttpAuditOptions, IgnoreRule } from './options'
 export { compileHttpAuditOptions } from './options'
+export { respondRefused } from './refuse'
 export { isSaneRequestId, MAX_REQUEST_ID_LENGTH, requestIdFrom } from './request-id'
 export { joinRoute, routeTemplate, templatize } from './route'
 export type { TraceParent } from './traceparent'

@@ -1,0 +1,103 @@
+// Privacy monitor enforcement through the Express middleware, on real HTTP servers.
+import { describe, expect, it } from 'vitest'
+import { auditMiddleware } from '../src/index'
+import { capture, listen, versions, waitFor } from './helpers'
+
+/** Auth registered after the audit middleware (the common order): the actor is known only at the route. */
+function app(express: any, audit: any) {
+  const a = express()
+  a.use(auditMiddleware(audit, { ignore: ['/healthz'] }))
+  a.use((req: any, _res: any, next: any) => {
+    const user = req.headers['x-test-user']
+    if (user) req.user = { id: user, roles: ['clerk'] }
+    next()
+  })
+  a.get('/healthz', (_req: any, res: any) => res.send('ok'))
+  a.get('/patients/:id', (req: any, res: any) => {
+    audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: req.params.id } })
+    res.json({ id: 'x' })
+  })
+  return a
+}
+
+describe.each(versions)('%s: privacy monitor enforcement', (_name, express) => {
+  it('a bulk read trips breadth, the actor is blocked (403) while others go on; the operator lifts it', async () => {
+    const { audit, events } = capture({
+      monitor: { breadth: { threshold: 3, windowSeconds: 600 }, enforcement: { block: ['breadth'] } },
+    })
+    const srv = await listen(app(express, audit))
+    const get = (path: string, user: string) =>
+      fetch(`${srv.url}${path}`, { headers: { 'x-test-user': user } })
+    try {
+      for (let i = 0; i < 4; i++) expect((await get(`/patients/MRN-0000000${i}`, 'bulk')).status).toBe(200)
+      await waitFor(() => audit.monitor.isBlocked('bulk'))
+      const refused = await get('/patients/MRN-00000009', 'bulk')
+      expect(refused.status).toBe(403)
+      expect((await get('/patients/MRN-00000009', 'other')).status).toBe(200)
+      const e = await waitFor(() => events().find((x) => x.http?.response?.status_code === 403))
+      expect(e.user.id).toBe('bulk')
+      expect(e.event.reason).toMatch(/blocked by the privacy monitor/)
+      // The refused request read nothing: no access event for MRN-00000009 by bulk.
+      const reads = events().filter((x) => x.event.action === 'patient-record-read' && x.user.id === 'bulk')
+      expect(reads).toHaveLength(4)
+      const actions = events().map((x) => x.event.action)
+      expect(actions.indexOf('access-anomaly')).toBeLessThan(actions.indexOf('monitor-actor-blocked'))
+
+      audit.monitor.unblock('bulk', { reason: 'reviewed with the privacy officer' })
+      expect((await get('/patients/MRN-00000009', 'bulk')).status).toBe(200)
+      const unblocked = events().find((x) => x.event.action === 'monitor-actor-unblocked')
+      expect(unblocked.audit.monitor).toMatchObject({ actor: 'bulk', by: 'operator', state: 'unblocked' })
+    } finally {
+      await srv.close()
+      await audit.close()
+    }
+  })
+
+  it('scram refuses PHI routes with 503 until unscram; ignored routes pass; both changes are audited', async () => {
+    const { audit, events } = capture({ monitor: { breadth: false } })
+    const srv = await listen(app(express, audit))
+    try {
+      audit.monitor.scram({ reason: 'Falco: shell in container' })
+      const res = await fetch(`${srv.url}/patients/MRN-00000001`, { headers: { 'x-test-user': 'u1' } })
+      expect(res.status).toBe(503)
+      expect((await fetch(`${srv.url}/healthz`)).status).toBe(200)
+      audit.monitor.unscram()
+      expect(
+        (await fetch(`${srv.url}/patients/MRN-00000001`, { headers: { 'x-test-user': 'u1' } })).status,
+      ).toBe(200)
+      const states = events()
+        .filter((x) => x.event.action?.startsWith('monitor-scram'))
+        .map((x) => [x.event.action, x.audit.monitor.by])
+      expect(states).toEqual([
+        ['monitor-scram-started', 'operator'],
+        ['monitor-scram-ended', 'operator'],
+      ])
+      const refused = events().find((x) => x.http?.response?.status_code === 503)
+      expect(refused.event.reason).toMatch(/scrammed/)
+    } finally {
+      await srv.close()
+      await audit.close()
+    }
+  })
+
+  it('an actor known at the start (trusted identity headers) is refused before any route; a block runs out', async () => {
+    const { audit, events } = capture({ monitor: { breadth: false } })
+    const a = express()
+    a.use(auditMiddleware(audit, { trustedIdentityHeaders: 'x-forwarded-user' }))
+    a.use((_req: any, res: any) => res.send('reached'))
+    const srv = await listen(a)
+    try {
+      audit.monitor.block('mallory', { seconds: 0.3, reason: 'test' })
+      const h = { 'x-forwarded-user': 'mallory' }
+      expect((await fetch(srv.url, { headers: h })).status).toBe(403)
+      await waitFor(() => !audit.monitor.isBlocked('mallory'), 5000)
+      expect((await fetch(srv.url, { headers: h })).status).toBe(200)
+      await waitFor(() => events().some((x) => x.event.action === 'monitor-actor-unblocked'))
+      const expiry = events().find((x) => x.event.action === 'monitor-actor-unblocked')
+      expect(expiry.audit.monitor.by).toBe('expiry')
+    } finally {
+      await srv.close()
+      await audit.close()
+    }
+  })
+})
