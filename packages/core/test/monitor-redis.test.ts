@@ -1,0 +1,129 @@
+// The monitor's shared counts against the real Redis of this machine (and CI): 127.0.0.1:6379, or
+// BOUNDARY_AUDIT_TEST_REDIS_URL. Every run uses its own key prefix and deletes its keys.
+import { randomUUID } from 'node:crypto'
+import Redis from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { capture } from './helpers'
+
+const URL = process.env.BOUNDARY_AUDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const KEY = 'monitor-redis-test-key-0123456789'
+const prefix = `boundary-audit-test:${randomUUID()}:`
+
+async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const start = Date.now()
+  for (;;) {
+    const v = check()
+    if (v) return v
+    if (Date.now() - start > timeoutMs) throw new Error('waitFor: timed out')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+const read = (audit: any, actor: string, id: string) =>
+  audit.access({ action: 'patient-record-read', resource: { type: 'patient', id }, actor: { id: actor } })
+
+afterAll(async () => {
+  const admin = new Redis(URL)
+  const keys = await admin.keys(`${prefix}*`)
+  if (keys.length > 0) await admin.del(...keys)
+  await admin.quit()
+})
+
+describe('monitor counts shared through Redis', () => {
+  it('two replicas share breadth counts: the alert fires on the access that crosses the threshold across both', async () => {
+    const monitor = {
+      breadth: { threshold: 3, windowSeconds: 600 },
+      rate: false as const,
+      redis: { url: URL, keyPrefix: `${prefix}a:` },
+    }
+    const a = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    const b = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    try {
+      await waitFor(
+        () => a.audit.monitor.stats().store === 'redis' && b.audit.monitor.stats().store === 'redis',
+      )
+      read(a.audit, 'roamer', 'P1')
+      read(a.audit, 'roamer', 'P2')
+      read(b.audit, 'roamer', 'P2') // the same individual again: still 2
+      await new Promise((r) => setTimeout(r, 100))
+      expect([...a.events(), ...b.events()].filter((e) => e.event.kind === 'alert')).toHaveLength(0)
+      read(b.audit, 'roamer', 'P3')
+      await new Promise((r) => setTimeout(r, 100))
+      expect(b.events().filter((e) => e.event.kind === 'alert')).toHaveLength(0)
+      // Each replica alone has seen at most 2 individuals; together 4.
+      read(b.audit, 'roamer', 'P4')
+      const alert = await waitFor(() => b.events().find((e) => e.event.kind === 'alert'))
+      expect(alert.audit.monitor).toMatchObject({ rule: 'breadth', actor: 'roamer', count: 4, threshold: 3 })
+      expect(a.events().filter((e) => e.event.kind === 'alert')).toHaveLength(0)
+    } finally {
+      await a.audit.close()
+      await b.audit.close()
+    }
+  })
+
+  it('one command to Redis per access event (a Lua script), with the caller-supplied client left open', async () => {
+    const client = new Redis(URL)
+    const sent: string[] = []
+    const original = client.sendCommand.bind(client)
+    client.sendCommand = ((command: { name: string }) => {
+      sent.push(command.name)
+      return original(command as never)
+    }) as typeof client.sendCommand
+    const { audit, events } = capture({
+      redaction: { pseudonymKey: KEY },
+      monitor: {
+        breadth: { threshold: 50 },
+        rate: { threshold: 3, windowSeconds: 60 },
+        redis: { client, keyPrefix: `${prefix}b:` },
+      },
+    })
+    try {
+      await waitFor(() => client.status === 'ready')
+      sent.length = 0
+      for (let i = 0; i < 10; i++) read(audit, 'busy', `Q${i % 2}`)
+      await waitFor(() => events().find((e) => e.event.kind === 'alert'))
+      // The script is loaded once (evalsha falls back to eval on NOSCRIPT); nothing else is sent.
+      const scripts = sent.filter((n) => n === 'evalsha' || n === 'eval')
+      expect(sent.filter((n) => n !== 'evalsha' && n !== 'eval' && n !== 'script')).toEqual([])
+      expect(sent.filter((n) => n === 'evalsha')).toHaveLength(10)
+      expect(scripts.length).toBeLessThanOrEqual(11)
+      const alerts = events().filter((e) => e.event.kind === 'alert')
+      expect(alerts.map((e) => [e.rule.name, e.audit.monitor.count])).toEqual([['rate', 4]])
+    } finally {
+      await audit.close()
+      expect(client.status).toBe('ready')
+      await client.quit()
+    }
+  })
+
+  it('Redis unreachable: counts per process, one warning, requests never refused; fail-closed refuses PHI routes', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.message)
+    process.on('warning', onWarning)
+    // Nothing listens on port 1 of the loopback address.
+    const monitor = {
+      breadth: { threshold: 2, windowSeconds: 60 },
+      redis: { url: 'redis://127.0.0.1:1', keyPrefix: `${prefix}c:`, timeoutMs: 200 },
+    }
+    const open = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    const closed = capture({
+      redaction: { pseudonymKey: KEY },
+      monitor: { ...monitor, redis: { ...monitor.redis, failClosed: true } },
+    })
+    try {
+      for (const id of ['A', 'B', 'C']) read(open.audit, 'offline', id)
+      const alert = await waitFor(() => open.events().find((e) => e.event.kind === 'alert'))
+      expect(alert.audit.monitor).toMatchObject({ rule: 'breadth', count: 3 })
+      expect(open.audit.monitor.stats().store).toBe('memory-fallback')
+      expect(open.audit.monitor.verdict('offline', '/patients/1')).toBe(0)
+      expect(closed.audit.monitor.verdict('anyone', '/patients/1')).toBe(503)
+      await waitFor(() => warnings.some((w) => /Redis is unreachable/.test(w)))
+      await new Promise((r) => setTimeout(r, 600))
+      expect(warnings.filter((w) => /Redis is unreachable/.test(w)).length).toBeLessThanOrEqual(2) // once per logger
+    } finally {
+      process.removeListener('warning', onWarning)
+      await open.audit.close()
+      await closed.audit.close()
+    }
+  })
+})
