@@ -6,6 +6,7 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type CliIO, readStdin, UsageError } from './io'
 import { KEYGEN_USAGE, keygen } from './keygen'
+import { MONITOR_REPLAY_USAGE, monitorReplay } from './monitor-replay'
 import { PRETTY_USAGE, pretty } from './pretty'
 import { VERIFY_USAGE, verify } from './verify'
 
@@ -16,6 +17,8 @@ commands:
   verify [--key PRIVATE.pem] [--json] [FILE|-]
                                          check the integrity chain of exported audit logs
   pretty [FILE|-]                        one human-readable line per audit event
+  monitor-replay --rules FILE [--json] [FILE|-]
+                                         the privacy monitor's rules over an export: the alerts they raise
 
 Run \`boundary-audit <command> --help\` for details.
 `
@@ -30,6 +33,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return await verify(rest, io)
       case 'pretty':
         return await pretty(rest, io)
+      case 'monitor-replay':
+        return await monitorReplay(rest, io)
       case 'help':
       case '--help':
       case '-h':
@@ -43,7 +48,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return 2
     }
   } catch (err) {
-    const usage = command === 'keygen' ? KEYGEN_USAGE : command === 'verify' ? VERIFY_USAGE : PRETTY_USAGE
+    const usage =
+      command === 'keygen'
+        ? KEYGEN_USAGE
+        : command === 'verify'
+          ? VERIFY_USAGE
+          : command === 'monitor-replay'
+            ? MONITOR_REPLAY_USAGE
+            : PRETTY_USAGE
     if (err instanceof UsageError) {
       io.stderr(`boundary-audit ${command}: ${err.message}\n`)
       return 2
