@@ -6,7 +6,8 @@
 //     embedded one from npm)
 //  3. starts the clinic API (examples/clinic-express) with stdout captured, as a container runtime would
 //  4. drives a scripted session: logins, reads, a search with PHI in the query string, a write,
-//     a failed login, a forbidden read, logouts
+//     a failed login, a forbidden read, logouts; then (Express app) a scripted bulk read that trips
+//     the privacy monitor's breadth rule: the account is blocked (403), the alert is in the trail
 //  5. prints the audit events it wrote
 //  6. `boundary-audit verify` on the captured log: intact
 //  7. tampers with the log twice (an edited actor, a deleted line) and verifies again: found
@@ -123,6 +124,8 @@ async function main() {
       OTEL_SERVICE_NAME: 'clinic-api',
       BOUNDARY_AUDIT_VERIFIER_KEY: publicKey,
       BOUNDARY_AUDIT_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
+      // The privacy monitor's breadth rule, lowered from 100 patients an hour for a three-patient clinic.
+      CLINIC_MONITOR_BREADTH: '2',
       NODE_NO_WARNINGS: '1',
     },
   })
@@ -132,6 +135,22 @@ async function main() {
   step(4, 'scripted session')
   const { runSession } = await import('../examples/clinic-express/src/session.mjs')
   await runSession(clinic.url, { say: (s) => note(s) })
+  const monitored = opts.app === 'express'
+  if (monitored) {
+    step('4b', 'scripted bulk read: one account lists every patient (privacy monitor, breadth > 2 per hour)')
+    const { runBulkRead } = await import('../examples/clinic-express/src/bulk-read.mjs')
+    const bulk = await runBulkRead(clinic.url, { say: (s) => note(s) })
+    if (bulk.search !== 200 || bulk.after !== 403) {
+      fail(
+        `bulk read: expected the search to pass (200) and the next request to be refused (403); got ${bulk.search}, ${bulk.after}`,
+      )
+    }
+    note(
+      yellow(
+        `the breadth rule tripped during the search (${bulk.listed} patients); the account is blocked: 403`,
+      ),
+    )
+  }
   const code = await clinic.stop('SIGTERM')
   if (code !== 0) fail(`${app.name} exited with code ${code}:\n${clinic.stderr()}`)
   const lines = readFileSync(logFile, 'utf8').split('\n').filter(Boolean)
@@ -144,10 +163,18 @@ async function main() {
   for (const needed of ['user-login', 'user-logout', 'http-request', 'db-query', 'patient-record-read']) {
     if (!actions.has(needed)) fail(`no ${needed} event was written`)
   }
+  const alert = events.find((e) => e.event?.kind === 'alert' && e.event?.action === 'access-anomaly')
+  const blocked = events.find((e) => e.event?.action === 'monitor-actor-blocked')
+  if (monitored && (!alert || !blocked)) fail('the bulk read wrote no access-anomaly alert or no block event')
 
   step(6, `boundary-audit verify --key verifier-private.pem audit.ndjson`)
   const intact = await run([cli, 'verify', '--key', privateKey, logFile], { expect: [0] })
   note(green(`exit ${intact.code}: intact`))
+  if (monitored) {
+    note(
+      `the privacy monitor's alert (#${alert.audit.integrity.seq}, rule ${alert.rule.name}) and the block (#${blocked.audit.integrity.seq}) are sealed in this verified chain`,
+    )
+  }
 
   step(7, 'tampering in the logging cluster, then verify again')
   const readIdx = events.findIndex(
@@ -222,6 +249,11 @@ function formatEvent(e) {
   } else if (action === 'db-query') {
     what = `${e.db?.query?.text ?? e.db?.query?.summary ?? ''}`.replace(/\s+/g, ' ')
     if (e.db?.response?.returned_rows !== undefined) what += dim(` rows=${e.db.response.returned_rows}`)
+  } else if (e.audit?.monitor) {
+    const m = e.audit.monitor
+    what = m.rule
+      ? `rule ${m.rule}: count ${m.count} > ${m.threshold}`
+      : `${m.state} ${m.actor ? short(m.actor) : ''} by ${m.by}`
   } else if (e.audit?.resource) {
     const r = e.audit.resource
     what = `${r.type}${r.id ? ` ${r.id}` : ''}`

@@ -69,7 +69,8 @@ describe('npm run demo', () => {
       .split('\n')
       .map((l) => JSON.parse(l))
     const login = events.filter((e) => e.event.action === 'user-login')
-    expect(login.map((e) => e.event.outcome).sort()).toEqual(['failure', 'success', 'success'])
+    // The session's two logins and its failed one, and the bulk reader's login.
+    expect(login.map((e) => e.event.outcome).sort()).toEqual(['failure', 'success', 'success', 'success'])
     const forbidden = events.find(
       (e) => e.event.action === 'patient-record-read' && e.event.outcome === 'failure',
     )
@@ -78,6 +79,23 @@ describe('npm run demo', () => {
     // every record is chained and keyed to the verifier key made at the start
     expect(events.every((e) => typeof e.audit?.integrity?.mac === 'string')).toBe(true)
     expect(events[0].audit.integrity.key).toBeDefined()
+  })
+
+  it('the bulk read trips the breadth rule: alert and block sealed in the trail, the next request refused', () => {
+    const events = readFileSync(join(out, 'audit.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    const alert = events.find((e) => e.event.kind === 'alert')
+    expect(alert).toMatchObject({ event: { action: 'access-anomaly' }, rule: { name: 'breadth' } })
+    expect(alert.audit.monitor).toMatchObject({ count: 3, threshold: 2, enforcement: ['block'] })
+    const block = events.find((e) => e.event.action === 'monitor-actor-blocked')
+    expect(block.audit.monitor.actor).toBe(alert.user.id)
+    const refused = events.filter(
+      (e) => e.event.action === 'http-request' && e.http.response.status_code === 403,
+    )
+    expect(refused.some((e) => e.user.id === alert.user.id && /blocked/.test(e.event.reason))).toBe(true)
+    expect(result.stdout).toMatch(/sealed in this verified chain/)
   })
 
   it('verifies the captured log as intact, then finds both tamperings', () => {

@@ -105,6 +105,13 @@ export function hookLayerPrototype(proto: Record<string | symbol, unknown> | nul
     next: Next,
   ) {
     const exchange = httpExchangeOf(req)
+    // Privacy monitor, before every layer of a tracked request: once an authentication middleware
+    // (app-level or inside the route) has set the actor, a blocked actor is refused before the next
+    // handler runs. One property read per layer while nothing is blocked or scrammed.
+    if (exchange !== undefined && !exchange.done) {
+      const verdict = exchange.enforce()
+      if (verdict !== 0) return respondRefused(res as ServerResponse, verdict)
+    }
     // Handlers inside a route (they own a `method` field) need no wrapping: their errors reach the
     // route's `done`, which is the wrapped `next` of the route layer.
     if (exchange === undefined || exchange.done || typeof next !== 'function' || 'method' in this) {
@@ -115,12 +122,6 @@ export function hookLayerPrototype(proto: Record<string | symbol, unknown> | nul
       noteLayer(this, req, exchange, routing)
     } catch {
       // Route bookkeeping must never get in the way of the request.
-    }
-    // A route about to run its handlers: authentication middleware has set the actor by now, so the
-    // privacy monitor can refuse a blocked actor before the handler reads a record.
-    if (this.route !== undefined && this.route !== null) {
-      const verdict = exchange.enforce()
-      if (verdict !== 0) return respondRefused(res as ServerResponse, verdict)
     }
     return handleRequest.call(this, req, res, wrapNext(routing, exchange, next))
   }

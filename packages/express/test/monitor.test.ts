@@ -80,6 +80,32 @@ describe.each(versions)('%s: privacy monitor enforcement', (_name, express) => {
     }
   })
 
+  it('authentication inside the route (app.get(path, auth, handler)) is enough: the handler is refused', async () => {
+    const { audit } = capture({ monitor: { breadth: false } })
+    const a = express()
+    a.use(auditMiddleware(audit))
+    const auth = (req: any, _res: any, next: any) => {
+      req.user = { id: req.headers['x-test-user'] }
+      next()
+    }
+    let reached = 0
+    a.get('/patients/:id', auth, (_req: any, res: any) => {
+      reached++
+      res.send('record')
+    })
+    const srv = await listen(a)
+    try {
+      audit.monitor.block('eve')
+      expect((await fetch(`${srv.url}/patients/1`, { headers: { 'x-test-user': 'eve' } })).status).toBe(403)
+      expect(reached).toBe(0)
+      expect((await fetch(`${srv.url}/patients/1`, { headers: { 'x-test-user': 'bob' } })).status).toBe(200)
+      expect(reached).toBe(1)
+    } finally {
+      await srv.close()
+      await audit.close()
+    }
+  })
+
   it('an actor known at the start (trusted identity headers) is refused before any route; a block runs out', async () => {
     const { audit, events } = capture({ monitor: { breadth: false } })
     const a = express()
