@@ -11,10 +11,10 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
   },
-  // The sealing thread's script (writer/sealing-sink.ts starts it from next to index.js / index.cjs):
+  // The sealing thread's script (writer/thread.ts starts it from next to index.js / index.cjs):
   // CommonJS, so that one file serves both builds.
   {
-    entry: { 'seal-worker': 'src/integrity/seal-worker.ts' },
+    entry: { 'seal-worker': 'src/writer/seal-worker.ts' },
     format: ['cjs'],
     dts: false,
     clean: false,

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { contextActor, currentContext, runWithContext, setActor } from './context'
 import { accessRecord, customRecord } from './events/access'
 import { loginRecord, logoutRecord } from './events/auth'
@@ -5,19 +6,21 @@ import { dbRecord } from './events/db'
 import { httpRecord } from './events/http'
 import { type AuditRecord, type BuildEnv, buildService, ECS_VERSION } from './events/record'
 import { serializeRecord } from './events/serialize'
-import { type Prepared, prepareRecord } from './integrity/assemble'
-import { type Chain, createChain, newStreamId } from './integrity/chain'
-import { keyId, loadVerifierPublicKey } from './integrity/keys'
-import { checkpointRecord, closingRecord, genesisRecord } from './integrity/records'
+import { prepareRecord } from './integrity/assemble'
+import { createChain, type IntegrityFields, newStreamId } from './integrity/chain'
+import { loadVerifierPublicKey } from './integrity/keys'
 import { prepareMonitor } from './monitor/index'
-import { LEVELS, resolveOptions } from './options'
+import { LEVELS, type ResolvedOptions, resolveOptions } from './options'
 import { createOtelEmitter, type OtelEmitter } from './otel/index'
 import { compilePolicy } from './redact/index'
 import type { AuditContext, AuditLogger, AuditLoggerOptions, AuditStats, Level } from './types'
+import { type Backend, inlineBackend } from './writer/backend'
 import { registerExitHook } from './writer/exit'
+import type { Item } from './writer/items'
 import { byteLength, MAX_LINE_BYTES, shrinkToFit } from './writer/limit'
-import { createSealingSink, type SealingSink } from './writer/sealing-sink'
-import { createSink, errorName, type Sink } from './writer/sink'
+import { boomOutput, errorName, nullOutput, objectOutput } from './writer/output'
+import { threadBackend } from './writer/thread'
+import { createWriter } from './writer/writer'
 
 /**
  * Creates an audit logger. With no options it reads its settings from the environment
@@ -48,99 +51,54 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     ? createOtelEmitter({ loggerName: resolved.otel.loggerName, report })
     : undefined
 
-  // The integrity chain: sealed on a worker thread when the destination allows it (writer/sealing-sink.ts),
-  // else inline. Either way the verifier key is read and checked here, so a bad key fails creation.
   const integrity = resolved.integrity
   const verifier =
     integrity.enabled && integrity.verifierKey ? loadVerifierPublicKey(integrity.verifierKey) : undefined
-  const keyed = verifier !== undefined
-  const kid = verifier ? keyId(verifier) : undefined
-  const chainOptions = {
-    service: { name: resolved.service.name, instance: resolved.service.instance },
-    streamId: newStreamId(),
-    verifierKey: verifier ? (verifier.export({ type: 'spki', format: 'pem' }) as string) : undefined,
-    checkpointIntervalSeconds: integrity.checkpointIntervalSeconds,
-    stateFile: integrity.stateFile,
-    maxLineBytes: MAX_LINE_BYTES - 1,
-  }
-  // Records are serialised by our own serializer, whichever path seals them (same text as JSON.stringify).
-  const stringify = serializeRecord as (record: Record<string, unknown>) => string
-  const dest = resolved.destination
-  const sealing: SealingSink | undefined =
-    integrity.enabled &&
-    integrity.thread === 'worker' &&
-    !otel &&
-    !resolved.sync &&
-    dest !== false &&
-    typeof dest !== 'object'
-      ? createSealingSink({ dest, maxBufferBytes: resolved.maxBufferBytes, report, chain: chainOptions })
-      : undefined
-  const sink: Sink | undefined =
-    sealing || dest === false
-      ? undefined
-      : createSink(dest, { sync: resolved.sync, maxBufferBytes: resolved.maxBufferBytes, report })
-  const chain: Chain | undefined =
-    integrity.enabled && !sealing
-      ? createChain({ ...chainOptions, shrink: shrinkToFit, stringify })
-      : undefined
-  if (integrity.enabled && !keyed) {
+  if (integrity.enabled && !verifier) {
     report(
       'no verifier key configured (integrity.verifierKey or BOUNDARY_AUDIT_VERIFIER_KEY): the integrity chain is unkeyed and only detects accidental damage, not deliberate tampering',
     )
   }
-  const prepareOptions = { maxLineBytes: MAX_LINE_BYTES - 1, shrink: shrinkToFit, stringify }
-
-  let written = 0
+  const streamId = integrity.enabled ? newStreamId() : undefined
+  const writer = createWriter({
+    backend: chooseBackend(resolved, env, report, otel, verifier, streamId),
+    maxBufferBytes: resolved.maxBufferBytes,
+    shutdownTimeoutMs: resolved.shutdownTimeoutMs,
+    report,
+  })
+  const prepareOptions = {
+    maxLineBytes: MAX_LINE_BYTES - 1,
+    shrink: shrinkToFit,
+    stringify: serializeRecord as (record: Record<string, unknown>) => string,
+  }
   let errors = 0
-  let droppedLocally = 0
-  let closed = false
-  let closing: Promise<void> | undefined
 
-  /** Serialises, caps at 16 KiB, seals and writes one record. Never throws. */
+  /**
+   * The one way through: serialise (and, with the chain on, prepare for sealing: shape checks, the
+   * 16 KiB cap), then hand to the writer, which seals and writes in order. Never throws.
+   */
   const writeRecord = (record: AuditRecord): void => {
-    if (sealing) {
-      let prepared: Prepared
-      try {
-        prepared = prepareRecord(record, prepareOptions)
-      } catch (err) {
-        errors++
-        report(`an event could not be serialised (${errorName(err)}); a reduced event was written instead`)
-        prepared = prepareRecord(internalErrorRecord(env, err), prepareOptions)
-      }
-      if (sealing.write(prepared)) written++
-      return
-    }
-    let line: string
-    let sent: Record<string, unknown> = record
+    let item: Item
     try {
-      if (chain) {
-        // The chain serialises once and calls shrinkToFit itself if the sealed line would be too long.
-        line = chain.seal(record)
-      } else {
-        line = serializeRecord(record)
-        if (byteLength(line) > MAX_LINE_BYTES - 1) line = shrinkToFit(record, MAX_LINE_BYTES - 1)
-      }
+      item = toItem(record)
     } catch (err) {
       errors++
       report(`an event could not be serialised (${errorName(err)}); a reduced event was written instead`)
-      sent = internalErrorRecord(env, err)
-      line = JSON.stringify(sent)
+      item = toItem(internalErrorRecord(env, err))
     }
-    if (sink) {
-      if (sink.write(`${line}\n`)) written++
-    } else {
-      written++
-    }
-    // The same (redacted, sealed) record as the line; emit never throws.
-    otel?.emit(sent)
+    writer.accept(item)
+  }
+  const toItem = (record: AuditRecord): Item => {
+    const keep = otel ? record : undefined
+    if (integrity.enabled)
+      return { kind: 'record', prepared: prepareRecord(record, prepareOptions), record: keep }
+    let line = serializeRecord(record)
+    if (byteLength(line) > MAX_LINE_BYTES - 1) line = shrinkToFit(record, MAX_LINE_BYTES - 1)
+    return { kind: 'record', line, record: keep }
   }
 
   /** Builds with the caller's input and writes; a builder failure still yields one line. */
   const emit = (build: () => AuditRecord): void => {
-    if (closed) {
-      droppedLocally++
-      return
-    }
     let record: AuditRecord
     try {
       record = build()
@@ -155,50 +113,39 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     monitor.observe(record)
   }
 
-  const now = () => new Date().toISOString()
-  const writeChainRecord = (make: () => Record<string, unknown>) => {
-    if (!integrity.enabled) return
-    try {
-      writeRecord(completeChainRecord(env, make()))
-    } catch (err) {
-      errors++
-      report(`an integrity record could not be written (${errorName(err)})`)
-    }
-  }
-
-  writeChainRecord(() => genesisRecord(now(), keyed, kid))
   // Privacy monitor (monitor/): its alerts and enforcement events are written whatever the level.
   const monitor = startMonitor({
     env,
     report,
     write: (record) => {
-      if (!closed) writeRecord(record)
+      if (!writer.closed) writeRecord(record)
     },
   })
   let timer: NodeJS.Timeout | undefined
   if (integrity.enabled && integrity.checkpointIntervalSeconds > 0) {
-    timer = setInterval(
-      () => writeChainRecord(() => checkpointRecord(now())),
-      integrity.checkpointIntervalSeconds * 1000,
-    )
+    timer = setInterval(() => writer.checkpoint(), integrity.checkpointIntervalSeconds * 1000)
     timer.unref()
   }
 
-  // Process end without close(): write the closing record and flush (see writer/exit.ts).
-  const stop = (reason: string | undefined): boolean => {
-    if (closed) return false
-    closed = true
+  // Process end without close(): the exit hooks close with a reason and write (writer/exit.ts).
+  let closing: Promise<void> | undefined
+  const end = (reason: string | undefined): Promise<void> => {
     if (timer) clearInterval(timer)
-    writeChainRecord(() => closingRecord(now(), reason))
-    return true
+    writer.close(reason)
+    closing ??= (async () => {
+      await monitor.close()
+      await writer.end()
+      unregister()
+    })()
+    return closing
   }
   const hook = {
-    async finish(reason: string) {
-      if (stop(reason)) await (sealing ?? sink)?.flush()
-    },
+    finish: (reason: string) => end(reason),
     finishSync(reason: string) {
-      if (stop(reason)) (sealing ?? sink)?.flushSync()
+      if (timer) clearInterval(timer)
+      writer.endSync(reason)
     },
+    timeoutMs: resolved.shutdownTimeoutMs,
   }
   const unregister = registerExitHook(hook)
 
@@ -220,43 +167,82 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
       if (!ctx) return undefined
       return { ...ctx, actor: contextActor(ctx) }
     },
-    flush: async () => {
-      await (sealing ?? sink)?.flush()
-    },
-    close() {
-      closing ??= (async () => {
-        stop(undefined)
-        unregister()
-        await monitor.close()
-        await (sealing ?? sink)?.end()
-      })()
-      return closing
-    },
+    flush: () => writer.flush(),
+    close: () => end(undefined),
     stats(): AuditStats {
-      return {
-        written,
-        dropped: droppedLocally + ((sealing ?? sink)?.dropped ?? 0),
-        errors,
-        healthy: !closed && ((sealing ?? sink)?.healthy ?? true),
-        sealing: sealing ? sealing.mode : chain ? 'inline' : 'off',
-      }
+      return { ...writer.stats(), errors }
     },
     monitor,
     get streamId() {
-      return integrity.enabled ? chainOptions.streamId : undefined
+      return streamId
     },
   }
   return logger
 }
 
-/** Genesis, checkpoint and closing records come from the chain; time and service come from us. */
-function completeChainRecord(env: BuildEnv, record: Record<string, unknown>): AuditRecord {
-  const out = record as AuditRecord
-  out['@timestamp'] ??= new Date().toISOString()
-  out['log.level'] ??= 'info'
-  out['ecs.version'] ??= ECS_VERSION
-  out.service ??= env.service
-  return out
+/**
+ * Where records are sealed and written: on the sealing thread when the destination allows it
+ * (stdout, stderr, an fd or a file, asynchronous, no OpenTelemetry), else on this thread.
+ */
+function chooseBackend(
+  resolved: ResolvedOptions,
+  env: BuildEnv,
+  report: (message: string) => void,
+  otel: OtelEmitter | undefined,
+  verifier: KeyObject | undefined,
+  streamId: string | undefined,
+): Backend {
+  const { integrity, destination: dest } = resolved
+  const chainOptions = {
+    service: { name: resolved.service.name, instance: resolved.service.instance },
+    streamId: streamId ?? newStreamId(),
+    verifierKey: verifier ? (verifier.export({ type: 'spki', format: 'pem' }) as string) : undefined,
+    checkpointIntervalSeconds: integrity.checkpointIntervalSeconds,
+    stateFile: integrity.stateFile,
+    maxLineBytes: MAX_LINE_BYTES - 1,
+  }
+  const common = { service: env.service, ecsVersion: ECS_VERSION, maxLineBytes: MAX_LINE_BYTES - 1 }
+  if (
+    integrity.enabled &&
+    integrity.thread === 'worker' &&
+    !otel &&
+    !resolved.sync &&
+    dest !== false &&
+    typeof dest !== 'object'
+  ) {
+    const thread = threadBackend({ ...common, dest, report, chain: chainOptions })
+    if (thread) return thread
+  }
+  return inlineBackend({
+    ...common,
+    chain: integrity.enabled ? createChain(chainOptions) : undefined,
+    output: (events) =>
+      dest === false
+        ? nullOutput(events)
+        : typeof dest === 'object'
+          ? objectOutput(dest, events)
+          : boomOutput(dest, resolved.sync, events),
+    report,
+    immediate: resolved.sync || dest === false || typeof dest === 'object' || otel !== undefined,
+    onSealed: otel
+      ? (record, fields) => {
+          if (fields) attachIntegrity(record, fields)
+          otel.emit(record)
+        }
+      : undefined,
+  })
+}
+
+/** The OpenTelemetry record carries the same chain fields as the line. */
+function attachIntegrity(record: Record<string, unknown>, integrity: IntegrityFields): void {
+  try {
+    const audit = record.audit
+    if (audit && typeof audit === 'object' && !Array.isArray(audit))
+      (audit as Record<string, unknown>).integrity = integrity
+    else record.audit = { integrity }
+  } catch {
+    // a frozen record: the line is what counts
+  }
 }
 
 /** What is written when an event could not be built: it still says something happened. */

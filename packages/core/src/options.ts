@@ -8,6 +8,7 @@ export interface ResolvedOptions {
   destination: Destination | false
   sync: boolean
   maxBufferBytes: number
+  shutdownTimeoutMs: number
   integrity: {
     enabled: boolean
     verifierKey?: string
@@ -27,6 +28,7 @@ export const AUDIT_LOGGER_OPTION_KEYS: readonly string[] = Object.freeze([
   'destination',
   'sync',
   'maxBufferBytes',
+  'shutdownTimeoutMs',
   'redaction',
   'integrity',
   'otel',
@@ -129,6 +131,18 @@ export function resolveOptions(
     fail('maxBufferBytes must be an integer of at least 65536 (64 KiB)', maxBufferBytes)
   }
 
+  const shutdownTimeoutMs =
+    options.shutdownTimeoutMs ??
+    (env.BOUNDARY_AUDIT_SHUTDOWN_TIMEOUT_MS !== undefined && env.BOUNDARY_AUDIT_SHUTDOWN_TIMEOUT_MS !== ''
+      ? Number(env.BOUNDARY_AUDIT_SHUTDOWN_TIMEOUT_MS)
+      : 10_000)
+  if (!Number.isInteger(shutdownTimeoutMs) || shutdownTimeoutMs < 100 || shutdownTimeoutMs > 600_000) {
+    fail(
+      `shutdownTimeoutMs must be an integer number of milliseconds from 100 to 600000 (keep it under your orchestrator's grace period, 30 s on Kubernetes)${options.shutdownTimeoutMs === undefined ? ' (from BOUNDARY_AUDIT_SHUTDOWN_TIMEOUT_MS)' : ''}`,
+      shutdownTimeoutMs,
+    )
+  }
+
   const integrity = options.integrity ?? {}
   if (typeof integrity !== 'object')
     fail('integrity must be an object like { enabled, verifierKey }', integrity)
@@ -175,6 +189,7 @@ export function resolveOptions(
     destination,
     sync,
     maxBufferBytes,
+    shutdownTimeoutMs,
     integrity: {
       enabled: integrityEnabled,
       verifierKey,

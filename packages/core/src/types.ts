@@ -115,8 +115,15 @@ export interface AuditLoggerOptions {
   destination?: Destination | false
   /** Write synchronously (every event on disk or pipe before the call returns). Default false. */
   sync?: boolean
-  /** Most bytes buffered in memory while the destination is slow; beyond it events are dropped and counted. Default 64 MiB. */
+  /** Most bytes buffered in memory while the destination is slow; beyond it events are dropped, counted, and the count sealed into the chain as a loss record. Default 64 MiB. */
   maxBufferBytes?: number
+  /**
+   * How long shutdown (close(), SIGTERM/SIGINT, process.exit(), an uncaught exception) may take to
+   * write what was accepted, in ms. Near the end, what is still unwritten is dropped and counted,
+   * and the count is sealed into the closing record. Default 10000 (Kubernetes allows 30 s);
+   * env BOUNDARY_AUDIT_SHUTDOWN_TIMEOUT_MS.
+   */
+  shutdownTimeoutMs?: number
   redaction?: RedactionOptions
   integrity?: IntegrityOptions
   otel?: OtelOptions
@@ -221,9 +228,11 @@ export interface AuditContext {
 }
 
 export interface AuditStats {
-  /** Events accepted for writing. */
+  /** Events the logger took (every call at or above the level). accepted = written + dropped + in flight. */
+  accepted: number
+  /** Events written: handed to the operating system (the pipe, file or socket), or to a `{ write }` destination. */
   written: number
-  /** Events lost (destination broken or buffer full). */
+  /** Events lost: buffer full, destination broken, shutdown deadline, sealing thread died, or logged after close(). */
   dropped: number
   /** Internal errors caught (an event still went out, possibly reduced). */
   errors: number

@@ -16,6 +16,7 @@ const LABEL: Record<Finding['kind'], string> = {
   'lineage-mismatch': 'LINEAGE MISMATCH',
   unauthenticated: 'UNAUTHENTICATED',
   'key-unavailable': 'NOT VERIFIED',
+  dropped: 'EVENTS DROPPED',
 }
 
 const STATUS: Record<StreamReport['status'], string> = {

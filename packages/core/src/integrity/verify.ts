@@ -44,6 +44,8 @@ export type FindingKind =
   | 'unauthenticated'
   /** The stream is sealed to a verifier key that was not given: MACs not checked. */
   | 'key-unavailable'
+  /** The writer recorded events it accepted and could not write (a loss record, or a loss total). */
+  | 'dropped'
 
 export type Severity = 'tamper' | 'gap' | 'order' | 'unverifiable'
 
@@ -59,6 +61,7 @@ const SEVERITY: Record<FindingKind, Severity> = {
   'never-closed': 'gap',
   'checkpoint-missing': 'gap',
   'genesis-missing': 'gap',
+  dropped: 'gap',
   unauthenticated: 'gap',
   reordered: 'order',
   'key-unavailable': 'unverifiable',
@@ -76,6 +79,9 @@ export interface Finding {
   lines?: number[]
   /** For `remacked`: the seq whose key made the MAC. */
   keySeq?: number
+  /** For `dropped`: how many events, and why (the loss record's reason). */
+  count?: number
+  reason?: string
   message: string
 }
 
@@ -142,6 +148,8 @@ interface Entry {
   position: number
   indexed: boolean
   integrity: Obj
+  /** audit.loss of the record, if any (loss records, checkpoints, the closing record). */
+  loss?: { dropped?: number; total?: number; reason?: string }
   /** service.name / service.node.name of the record, if any. */
   service?: string
   instance?: string
@@ -269,7 +277,23 @@ function toEntry(found: FoundRecord): Entry {
     position: found.position,
     indexed: found.indexed,
     integrity: i,
+    loss: lossOf(top),
     ...serviceOf(top),
+  }
+}
+
+/** audit.loss (writer/loss.ts), when the record carries one. */
+function lossOf(top: Obj): Entry['loss'] {
+  const audit = top.audit
+  if (!audit || typeof audit !== 'object' || Array.isArray(audit)) return undefined
+  const loss = expandKeys(audit as Obj).loss
+  if (!loss || typeof loss !== 'object' || Array.isArray(loss)) return undefined
+  const l = expandKeys(loss as Obj)
+  const num = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined)
+  return {
+    dropped: num(l.dropped),
+    total: num(l.total),
+    reason: typeof l.reason === 'string' ? l.reason : undefined,
   }
 }
 
@@ -640,6 +664,32 @@ function checkStream(
   if (times.length > 0) {
     report.start = new Date(Math.min(...times)).toISOString()
     report.end = new Date(Math.max(...times)).toISOString()
+  }
+
+  // Losses the writer recorded: each loss record, and totals larger than the loss records seen.
+  let recorded = 0
+  for (const s of validSeqs) {
+    const e = ctx.valid.get(s)!
+    if (!e.loss || (canCheck && !e.valid)) continue
+    const { dropped, total, reason } = e.loss
+    if (dropped !== undefined && dropped > 0) {
+      recorded += dropped
+      add('dropped', `${dropped} events dropped before seq ${s} (${reason ?? 'no reason given'})`, {
+        seq: s,
+        count: dropped,
+        reason,
+        lines: e.lines,
+      })
+    }
+    if (total !== undefined && total > recorded) {
+      add('dropped', `${total - recorded} events dropped before seq ${s} (unrecorded losses)`, {
+        seq: s,
+        count: total - recorded,
+        reason: 'unrecorded',
+        lines: e.lines,
+      })
+      recorded = total
+    }
   }
 
   // Checkpoint cadence: a silence longer than the interval with records missing inside it.

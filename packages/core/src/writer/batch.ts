@@ -1,6 +1,5 @@
 /**
- * Texts waiting to be handed on together, shared by both writers (sink.ts: lines to SonicBoom;
- * sealing-sink.ts: prepared records to the sealing thread).
+ * Texts waiting to be handed on together: thread.ts gathers items for the sealing thread in one.
  *
  * Why batch by time: in a server each turn of the event loop logs one or two events, and every
  * hand-over has a fixed cost far above a line's (a trip through libuv's thread pool, a wake-up of

@@ -1,6 +1,7 @@
 /**
  * The sealing thread on its own: order, sync flush, and what happens when the thread cannot start
- * or dies (every record still written, sealed inline under a fresh stream, nothing lost).
+ * or dies (every record still written, sealed inline, under a fresh stream if the thread had
+ * written anything, nothing lost).
  * Real worker threads and real files; the broken threads are a fixture script.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -11,7 +12,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { prepareRecord } from '../integrity/assemble'
 import { newStreamId } from '../integrity/chain'
 import { verifyText } from '../integrity/verify'
-import { createSealingSink, type SealingSinkOptions, sealWorkerFile } from './sealing-sink'
+import type { Backend } from './backend'
+import type { Item } from './items'
+import { sealWorkerFile, type ThreadOptions, threadBackend } from './thread'
 
 const dir = mkdtempSync(join(tmpdir(), 'ba-seal-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -41,15 +44,14 @@ require(${JSON.stringify(sealWorkerFile())})
   return script
 }
 
-function options(
-  file: string,
-  extra: Partial<SealingSinkOptions> = {},
-): SealingSinkOptions & { warnings: string[] } {
+function options(file: string, extra: Partial<ThreadOptions> = {}): ThreadOptions & { warnings: string[] } {
   const warnings: string[] = []
   return {
     dest: file,
-    maxBufferBytes: 1 << 24,
-    report: (m) => warnings.push(m),
+    report: (m: string) => warnings.push(m),
+    service: { name: 'svc' },
+    ecsVersion: '8.17.0',
+    maxLineBytes: 16383,
     chain: {
       service: { name: 'svc', instance: 'pod' },
       streamId: newStreamId(),
@@ -72,14 +74,29 @@ function record(i: number): Record<string, unknown> {
   }
 }
 
-const prepare = (i: number) => prepareRecord(record(i), { maxLineBytes: 16383 })
+const prepare = (i: number): Item => ({
+  kind: 'record',
+  prepared: prepareRecord(record(i), { maxLineBytes: 16383 }),
+})
+const close: Item = { kind: 'close' }
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5))
 
-function readLines(file: string): any[] {
+function readAll(file: string): any[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l))
+}
+
+/** The events (the chain's own records left out). */
+function readLines(file: string): any[] {
+  return readAll(file).filter((l) => l.event.action === 'tick')
+}
+
+function start(o: ThreadOptions): Backend {
+  const backend = threadBackend(o)
+  if (!backend) throw new Error('no sealing thread')
+  return backend
 }
 
 describe('sealing thread', () => {
@@ -90,48 +107,56 @@ describe('sealing thread', () => {
   it('seals in acceptance order across many batches; end() leaves a verifiable file', async () => {
     const file = join(dir, 'order.ndjson')
     const o = options(file)
-    const sink = createSealingSink(o)!
+    const sink = start(o)
     expect(sink.mode).toBe('worker')
     for (let i = 0; i < 3000; i++) {
-      expect(sink.write(prepare(i))).toBe(true)
+      sink.push(prepare(i))
       if (i % 250 === 0) await tick()
     }
     await sink.flush()
     expect(readLines(file)).toHaveLength(3000)
+    expect(sink.written).toBe(3000)
+    sink.push(close)
     await sink.end()
-    expect(sink.write(prepare(-1))).toBe(false)
     const lines = readLines(file)
     expect(lines.map((l) => l.audit.details.i)).toEqual([...Array(3000).keys()])
-    expect(lines.map((l) => l.audit.integrity.seq)).toEqual([...Array(3000).keys()])
+    expect(lines.map((l) => l.audit.integrity.seq)).toEqual([...Array(3000).keys()].map((i) => i + 1))
     expect(new Set(lines.map((l) => l.audit.integrity.stream))).toEqual(new Set([o.chain.streamId]))
     const report = verifyText(readFileSync(file, 'utf8'))
-    expect(report.streams[0]!.intact).toEqual([[0, 2999]])
+    expect(report.exitCode).toBe(0)
+    expect(report.streams[0]!.intact).toEqual([[0, 3001]])
+    expect(report.streams[0]!.closed).toBe(true)
     expect(o.warnings).toEqual([])
   })
 
   it('flushSync() waits for the thread (as at process exit)', () => {
     const file = join(dir, 'sync.ndjson')
-    const sink = createSealingSink(options(file))!
-    for (let i = 0; i < 500; i++) sink.write(prepare(i))
-    sink.flushSync()
+    const sink = start(options(file))
+    for (let i = 0; i < 500; i++) sink.push(prepare(i))
+    sink.push(close)
+    sink.flushSync(Date.now() + 20_000, Date.now() + 25_000)
     expect(readLines(file)).toHaveLength(500)
+    expect(readAll(file).at(-1).event.action).toBe('audit-stream-end')
   })
 
   it('a thread that cannot start: everything is sealed inline instead, same stream, with a warning', async () => {
     process.env.SEAL_TEST_MODE = 'fail-start'
     const file = join(dir, 'fail-start.ndjson')
     const o = options(file, { workerFile: broken })
-    const sink = createSealingSink(o)!
-    for (let i = 0; i < 200; i++) sink.write(prepare(i))
+    const sink = start(o)
+    for (let i = 0; i < 200; i++) sink.push(prepare(i))
     await sink.flush()
     await new Promise((resolve) => setTimeout(resolve, 200))
-    for (let i = 200; i < 400; i++) sink.write(prepare(i))
+    for (let i = 200; i < 400; i++) sink.push(prepare(i))
+    sink.push(close)
     await sink.end()
     expect(sink.mode).toBe('inline')
     const lines = readLines(file)
     expect(lines.map((l) => l.audit.details.i)).toEqual([...Array(400).keys()])
     expect(new Set(lines.map((l) => l.audit.integrity.stream))).toEqual(new Set([o.chain.streamId]))
-    expect(verifyText(readFileSync(file, 'utf8')).streams[0]!.intact).toEqual([[0, 399]])
+    const report = verifyText(readFileSync(file, 'utf8'))
+    expect(report.exitCode).toBe(0)
+    expect(report.streams[0]!.intact).toEqual([[0, 401]])
     expect(o.warnings.join('\n')).toMatch(/sealing thread .*; records are sealed on the main thread/)
   })
 
@@ -140,7 +165,7 @@ describe('sealing thread', () => {
     process.env.SEAL_TEST_REAL_WORKER = sealWorkerFile()!
     const file = join(dir, 'crash.ndjson')
     const o = options(file, { workerFile: broken })
-    const sink = createSealingSink(o)!
+    const sink = start(o)
     // Writes until the sink has noticed the death, not for a fixed time: the thread dies 150 ms
     // after it has started, and on a loaded machine starting can take longer than any fixed wait.
     // The deadline (under the project's 30 s test timeout) only turns a broken fallback into a
@@ -148,12 +173,13 @@ describe('sealing thread', () => {
     const deadline = Date.now() + 10_000
     let n = 0
     while (sink.mode === 'worker' && Date.now() < deadline) {
-      for (let j = 0; j < 20; j++) sink.write(prepare(n++))
+      for (let j = 0; j < 20; j++) sink.push(prepare(n++))
       await tick()
     }
     expect(sink.mode).toBe('inline')
-    // And some after the switch, sealed inline at once.
-    for (let j = 0; j < 20; j++) sink.write(prepare(n++))
+    // And some after the switch, sealed inline.
+    for (let j = 0; j < 20; j++) sink.push(prepare(n++))
+    sink.push(close)
     await sink.end()
     const lines = readLines(file)
     // At-least-once: a batch the thread was writing when it died may appear twice, never zero times.
@@ -164,6 +190,7 @@ describe('sealing thread', () => {
     const report = verifyText(readFileSync(file, 'utf8'))
     const second = report.streams.find((s) => s.stream === streams[1])!
     expect(second.intact).toEqual([[0, second.lastSeq]])
+    expect(second.closed).toBe(true)
     const first = report.streams.find((s) => s.stream === streams[0])!
     expect(first.intact).toEqual([[0, first.lastSeq]])
     expect(first.closed).toBe(false)
@@ -172,8 +199,8 @@ describe('sealing thread', () => {
   it('a thread that dies while flush() waits: flush() resolves once the resealed records are written', async () => {
     const file = join(dir, 'dies-at-flush.ndjson')
     const o = options(file, { workerFile: diesOnFirstBatch('throw') })
-    const sink = createSealingSink(o)!
-    for (let i = 0; i < 100; i++) sink.write(prepare(i))
+    const sink = start(o)
+    for (let i = 0; i < 100; i++) sink.push(prepare(i))
     await sink.flush()
     expect(sink.mode).toBe('inline')
     expect(readLines(file).map((l) => l.audit.details.i)).toEqual([...Array(100).keys()])
@@ -185,15 +212,18 @@ describe('sealing thread', () => {
     async (how) => {
       const file = join(dir, `dies-at-end-${how}.ndjson`)
       const o = options(file, { workerFile: diesOnFirstBatch(how) })
-      const sink = createSealingSink(o)!
-      for (let i = 0; i < 100; i++) sink.write(prepare(i))
+      const sink = start(o)
+      for (let i = 0; i < 100; i++) sink.push(prepare(i))
+      sink.push(close)
       await sink.end()
       expect(sink.mode).toBe('inline')
       const lines = readLines(file)
       expect(lines.map((l) => l.audit.details.i)).toEqual([...Array(100).keys()])
       // The thread wrote nothing, so the inline chain continues the original stream.
       expect(new Set(lines.map((l) => l.audit.integrity.stream))).toEqual(new Set([o.chain.streamId]))
-      expect(verifyText(readFileSync(file, 'utf8')).streams[0]!.intact).toEqual([[0, 99]])
+      const report = verifyText(readFileSync(file, 'utf8'))
+      expect(report.exitCode).toBe(0)
+      expect(report.streams[0]!.intact).toEqual([[0, 101]])
     },
   )
 })

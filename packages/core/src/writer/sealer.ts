@@ -1,0 +1,272 @@
+/**
+ * The sealer: the one stage that turns accepted items into written lines, the same code on the
+ * logger's thread ('inline') and on the sealing thread (seal-worker.ts).
+ *
+ * It seals late: items wait unsealed in its queue and are sealed only while the output has room
+ * (what is handed over and not yet written stays under a small window). Whatever never gets
+ * written (the deadline passes, the destination dies) is then still unsealed, so it can be
+ * dropped without leaving a hole in the chain: it is counted (loss.ts) and the count is sealed as a
+ * loss record before the next record, and as a total in checkpoints and the closing record.
+ *
+ * Per item, in order:
+ * - a record: preceded by a loss record when losses are pending; sealed (chain on) or passed as is.
+ * - a loss note from the logger (its buffer was full): counted.
+ * - checkpoint / close: the chain's own record, with audit.loss.total when anything was lost.
+ */
+import { type Prepared, prepareRecord } from '../integrity/assemble'
+import type { Chain, IntegrityFields } from '../integrity/chain'
+import { decodeItem, type Item, itemChars } from './items'
+import { createLossLedger, type LossLedger, type LossReason, withLossTotal } from './loss'
+import type { Output } from './output'
+
+export interface SealerOptions {
+  /** Absent: integrity off, records carry their finished line. */
+  chain: Chain | undefined
+  /** ECS `service` and `ecs.version` for the chain's own records. */
+  service: unknown
+  ecsVersion: string
+  output: Output
+  maxLineBytes: number
+  /**
+   * Seal the genesis with the first item rather than at once (the sealing thread: should it die
+   * before writing anything, the stream can start over on the logger's thread under the same id).
+   */
+  lazyGenesis?: boolean
+  /** Called with each record (and its integrity fields) as it is sealed: OpenTelemetry. */
+  onSealed?: (record: Record<string, unknown>, integrity: IntegrityFields | undefined) => void
+}
+
+export interface Sealer {
+  /** Queues an item (an encoded one from the logger's thread, or the item itself). */
+  push(item: Item | string): void
+  /** Seals and hands over what the output has room for. Never throws. */
+  pump(): void
+  /** `done` runs once everything pushed so far is written, or can no longer be. */
+  whenDone(done: () => void): void
+  /** The shutdown deadline is near: records not yet sealed are dropped and counted from now on. */
+  expire(): void
+  readonly ledger: LossLedger
+  /** Characters queued and not yet sealed (or dropped). */
+  readonly queuedChars: number
+  /** Characters taken off the queue so far. */
+  readonly consumedChars: number
+  /** Items taken off the queue so far. */
+  readonly consumed: number
+  /** Events sealed and handed to the output. */
+  readonly sealed: number
+  /** Events this stage dropped (deadline, destination), not counting the logger's own notes. */
+  readonly dropped: number
+  /** The closing record is sealed and handed over. */
+  readonly closed: boolean
+  /** Anything (the genesis at least) was handed to the output. */
+  readonly began: boolean
+}
+
+/** Characters of sealed lines handed to the output at once. */
+const CHUNK = 64 * 1024
+
+export function createSealer(options: SealerOptions): Sealer {
+  const { chain, output, onSealed } = options
+  const ledger = createLossLedger()
+  let queue: Array<Item | string | undefined> = []
+  let head = 0
+  let pushed = 0
+  let consumed = 0
+  let queuedChars = 0
+  let consumedChars = 0
+  let sealed = 0
+  let dropped = 0
+  let expired = false
+  let closed = false
+  let pumping = false
+  let seenLost = 0
+  const waiting: { at: number; done: () => void }[] = []
+
+  const charsOf = (item: Item | string) => (typeof item === 'string' ? item.length : itemChars(item))
+  const now = () => new Date().toISOString()
+
+  const drop = (count: number, reason: LossReason) => {
+    dropped += count
+    ledger.note(count, reason, now())
+  }
+
+  /** One of the chain's own records, sealed: a line (with newline), or '' without a chain. */
+  const chainLine = (record: Record<string, unknown>): string => {
+    record['ecs.version'] = options.ecsVersion
+    record.service = options.service
+    if (!chain) return `${JSON.stringify(record)}\n`
+    let prepared: Prepared
+    try {
+      prepared = prepareRecord(record, { maxLineBytes: options.maxLineBytes })
+    } catch {
+      return ''
+    }
+    const parts = chain.sealParts(prepared)
+    onSealed?.(record, parts.fields)
+    return `${parts.head}${parts.integrity}${parts.tail}\n`
+  }
+
+  const lossLine = (): string => {
+    const record = ledger.take(now())
+    return record ? chainLine(record) : ''
+  }
+
+  /** The item's lines (with newlines); counts the events among them in `chunkEvents`. */
+  let chunkEvents = 0
+  const linesOf = (item: Item): string => {
+    switch (item.kind) {
+      case 'record': {
+        if (expired || closed) {
+          drop(1, expired ? 'shutdown-deadline' : 'other')
+          return ''
+        }
+        // Lines a caller's destination refused after they were sealed are losses too.
+        const lost = output.lost
+        if (lost > seenLost) {
+          ledger.note(lost - seenLost, 'destination-error', now())
+          seenLost = lost
+        }
+        const before = ledger.pending > 0 ? lossLine() : ''
+        chunkEvents++
+        if (!chain || item.prepared === undefined) {
+          if (item.record) onSealed?.(item.record, undefined)
+          return `${before}${item.line ?? ''}\n`
+        }
+        const parts = chain.sealParts(item.prepared)
+        if (item.record) onSealed?.(item.record, parts.fields)
+        return `${before}${parts.head}${parts.integrity}${parts.tail}\n`
+      }
+      case 'loss':
+        ledger.note(item.count, item.reason, item.since)
+        return ''
+      case 'checkpoint':
+        if (closed || !chain) return ''
+        return chainLine(withLossTotal(chain.checkpoint(), ledger.total))
+      case 'close': {
+        if (closed) return ''
+        closed = true
+        if (!chain) return ''
+        const before = lossLine()
+        return `${before}${chainLine(withLossTotal(chain.closing(item.reason), ledger.total))}`
+      }
+    }
+  }
+
+  const settle = () => {
+    for (let i = waiting.length - 1; i >= 0; i--) {
+      const w = waiting[i]!
+      if (consumed >= w.at || output.failed) {
+        waiting.splice(i, 1)
+        output.whenWritten(w.done)
+      }
+    }
+  }
+
+  /** The next item off the queue (decoded), or undefined when it cannot be read. */
+  const takeOne = (): Item | undefined => {
+    const raw = queue[head]!
+    queue[head++] = undefined
+    consumed++
+    const chars = charsOf(raw)
+    queuedChars -= chars
+    consumedChars += chars
+    try {
+      return typeof raw === 'string' ? decodeItem(raw) : raw
+    } catch {
+      // An item that cannot be read (it should not happen: items are ours): counted, not sealed.
+      drop(1, 'other')
+      return undefined
+    }
+  }
+
+  /** The destination is gone: nothing queued can be written any more. */
+  const dropQueued = () => {
+    let records = 0
+    while (head < queue.length) {
+      const item = takeOne()
+      if (!item) continue
+      if (item.kind === 'record') records++
+      else if (item.kind === 'loss') ledger.note(item.count, item.reason, item.since)
+    }
+    drop(records, 'destination-error')
+  }
+
+  const pump = () => {
+    if (pumping) return
+    pumping = true
+    try {
+      while (head < queue.length) {
+        if (output.failed) {
+          dropQueued()
+          break
+        }
+        // Past the deadline everything left is dropped or is the closing record: no need to wait.
+        if (!output.room && !expired) break
+        let chunk = began ? '' : genesisLine()
+        chunkEvents = 0
+        while (head < queue.length && chunk.length < CHUNK) {
+          const item = takeOne()
+          if (item) chunk += linesOf(item)
+        }
+        sealed += chunkEvents
+        if (chunk.length > 0) output.write(chunk, chunkEvents)
+      }
+      if (head > 4096 && head * 2 > queue.length) {
+        queue = queue.slice(head)
+        head = 0
+      }
+    } finally {
+      pumping = false
+    }
+    settle()
+  }
+
+  let began = false
+  const genesisLine = () => {
+    began = true
+    return chain ? chainLine(chain.genesis()) : ''
+  }
+  if (!options.lazyGenesis) {
+    const genesis = genesisLine()
+    if (genesis) output.write(genesis, 0)
+  }
+
+  return {
+    push(item) {
+      queue.push(item)
+      pushed++
+      queuedChars += charsOf(item)
+    },
+    pump,
+    whenDone(done) {
+      waiting.push({ at: pushed, done })
+      settle()
+    },
+    expire() {
+      expired = true
+      pump()
+    },
+    ledger,
+    get queuedChars() {
+      return queuedChars
+    },
+    get consumedChars() {
+      return consumedChars
+    },
+    get consumed() {
+      return consumed
+    },
+    get sealed() {
+      return sealed
+    },
+    get dropped() {
+      return dropped
+    },
+    get closed() {
+      return closed
+    },
+    get began() {
+      return began
+    },
+  }
+}
