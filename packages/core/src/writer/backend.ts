@@ -5,7 +5,7 @@
 import type { Chain, IntegrityFields } from '../integrity/chain'
 import type { Item } from './items'
 import type { Output, OutputEvents } from './output'
-import { createSealer } from './sealer'
+import { createSealer, type Sealer } from './sealer'
 
 export interface Backend {
   push(item: Item): void
@@ -50,15 +50,17 @@ const FULL_CHARS = 64 * 1024
 /** The sealer on the logger's own thread. */
 export function inlineBackend(options: InlineOptions): Backend {
   let timer: NodeJS.Timeout | undefined
+  // Declared first: a synchronous output reports progress while the sealer writes its genesis.
+  let sealer: Sealer | undefined
   const pump = () => {
     if (timer) {
       clearTimeout(timer)
       timer = undefined
     }
-    sealer.pump()
+    s.pump()
   }
   const output = options.output({ onChange: () => sealer?.pump(), report: options.report })
-  const sealer = createSealer({
+  const s = createSealer({
     chain: options.chain,
     service: options.service,
     ecsVersion: options.ecsVersion,
@@ -66,30 +68,31 @@ export function inlineBackend(options: InlineOptions): Backend {
     maxLineBytes: options.maxLineBytes,
     onSealed: options.onSealed,
   })
+  sealer = s
   const flush = () => {
     pump()
-    return new Promise<void>((resolve) => sealer.whenDone(resolve))
+    return new Promise<void>((resolve) => s.whenDone(resolve))
   }
   return {
     push(item) {
-      sealer.push(item)
-      if (options.immediate || sealer.queuedChars >= FULL_CHARS) pump()
+      s.push(item)
+      if (options.immediate || s.queuedChars >= FULL_CHARS) pump()
       // Not unref'd: a process that goes idle still writes what it accepted before it exits.
       else timer ??= setTimeout(pump, BATCH_DELAY_MS)
     },
     get used() {
-      return sealer.queuedChars
+      return s.queuedChars
     },
     flush,
     flushSync(expireAt, deadline) {
       for (;;) {
         pump()
-        if (sealer.queuedChars === 0 || output.failed) {
+        if (s.queuedChars === 0 || output.failed) {
           output.flushSync(deadline)
           return
         }
         if (Date.now() >= expireAt) {
-          sealer.expire()
+          s.expire()
           output.flushSync(deadline)
           return
         }
@@ -103,13 +106,13 @@ export function inlineBackend(options: InlineOptions): Backend {
     },
     expire() {
       pump()
-      sealer.expire()
+      s.expire()
     },
     get written() {
       return output.written
     },
     get dropped() {
-      return sealer.dropped + output.lost
+      return s.dropped + output.lost
     },
     get healthy() {
       return output.healthy
