@@ -61,6 +61,10 @@ if (kase === 'pino-http') {
     if (withAls) als.run({}, next)
     else next()
   })
+} else if (kase?.startsWith('monitor-')) {
+  // Privacy monitor off / per process / Redis, each with one access event per request.
+  const { setupMonitorCase } = await import('./monitor-cases')
+  await setupMonitorCase(app, kase)
 } else if (kase !== 'bare') {
   throw new Error(`unknown case ${kase}`)
 }

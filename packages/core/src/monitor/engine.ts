@@ -3,7 +3,7 @@ import type { MonitorConfig } from './options'
 import { checkEmergency, checkHours, checkWatched } from './rules'
 import type { Counts } from './store-memory'
 import type { AccessView, RuleFinding } from './types'
-import { individualKey, isPseudonym } from './view'
+import { isPseudonym, pseudonymDigits } from './view'
 
 /** A finding of one rule about one access. */
 export interface Finding extends RuleFinding {
@@ -34,7 +34,7 @@ export class RuleEngine {
 
   /** The key the counting store files the individual under (the pseudonym's digits), if any. */
   countedIndividual(a: AccessView): string | undefined {
-    return a.individual !== undefined && isPseudonym(a.individual) ? individualKey(a.individual) : undefined
+    return a.individual === undefined ? undefined : pseudonymDigits(a.individual)
   }
 
   /** Rules that need no counts: watched, emergency, hours, custom. */

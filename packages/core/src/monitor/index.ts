@@ -121,11 +121,9 @@ export function createMonitor(config: MonitorConfig, deps: MonitorDeps): LiveMon
           counted(a, local)
           return
         }
-        // One round trip; the request does not wait for it. On failure the per-process counts decide.
-        shared.add(a.actor, individual, a.time).then(
-          (c) => counted(a, c ?? local),
-          () => counted(a, local),
-        )
+        // At most one round trip (batched per event-loop turn); the request does not wait for it. On
+        // failure the per-process counts decide.
+        shared.add(a.actor, individual, a.time, (c) => counted(a, c ?? local))
       } catch {
         engine.ruleErrors++
       }

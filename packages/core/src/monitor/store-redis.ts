@@ -13,45 +13,66 @@ export interface SharedCounts {
   readonly ready: boolean
   /** Told when the store goes down (true) or comes back (false). */
   onDown?: (down: boolean) => void
-  /** The actor's counts after this access, or undefined when Redis did not answer in time. */
-  add(actor: string, individual: string | undefined, time: number): Promise<Counts | undefined>
+  /**
+   * Counts one access; `done` gets the actor's counts after it, or undefined when Redis did not
+   * answer in time or failed (the caller then uses its per-process counts). Never throws.
+   */
+  add(
+    actor: string,
+    individual: string | undefined,
+    time: number,
+    done: (counts: Counts | undefined) => void,
+  ): void
   close(): Promise<void>
 }
 
-// KEYS[1]: the actor's individuals (member: individual, score: last access); KEYS[2]: the actor's
-// records (member: a unique id, score: time). Entries at or before now - window leave; beyond
-// cap (threshold + 1) the oldest leave, which cannot change whether the count exceeds the threshold.
-// GT: a replica whose clock lags does not move an individual's last access back.
+// One call judges a batch of accesses (all those of one event-loop turn, up to MAX_BATCH): KEYS
+// holds two keys per access, the actor's individuals (member: individual, score: last access) and
+// records (member: a unique id, score: time); ARGV the windows and caps, then time, individual and
+// record id per access. Entries at or before now - window leave; beyond cap (threshold + 1) the
+// oldest leave, which cannot change whether the count exceeds the threshold. GT: a replica whose
+// clock lags does not move an individual's last access back. Returns two counts per access.
 const SCRIPT = `
-local now = tonumber(ARGV[1])
-local bw = tonumber(ARGV[3])
-local rw = tonumber(ARGV[5])
-local individuals = 0
-local records = 0
-if bw > 0 then
-  local cap = tonumber(ARGV[4])
-  if ARGV[2] ~= '' then redis.call('ZADD', KEYS[1], 'GT', now, ARGV[2]) end
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - bw)
-  individuals = redis.call('ZCARD', KEYS[1])
-  if individuals > cap then
-    redis.call('ZREMRANGEBYRANK', KEYS[1], 0, individuals - cap - 1)
-    individuals = cap
+local bw = tonumber(ARGV[1])
+local bcap = tonumber(ARGV[2])
+local rw = tonumber(ARGV[3])
+local rcap = tonumber(ARGV[4])
+local out = {}
+for j = 1, #KEYS / 2 do
+  local ki = KEYS[2 * j - 1]
+  local kr = KEYS[2 * j]
+  local now = tonumber(ARGV[2 + 3 * j])
+  local individual = ARGV[3 + 3 * j]
+  local individuals = 0
+  local records = 0
+  if bw > 0 then
+    if individual ~= '' then redis.call('ZADD', ki, 'GT', now, individual) end
+    redis.call('ZREMRANGEBYSCORE', ki, '-inf', now - bw)
+    individuals = redis.call('ZCARD', ki)
+    if individuals > bcap then
+      redis.call('ZREMRANGEBYRANK', ki, 0, individuals - bcap - 1)
+      individuals = bcap
+    end
+    redis.call('PEXPIRE', ki, bw)
   end
-  redis.call('PEXPIRE', KEYS[1], bw)
-end
-if rw > 0 then
-  local cap = tonumber(ARGV[6])
-  redis.call('ZADD', KEYS[2], now, ARGV[7])
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - rw)
-  records = redis.call('ZCARD', KEYS[2])
-  if records > cap then
-    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, records - cap - 1)
-    records = cap
+  if rw > 0 then
+    redis.call('ZADD', kr, now, ARGV[4 + 3 * j])
+    redis.call('ZREMRANGEBYSCORE', kr, '-inf', now - rw)
+    records = redis.call('ZCARD', kr)
+    if records > rcap then
+      redis.call('ZREMRANGEBYRANK', kr, 0, records - rcap - 1)
+      records = rcap
+    end
+    redis.call('PEXPIRE', kr, rw)
   end
-  redis.call('PEXPIRE', KEYS[2], rw)
+  out[2 * j - 1] = individuals
+  out[2 * j] = records
 end
-return { individuals, records }
+return out
 `
+
+/** Accesses judged by one script call at most. */
+const MAX_BATCH = 256
 
 interface RedisLike {
   status: string
@@ -99,51 +120,87 @@ export function createRedisCounts(
         retryStrategy: (times: number) => Math.min(200 * times, 5000),
       })
     : (config.client as RedisLike)
-  const command = `boundaryAuditMonitorAdd`
-  if (typeof client[command] !== 'function') client.defineCommand(command, { numberOfKeys: 2, lua: SCRIPT })
-  const run = client[command] as (...args: (string | number)[]) => Promise<[number, number]>
+  const command = 'boundaryAuditMonitorAdd'
+  if (typeof client[command] !== 'function') client.defineCommand(command, { lua: SCRIPT } as never)
+  const run = client[command] as (...args: (string | number)[]) => Promise<number[]>
 
   const prefix = config.keyPrefix
   const b = counts.breadth
   const r = counts.rate
+  const head = [b ? b.windowMs : 0, b ? b.threshold + 1 : 0, r ? r.windowMs : 0, r ? r.threshold + 1 : 0]
   const tag = randomBytes(4).toString('hex')
   let sequence = 0
+  let queue: Pending[] = []
+  let scheduled = false
+
+  const flush = () => {
+    scheduled = false
+    while (queue.length > 0) {
+      const batch = queue.length <= MAX_BATCH ? queue : queue.slice(0, MAX_BATCH)
+      queue = queue.length <= MAX_BATCH ? [] : queue.slice(MAX_BATCH)
+      send(batch)
+    }
+  }
+
+  const send = (batch: Pending[]) => {
+    const keys: string[] = []
+    const args: (string | number)[] = [...head]
+    for (const p of batch) {
+      // One hash tag per actor keeps an actor's two keys together.
+      const base = `${prefix}{${p.actor}}`
+      keys.push(`${base}:i`, `${base}:r`)
+      args.push(p.time, p.individual ?? '', `${p.time}:${tag}:${sequence++}`)
+    }
+    let settled = false
+    const settle = (reply: number[] | undefined) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      batch.forEach((p, i) => {
+        const c =
+          reply === undefined
+            ? undefined
+            : { individuals: Number(reply[2 * i]), records: Number(reply[2 * i + 1]) }
+        try {
+          p.done(c)
+        } catch {
+          // the monitor's own callback never throws; nothing to do if it did
+        }
+      })
+    }
+    const timer = setTimeout(() => {
+      report(
+        `Redis did not answer within ${config.timeoutMs} ms; the privacy monitor counted those accesses per process`,
+      )
+      settle(undefined)
+    }, config.timeoutMs)
+    timer.unref?.()
+    let call: Promise<number[]>
+    try {
+      call = run.call(client, keys.length, ...keys, ...args)
+    } catch {
+      down()
+      settle(undefined)
+      return
+    }
+    call.then(settle, () => {
+      down()
+      settle(undefined)
+    })
+  }
 
   const store: SharedCounts = {
     onDown: undefined,
     get ready() {
       return client.status === 'ready'
     },
-    add(actor, individual, time) {
-      // One hash tag per actor: both keys in one slot (Redis Cluster runs a script on one node).
-      const base = `${prefix}{${actor}}`
-      const call = run.call(
-        client,
-        `${base}:i`,
-        `${base}:r`,
-        time,
-        individual ?? '',
-        b ? b.windowMs : 0,
-        b ? b.threshold + 1 : 0,
-        r ? r.windowMs : 0,
-        r ? r.threshold + 1 : 0,
-        `${time}:${tag}:${sequence++}`,
-      )
-      return withTimeout(call, config.timeoutMs).then(
-        (reply) => {
-          if (reply === undefined) {
-            report(
-              `Redis did not answer within ${config.timeoutMs} ms; the privacy monitor counted this access per process`,
-            )
-            return undefined
-          }
-          return { individuals: Number(reply[0]), records: Number(reply[1]) }
-        },
-        () => {
-          down()
-          return undefined
-        },
-      )
+    add(actor, individual, time, done) {
+      queue.push({ actor, individual, time, done })
+      if (!scheduled) {
+        scheduled = true
+        // Everything counted in this turn of the event loop goes in one call.
+        setImmediate(flush)
+      }
     },
     async close() {
       client.removeListener('error', onError)
@@ -173,6 +230,13 @@ export function createRedisCounts(
   client.on('ready', onReady)
   client.on('end', down)
   return store
+}
+
+interface Pending {
+  actor: string
+  individual: string | undefined
+  time: number
+  done: (counts: Counts | undefined) => void
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

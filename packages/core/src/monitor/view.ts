@@ -28,9 +28,8 @@ export function accessViewOf(record: unknown): AccessView | undefined {
   if (actor === undefined || actor.length === 0) return undefined
   const time = Date.parse(r['@timestamp'])
   if (!Number.isFinite(time)) return undefined
-  const roles = Array.isArray(user.roles)
-    ? (user.roles as unknown[]).filter((x) => typeof x === 'string')
-    : EMPTY
+  // Records carry roles as strings (renderActor); not copied, it runs on every access.
+  const roles = Array.isArray(user.roles) ? (user.roles as string[]) : EMPTY
   return {
     time,
     actor,
@@ -44,24 +43,45 @@ export function accessViewOf(record: unknown): AccessView | undefined {
   }
 }
 
-const PSEUDONYM = /^ps_(?:([0-9a-f]{6})_)?([0-9a-f]{24})$/
-
 /**
- * The part of a pseudonym that names the individual: its 24 hex digits. Trails from before key ids
- * (`ps_<24 hex>`) and after (`ps_<kid>_<24 hex>`) then count one individual once. Anything else
- * (a mask, a clear value a caller put there) is returned unchanged.
+ * The 24 hex digits of a pseudonym (`ps_<24 hex>`, or `ps_<6 hex kid>_<24 hex>`), which name the
+ * individual: trails from before key ids and after then count one individual once. Undefined for
+ * anything else (a mask, a clear value a caller put there). Without a regular expression: it runs
+ * on every access.
  */
+export function pseudonymDigits(id: string): string | undefined {
+  const n = id.length
+  if (
+    (n !== 27 && n !== 34) ||
+    id.charCodeAt(0) !== 112 ||
+    id.charCodeAt(1) !== 115 ||
+    id.charCodeAt(2) !== 95
+  ) {
+    return undefined
+  }
+  if (n === 34 && (id.charCodeAt(9) !== 95 || !isHex(id, 3, 9))) return undefined
+  return isHex(id, n - 24, n) ? id.slice(n - 24) : undefined
+}
+
+function isHex(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i)
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false
+  }
+  return true
+}
+
+/** The part of a pseudonym that names the individual (its 24 hex digits); anything else unchanged. */
 export function individualKey(id: string): string {
-  const m = PSEUDONYM.exec(id)
-  return m ? (m[2] as string) : id
+  return pseudonymDigits(id) ?? id
 }
 
 /** The key id of a pseudonym, when it names one. */
 export function pseudonymKid(id: string): string | undefined {
-  return PSEUDONYM.exec(id)?.[1]
+  return id.length === 34 && pseudonymDigits(id) !== undefined ? id.slice(3, 9) : undefined
 }
 
 /** True for `ps_<24 hex>` or `ps_<6 hex>_<24 hex>`. */
 export function isPseudonym(id: string): boolean {
-  return PSEUDONYM.test(id)
+  return pseudonymDigits(id) !== undefined
 }
