@@ -1,5 +1,11 @@
 import { defineConfig } from 'tsup'
 
+// What the tarball ships (package.json "files"): dist without sourcemaps, and src without tests.
+// No sourcemaps: the build is not minified, so dist reads like the source and stack traces are
+// legible as they are; the maps repeated every source file (sourcesContent) and were 55% of the
+// unpacked size. src ships because the `source` export condition (used by this repo's tests and
+// type checks, and by monorepo tools that honour it) points at it.
+
 export default defineConfig([
   // Library, dual build: ESM (.js) for `import`, CommonJS (.cjs) for `require`, each with its own declarations.
   {
@@ -7,8 +13,8 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: true,
     // Both configs build at the same time: leave the CLI's files alone.
-    clean: ['**/*', '!cli.js', '!cli.js.map', '!seal-worker.cjs', '!seal-worker.cjs.map'],
-    sourcemap: true,
+    clean: ['**/*', '!cli.js', '!seal-worker.cjs'],
+    sourcemap: false,
     target: 'node20',
   },
   // The sealing thread's script (writer/thread.ts starts it from next to index.js / index.cjs):
@@ -18,7 +24,7 @@ export default defineConfig([
     format: ['cjs'],
     dts: false,
     clean: false,
-    sourcemap: true,
+    sourcemap: false,
     target: 'node20',
   },
   // The `boundary-audit` bin (package.json "bin": "./dist/cli.js"): ESM only, with a shebang.
@@ -27,7 +33,7 @@ export default defineConfig([
     format: ['esm'],
     dts: false,
     clean: false,
-    sourcemap: true,
+    sourcemap: false,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
   },

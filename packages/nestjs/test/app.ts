@@ -1,4 +1,5 @@
 import 'reflect-metadata'
+import type { Socket } from 'node:net'
 import { compilePolicy, pseudonymize } from '@boundary-audit/core'
 import {
   BadRequestException,
@@ -17,6 +18,7 @@ import {
   Param,
   type PipeTransform,
   Post,
+  Req,
   SetMetadata,
   UnauthorizedException,
   UseGuards,
@@ -91,6 +93,9 @@ export class PatientStore {
   }
 }
 
+/** How far requests to `GET /patients/:id/slow` have got, for tests that abort one mid-handler. */
+export const slowHandler = { entered: 0, returned: 0 }
+
 @Controller('patients')
 export class PatientsController {
   constructor(@Inject(PatientStore) private readonly store: PatientStore) {}
@@ -114,8 +119,14 @@ export class PatientsController {
 
   @Get(':id/slow')
   @Audit('patient-record-read', { resource: (req) => ({ type: 'patient', id: req.params.id }) })
-  async slow(@Param('id') id: string) {
-    await new Promise((r) => setTimeout(r, 300))
+  async slow(@Param('id') id: string, @Req() req: { socket: Socket }) {
+    slowHandler.entered++
+    // Holds the request open until the client goes away (at most 5 s), so a test can abort mid-handler.
+    await new Promise((r) => {
+      req.socket.once('close', r)
+      setTimeout(r, 5000).unref()
+    })
+    slowHandler.returned++
     return { id }
   }
 
@@ -201,7 +212,34 @@ export function byAction(events: Record<string, any>[], action: string): Record<
   return events.filter((e) => e.event?.action === action)
 }
 
-/** The response has been sent before the `finish` listeners run; give them a tick. */
-export function settle(ms = 20): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
+/**
+ * Polls until `check` holds. The http-request event is written when the response finishes, which
+ * may be after the client has read the response: tests wait for the events they expect this way.
+ */
+export async function until(
+  check: () => boolean,
+  what = 'the expected events',
+  timeoutMs = 5000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/**
+ * Waits until `lines` holds at least `count` request events (category `web`, whatever the action
+ * option names them), of the request ids `ids` accepts if given.
+ */
+export function untilHttpEvents(
+  lines: readonly string[],
+  count: number,
+  ids?: (id: string) => boolean,
+): Promise<void> {
+  const matches = () =>
+    lines
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.event?.category?.includes('web') && (!ids || ids(String(e.http?.request?.id)))).length
+  return until(() => matches() >= count, `${count} request event(s)`)
 }

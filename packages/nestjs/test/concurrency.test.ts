@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BoundaryAuditModule } from '../src/index'
-import { byAction, captureOptions, settle, startApp, type TestApp } from './app'
+import { byAction, captureOptions, startApp, type TestApp, untilHttpEvents } from './app'
 
 describe('concurrent requests with distinct actors', () => {
   const lines: string[] = []
@@ -24,7 +24,7 @@ describe('concurrent requests with distinct actors', () => {
       }),
     )
     expect(statuses.every((s) => s === 200)).toBe(true)
-    await settle(50)
+    await untilHttpEvents(lines, N, (id) => id.startsWith('conc-'))
 
     const events = t.events()
     for (let i = 0; i < N; i++) {

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BoundaryAuditModule } from '../src/index'
-import { byAction, captureOptions, PSEUDONYM_KEY, pseudonymOf, settle, startApp, type TestApp } from './app'
+import {
+  byAction,
+  captureOptions,
+  PSEUDONYM_KEY,
+  pseudonymOf,
+  startApp,
+  type TestApp,
+  untilHttpEvents,
+} from './app'
 
 // A medical record number in the service's own format: no built-in detector knows it.
 const MRN = 'MRN-00731942'
@@ -28,7 +36,7 @@ describe('@Audit access events', () => {
     const id = `dec-${++n}`
     const res = await fetch(`${t.url}${path}`, { ...init, headers: { ...init.headers, 'x-request-id': id } })
     await res.arrayBuffer()
-    await settle()
+    await untilHttpEvents(lines, 1, (r) => r === id)
     const mine = t.events().filter((e) => e.http?.request?.id === id)
     return { res, mine }
   }

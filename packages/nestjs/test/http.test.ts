@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BoundaryAuditModule } from '../src/index'
-import { byAction, captureOptions, pseudonymOf, settle, startApp, type TestApp } from './app'
+import {
+  byAction,
+  captureOptions,
+  pseudonymOf,
+  slowHandler,
+  startApp,
+  type TestApp,
+  until,
+  untilHttpEvents,
+} from './app'
 
 describe('http-request events on the Express platform', () => {
   const lines: string[] = []
@@ -27,7 +36,7 @@ describe('http-request events on the Express platform', () => {
     const id = `req-${++n}`
     const res = await fetch(`${t.url}${path}`, { ...init, headers: { ...init.headers, 'x-request-id': id } })
     await res.arrayBuffer()
-    await settle()
+    await untilHttpEvents(lines, 1, (r) => r === id)
     const events = t.events().filter((e) => e.event?.category?.includes('web') && e.http?.request?.id === id)
     expect(events, `exactly one http-request event for ${path}`).toHaveLength(1)
     return { res, event: events[0]! }
@@ -143,8 +152,10 @@ describe('http-request events on the Express platform', () => {
     const before = lines.length
     expect((await fetch(`${t.url}/health`)).status).toBe(200)
     expect((await fetch(`${t.url}/public/1`, { headers: { 'x-synthetic-probe': '1' } })).status).toBe(200)
-    await settle()
-    expect(lines.length).toBe(before)
+    // A recorded request after them: once its event is in, theirs would have been too.
+    const { event } = await call('/public/2', { headers: clinician })
+    expect(lines.length).toBe(before + 1)
+    expect(lines.at(-1)).toContain(event.event.id)
   })
 
   it('names the event after the route with the actions option', async () => {
@@ -165,10 +176,14 @@ describe('http-request events on the Express platform', () => {
       headers: { ...clinician, 'x-request-id': id },
       signal: ac.signal,
     }).catch(() => undefined)
-    await settle(50)
+    const entered = slowHandler.entered
+    const returned = slowHandler.returned
+    await until(() => slowHandler.entered > entered, 'the slow handler to start')
     ac.abort()
     await pending
-    await settle(400)
+    await until(() => slowHandler.returned > returned, 'the slow handler to return')
+    // A later recorded request: once its event is in, a second event for the aborted one would be too.
+    await call('/public/3', { headers: clinician })
     const events = byAction(t.events(), 'http-request').filter((e) => e.http?.request?.id === id)
     expect(events).toHaveLength(1)
     expect(events[0]!.event.outcome).toBe('unknown')

@@ -13,7 +13,7 @@ import {
   type BoundaryAuditOptionsFactory,
   InjectAuditLogger,
 } from '../src/index'
-import { byAction, captureOptions, PatientsModule, settle, startApp, type TestApp } from './app'
+import { byAction, captureOptions, PatientsModule, startApp, type TestApp, untilHttpEvents } from './app'
 
 const apps: TestApp[] = []
 afterEach(async () => {
@@ -66,7 +66,7 @@ describe('BoundaryAuditModule', () => {
     const t = await start(auditModule, lines, [SessionModule])
     const res = await fetch(`${t.url}/session/login`, { headers: { authorization: 'Bearer dr-quinn' } })
     expect(res.status).toBe(200)
-    await settle()
+    await untilHttpEvents(lines, 1)
     const events = t.events()
     expect(byAction(events, 'http-request')).toHaveLength(1)
     for (const e of events) expect(e.service).toMatchObject({ name: 'records-api', environment: 'staging' })
@@ -97,7 +97,7 @@ describe('BoundaryAuditModule', () => {
     })
     const t = await start(auditModule, lines)
     await (await fetch(`${t.url}/public/7`, { headers: { 'x-test-actor': 'svc-batch' } })).arrayBuffer()
-    await settle()
+    await untilHttpEvents(lines, 1)
     const [e] = byAction(t.events(), 'http-request')
     expect(e!.service.name).toBe('records-api')
     expect(e!.user.id).toBe('svc-batch')
@@ -136,7 +136,7 @@ describe('BoundaryAuditModule', () => {
     const t = await startApp(BoundaryAuditModule.forRoot({ logger: audit }), lines)
     expect(t.app.get(AUDIT_LOGGER)).toBe(audit)
     await (await fetch(`${t.url}/public/1`)).arrayBuffer()
-    await settle()
+    await untilHttpEvents(lines, 1)
     await t.close()
     expect(byAction(t.events(), 'http-request')).toHaveLength(1)
     expect(audit.stats().healthy).toBe(true)

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Module, Param, VersioningType } from '@nestjs/common'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AUDIT_LOGGER, Audit, type AuditLogger, BoundaryAuditModule } from '../src/index'
-import { byAction, captureOptions, pseudonymOf, settle, startApp, type TestApp } from './app'
+import { byAction, captureOptions, pseudonymOf, startApp, type TestApp, until, untilHttpEvents } from './app'
 
 @Controller({ path: 'encounters', version: '2' })
 @Audit('encounter-read', {
@@ -54,7 +54,7 @@ describe('prefixes, versions, class-level @Audit, trace context', () => {
     // Outside the prefix: no module middleware runs there, the server hook still records it.
     const outside = await fetch(`${t.url}/elsewhere`)
     expect(outside.status).toBe(404)
-    await settle()
+    await untilHttpEvents(lines, 2)
     const http = byAction(t.events(), 'http-request')
     expect(http).toHaveLength(2)
     expect(http[0]!.http.route).toBe('/api/v2/encounters/:eid')
@@ -78,7 +78,7 @@ describe('prefixes, versions, class-level @Audit, trace context', () => {
       headers: { authorization: 'Bearer dr-who:clinician' },
     })
     expect(res.status).toBe(200)
-    await settle()
+    await untilHttpEvents(lines, 1)
     const [used] = byAction(t.events(), 'delegation-used')
     expect(used!.user.id).toBe('delegate-7')
     const [http] = byAction(t.events(), 'http-request')
@@ -106,8 +106,7 @@ describe('prefixes, versions, class-level @Audit, trace context', () => {
     expect((await fetch(`${t.url}/public/1`)).status).toBe(200)
     broken = true
     logger.event({ action: 'probe', category: 'process', type: 'info' })
-    await settle()
-    expect(logger.stats().healthy).toBe(false)
+    await until(() => !logger.stats().healthy, 'the sink to report the failure')
     const res = await fetch(`${t.url}/public/2`)
     expect(res.status).toBe(503)
     expect(await res.text()).toBe('Service Unavailable')

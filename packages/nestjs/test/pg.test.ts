@@ -3,7 +3,7 @@ import { Controller, Get, Inject, Injectable, Module, type OnModuleDestroy, Para
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AUDIT_LOGGER, Audit, type AuditLogger, BoundaryAuditModule } from '../src/index'
-import { byAction, captureOptions, pseudonymOf, settle, startApp, type TestApp } from './app'
+import { byAction, captureOptions, pseudonymOf, startApp, type TestApp, untilHttpEvents } from './app'
 
 // Real PostgreSQL on 127.0.0.1 (trust auth), queried through @boundary-audit/pg from a Nest service:
 // the db-query events get the actor and request id from the context the module opened.
@@ -70,7 +70,7 @@ describe('pg queries from Nest services (real PostgreSQL)', () => {
       }),
     )
     expect(statuses.every((s) => s === 200)).toBe(true)
-    await settle(50)
+    await untilHttpEvents(lines, N, (id) => id.startsWith('pg-'))
     const events = t.events()
     for (let i = 0; i < N; i++) {
       const mine = events.filter((e) => e.http?.request?.id === `pg-${i}`)

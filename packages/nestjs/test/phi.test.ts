@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BoundaryAuditModule } from '../src/index'
-import { byAction, captureOptions, settle, startApp, type TestApp } from './app'
+import { byAction, captureOptions, startApp, type TestApp, untilHttpEvents } from './app'
 
 // Identifiers planted in every part of the requests. None may reach any line, in any form.
 const SSN = '123-45-6789'
@@ -75,7 +75,7 @@ describe('PHI in params, query, body and headers', () => {
       }),
     ])
     expect(statuses).toEqual([200, 200, 200, 500, 404, 404, 200, 200, 201, 400, 400, 200])
-    await settle(50)
+    await untilHttpEvents(lines, statuses.length)
 
     const http = byAction(t.events(), 'http-request')
     expect(http).toHaveLength(statuses.length)

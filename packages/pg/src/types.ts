@@ -1,4 +1,4 @@
-// Public types of @boundary-audit/pg. Internal shapes live in internal-types.ts.
+// Public types of @boundary-audit/pg. Internal shapes live next to the code that uses them (options.ts, state.ts, query-shape.ts, tracer.ts).
 
 /** What an ignore function is shown about a statement. */
 export interface QueryInfo {

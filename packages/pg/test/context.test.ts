@@ -3,7 +3,7 @@ import pg from 'pg'
 import Cursor from 'pg-cursor'
 import { describe, expect, test } from 'vitest'
 import { wrapClient, wrapPool } from '../src/index'
-import { capture, type DbEvent, url } from './helpers'
+import { capture, type DbEvent, until, url } from './helpers'
 
 // Attribution: a query carries the actor, request id and trace id of the context that issued it,
 // whoever opened the connection and whichever request released the pooled client it ran on.
@@ -80,10 +80,9 @@ describe('actor attribution', () => {
           })
         }),
       )
-      // u_1 holds the only client once `release` is set (a loaded machine may take a while to get there)
-      for (let i = 0; i < 1000 && release === undefined; i++) await new Promise((r) => setTimeout(r, 10))
-      await new Promise((r) => setTimeout(r, 30))
-      release?.()
+      // u_1 holds the only client and both of u_2's checkouts are queued behind it.
+      await until(() => release !== undefined && pool.waitingCount >= 2)
+      release!()
       await Promise.all([p1, p2])
     })
     await Promise.all([held, waiting])

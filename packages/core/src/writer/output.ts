@@ -6,7 +6,7 @@
  * Every output tells the sealer (sealer.ts) two things: whether it has room (what it holds unwritten
  * is under WINDOW, so the sealer may seal more), and how many events it really handed to the OS.
  */
-import { destination as pinoDestination } from 'pino'
+import SonicBoom from 'sonic-boom'
 import type { Destination } from '../types'
 
 export interface Output {
@@ -105,7 +105,12 @@ function createProgress() {
   }
 }
 
-/** stdout, stderr, an fd or a file path through SonicBoom, writing asynchronously (or `sync`). */
+/**
+ * stdout, stderr, an fd or a file path through SonicBoom, writing asynchronously (or `sync`).
+ * SonicBoom itself, not `pino.destination()`: that wrapper registers its own exit hook (a flushSync
+ * at exit outside this output's deadline; exit.ts already finishes at exit) and turns EPIPE into
+ * silent no-ops, where this output wants the 'error' to count and report the failure.
+ */
 export function boomOutput(dest: Exclude<Destination, object>, sync: boolean, events: OutputEvents): Output {
   const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : dest
   const progress = createProgress()
@@ -113,7 +118,7 @@ export function boomOutput(dest: Exclude<Destination, object>, sync: boolean, ev
   // SonicBoom retries a full non-blocking pipe (EAGAIN) forever, also in flushSync; at process
   // exit that must end at the deadline.
   let retryUntil = Number.POSITIVE_INFINITY
-  const boom = pinoDestination({
+  const boom = new SonicBoom({
     dest: fd,
     sync,
     minLength: 0,
@@ -124,7 +129,7 @@ export function boomOutput(dest: Exclude<Destination, object>, sync: boolean, ev
       eagainAt = Date.now()
       return eagainAt < retryUntil
     },
-  } as Parameters<typeof pinoDestination>[0])
+  })
   // When SonicBoom last met a full non-blocking pipe: it then retries on a 100 ms timer.
   let eagainAt: number | undefined
   /**
