@@ -9,8 +9,13 @@ import { defineConfig } from 'tsup'
 export default defineConfig([
   // Library, dual build: ESM (.js) for `import`, CommonJS (.cjs) for `require`, each with its own declarations.
   {
-    entry: { index: 'src/index.ts' },
+    // index: what applications use; adapter: what @boundary-audit/express, /nestjs and /pg build on.
+    entry: { index: 'src/index.ts', adapter: 'src/adapter.ts' },
     format: ['esm', 'cjs'],
+    // The ESM build shares the code of both entries in a chunk; the CommonJS build (where esbuild
+    // cannot split) gives each entry its own copy. What must be one per process whichever copy runs
+    // (the async context, the request registry) is kept on globalThis under Symbol.for keys, as it
+    // already had to be for an app that loads the ESM and the CommonJS build together.
     dts: true,
     // Both configs build at the same time: leave the CLI's files alone.
     clean: ['**/*', '!cli.js', '!seal-worker.cjs'],

@@ -1,6 +1,11 @@
-// @boundary-audit/core public entry point.
+// @boundary-audit/core: what an application uses. Framework adapters build on
+// `@boundary-audit/core/adapter` (adapter.ts).
 
-export * from './http/index'
+// How an HTTP adapter's options describe actors, actions and ignored requests (shared by express and
+// nestjs), and the default actor resolver, for custom resolvers that fall back to it.
+export type { IdentityHeaders, IdentityHeadersOption } from './http/actor'
+export { actorFromClaims, conventionalActor } from './http/actor'
+export type { ActionInfo, HttpAuditOptions, IgnoreRule } from './http/options'
 // Verifying side of the integrity chain, for auditors' own tooling (the CLI uses the same functions).
 export {
   type Finding,
@@ -17,7 +22,8 @@ export { createAuditLogger } from './logger'
 // Privacy monitoring: the rules over an exported trail (the live monitor is the `monitor` option).
 export { MONITOR_DEFAULTS } from './monitor/options'
 export { type ReplayOptions, type ReplayResult, replayMonitor } from './monitor/replay'
-export { AUDIT_LOGGER_OPTION_KEYS } from './options'
+// The redaction the logger applies, for an application's other output, and pseudonyms (compute
+// one to look a patient up in the trail; parse and match the ones in it).
 export type { Policy } from './redact/index'
 export {
   compilePolicy,
@@ -32,6 +38,6 @@ export {
   readerPseudonymKeys,
   redact,
   redactText,
-  redactUrlPath,
 } from './redact/index'
+// The options, inputs and results of the logger (AuditLogger, AuditLoggerOptions, Actor, ...).
 export type * from './types'

@@ -7,7 +7,7 @@ import {
   respondRefused,
   routeTemplate,
   templatize,
-} from '@boundary-audit/core'
+} from '@boundary-audit/core/adapter'
 
 /**
  * Express hands errors and route matches from layer to layer without telling the middleware that

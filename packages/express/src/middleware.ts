@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AuditLogger } from '@boundary-audit/core'
 import {
-  type AuditLogger,
   auditUnavailable,
   type HttpExchange,
   httpExchangeOf,
@@ -8,7 +8,7 @@ import {
   respondUnavailable,
   splitUrl,
   startHttpExchange,
-} from '@boundary-audit/core'
+} from '@boundary-audit/core/adapter'
 import { hookExpressApp, pathParamsFromRequest, routeFromRequest } from './layer-hooks'
 import { assertLogger, compileOptions } from './options'
 import type {

@@ -1,4 +1,4 @@
-import { compileHttpAuditOptions, type HttpAuditConfig } from '@boundary-audit/core'
+import { compileHttpAuditOptions, type HttpAuditConfig } from '@boundary-audit/core/adapter'
 import type { AuditRequest, ExpressAuditOptions } from './types'
 
 /** Validates `auditMiddleware()` options at creation; throws a TypeError saying what to change. */

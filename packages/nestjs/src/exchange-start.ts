@@ -8,7 +8,7 @@ import {
   respondUnavailable,
   splitUrl,
   startHttpExchange,
-} from '@boundary-audit/core'
+} from '@boundary-audit/core/adapter'
 import { isEntered, markEntered } from './exchange-state'
 import { pathParamsOf, routeOf } from './handler-guard'
 import type { AuditRuntime } from './runtime'

@@ -1,4 +1,4 @@
-import type { HttpExchange } from '@boundary-audit/core'
+import type { HttpExchange } from '@boundary-audit/core/adapter'
 
 /**
  * What the Nest adapter remembers about one request. Kept on the request's exchange, not as

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http'
-import { httpExchangeOf } from '@boundary-audit/core'
+import { httpExchangeOf } from '@boundary-audit/core/adapter'
 import type { CanActivate, ExecutionContext } from '@nestjs/common'
 import type { Reflector } from '@nestjs/core'
 import { accessHandled, markAccessHandled, writeAccess } from './access'

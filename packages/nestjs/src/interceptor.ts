@@ -1,4 +1,4 @@
-import { httpExchangeOf } from '@boundary-audit/core'
+import { httpExchangeOf } from '@boundary-audit/core/adapter'
 import {
   type CallHandler,
   type ExecutionContext,

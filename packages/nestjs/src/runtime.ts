@@ -1,11 +1,9 @@
+import { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from '@boundary-audit/core'
 import {
   AUDIT_LOGGER_OPTION_KEYS,
-  type AuditLogger,
-  type AuditLoggerOptions,
   compileHttpAuditOptions,
-  createAuditLogger,
   type HttpAuditConfig,
-} from '@boundary-audit/core'
+} from '@boundary-audit/core/adapter'
 import type { AuditRequest, BoundaryAuditModuleOptions } from './types'
 
 /** Injection token of the module's runtime (internal). */

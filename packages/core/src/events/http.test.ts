@@ -1,8 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { capture } from '../../test/helpers'
-import { pickHeaders } from '../http/headers'
-import { compileHeaderAllowList } from '../http/index'
+import { compileHeaderAllowList, pickHeaders } from '../http/headers'
 
 describe('http-request event: request headers', () => {
   it('are written lower-cased, cut at 64 characters and sorted, whatever order and case they come in (property)', () => {
