@@ -4,7 +4,7 @@ import { accessRecord, customRecord } from './events/access'
 import { loginRecord, logoutRecord } from './events/auth'
 import { dbRecord } from './events/db'
 import { httpRecord } from './events/http'
-import { type AuditRecord, type BuildEnv, buildService, ECS_VERSION } from './events/record'
+import { type AuditRecord, type BuildEnv, buildEnv, ECS_VERSION } from './events/record'
 import { serializeRecord } from './events/serialize'
 import { prepareRecord } from './integrity/assemble'
 import { createChain, type IntegrityFields, newStreamId } from './integrity/chain'
@@ -29,7 +29,7 @@ import { createWriter } from './writer/writer'
 export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   const resolved = resolveOptions(options)
   const policy = compilePolicy(options?.redaction)
-  const env: BuildEnv = { policy, service: buildService(resolved), tokens: new Map() }
+  const env = buildEnv(policy, resolved)
   const minLevel = LEVELS[resolved.level]
   // Checked before anything is opened: bad monitor options throw here too.
   const startMonitor = prepareMonitor(options?.monitor, { policy, serviceName: resolved.service.name })

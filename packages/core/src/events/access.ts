@@ -85,12 +85,12 @@ export function cleanAction(value: unknown, fallback: string, env: BuildEnv): st
 
 function cleanToken(value: unknown, fallback: string, env: BuildEnv): string {
   if (typeof value !== 'string') return fallback
-  // Actions and resource types are a small vocabulary that repeats on every event: remember them.
-  const cached = env.tokens.get(value)
-  if (cached !== undefined) return cached
+  // Actions and resource types are a small vocabulary that repeats on every event: the clean ones
+  // are remembered. One that cleaning changed is not (it may hold what a detector found), and is
+  // cleaned again each time.
+  if (env.tokens.has(value)) return value
   const token = cleanTokenUncached(value, fallback, env)
-  if (env.tokens.size >= 1024) env.tokens.clear()
-  env.tokens.set(value, token)
+  if (token === value) env.tokens.add(value)
   return token
 }
 

@@ -1,3 +1,4 @@
+import { BoundedCache } from '../cache'
 import { contextActor } from '../context'
 import type { ResolvedOptions } from '../options'
 import type { Policy } from '../redact/index'
@@ -20,8 +21,16 @@ export type AuditRecord = Record<string, unknown> & {
 export interface BuildEnv {
   policy: Policy
   service: Record<string, unknown>
-  /** Cleaned action and resource-type tokens, by raw value (bounded; see events/access.ts). */
-  tokens: Map<string, string>
+  /** Action and resource-type tokens that cleaning left unchanged (see events/access.ts). */
+  tokens: BoundedCache
+}
+
+/** Action and resource-type tokens remembered per logger: a vocabulary of tens, rarely hundreds. */
+const TOKEN_SLOTS = 256
+
+/** The build environment of one logger. */
+export function buildEnv(policy: Policy, options: ResolvedOptions): BuildEnv {
+  return { policy, service: buildService(options), tokens: new BoundedCache(TOKEN_SLOTS, 128) }
 }
 
 export function buildService(options: ResolvedOptions): Record<string, unknown> {

@@ -12,7 +12,7 @@ import { accessRecord, customRecord } from './access'
 import { loginRecord, logoutRecord } from './auth'
 import { dbRecord } from './db'
 import { httpRecord } from './http'
-import { type AuditRecord, type BuildEnv, buildService } from './record'
+import { type AuditRecord, type BuildEnv, buildEnv } from './record'
 import { isPlain, serializeRecord } from './serialize'
 
 const RUNS = 400
@@ -23,11 +23,7 @@ function envOf(service: {
   environment?: string
   instance?: string
 }): BuildEnv {
-  return {
-    policy: compilePolicy(undefined, {}),
-    service: buildService(resolveOptions({ service, destination: { write() {} } })),
-    tokens: new Map(),
-  }
+  return buildEnv(compilePolicy(undefined, {}), resolveOptions({ service, destination: { write() {} } }))
 }
 const env = envOf({ name: 'svc', version: '1.0.0', environment: 'test', instance: 'pod-1' })
 

@@ -5,7 +5,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { httpRecord } from '../events/http'
-import { buildService } from '../events/record'
+import { buildEnv } from '../events/record'
 import { resolveOptions } from '../options'
 import { compilePolicy } from '../redact/index'
 import type { AuditContext, HttpRequestRecord } from '../types'
@@ -63,13 +63,10 @@ describe('prepareRecord + encodePrepared/decodePrepared + sealPrepared', () => {
 })
 
 describe('prepareRecord of a record its builder vouched for', () => {
-  const env = {
-    policy: compilePolicy(undefined, {}),
-    service: buildService(
-      resolveOptions({ service: { name: 's', version: '1' }, destination: false, otel: { enabled: true } }),
-    ),
-    tokens: new Map<string, string>(),
-  }
+  const env = buildEnv(
+    compilePolicy(undefined, {}),
+    resolveOptions({ service: { name: 's', version: '1' }, destination: false, otel: { enabled: true } }),
+  )
   // What adapters pass, and what a JavaScript caller or context may hold instead.
   const odd = fc.oneof(fc.string(), fc.constantFrom('10.0.0.1', 'req-1'), fc.anything({ withBigInt: true }))
   const headerName = fc.oneof(

@@ -20,6 +20,7 @@
  * Invariant (tested): canonicalize(JSON.parse(line)) equals what the sealer computed.
  */
 
+import { BoundedCache } from '../cache'
 import { sortKeys } from '../sort-keys'
 
 export { sortKeys }
@@ -43,13 +44,14 @@ const TOO_DEEP = '"[Too deep]"'
 
 type Obj = Record<string, unknown>
 
-const quoted = new Map<string, string>()
-/** JSON string literal of an object key; keys repeat on every line, so they are memoised. */
+// Module level: a key's JSON literal depends on the key alone, so every logger and the verifier share it.
+const quoted = new BoundedCache<string>(4096, 128)
+/** JSON string literal of an object key; keys repeat on every line, so they are cached. */
 export function quoteKey(key: string): string {
   let q = quoted.get(key)
   if (q === undefined) {
     q = quoteString(key)
-    if (quoted.size < 4096) quoted.set(key, q)
+    quoted.set(key, q)
   }
   return q
 }

@@ -15,7 +15,5 @@ export const MAX_KEY = 128
 export const MAX_NODES = 5000
 /** String characters scanned per `redact()` call; beyond it strings become `[Truncated]`. */
 export const MAX_TOTAL_CHARS = 128 * 1024
-/** Remembered key verdicts (the cache is cleared when full, so hostile key sets cannot grow it). */
-export const KEY_CACHE_SIZE = 4096
 /** Characters fed to the HMAC for one pseudonym: identifiers are short, a 10 MB string is not one. */
 export const MAX_PSEUDONYM_INPUT = 1024

@@ -1,11 +1,11 @@
 // Compiling a redaction policy: options are checked once, with messages that say what to change, and
 // everything the per-event walk needs (key verdict cache, precompiled detectors, resolved modes) is
 // built here so that no event pays for parsing.
+
+import { BoundedCache } from '../cache'
 import type { Detector, RedactionMode, RedactionOptions } from '../types'
 import { BUILTIN_DETECTORS, BUILTIN_NAMES, type BuiltinDetector, OPT_IN_NAMES } from './detectors'
 import { compileKeyMatcher, type KeyVerdict } from './keys'
-import { KEY_CACHE_SIZE } from './limits'
-import { type Memo, newMemo } from './memo'
 import { loadPseudonymKey, MIN_KEY_BYTES, maskOf } from './pseudonymize'
 
 /** A compiled redaction policy. Opaque: build it with `compilePolicy()`, pass it to `redact()`. */
@@ -33,12 +33,15 @@ export interface Compiled {
   detectors: RunDetector[]
   /** Whether user detectors exist (they run on every string, gates cannot know their formats). */
   userDetectors: boolean
-  /** Short strings `scrub()` returned unchanged (see memo.ts): found PHI-free under this policy. */
-  plainTexts: Memo
-  /** URL paths `redactUrlPath()` returned unchanged under this policy. */
-  plainPaths: Memo
+  // Memos of strings found PHI-free under this policy (sets: see cache.ts). Only
+  // strings that came out exactly as they went in are kept, so a memo never holds an identifier a
+  // detector found, nor the text that replaced it.
+  /** Short strings `scrub()` returned unchanged. */
+  plainTexts: BoundedCache
+  /** URL paths `redactUrlPath()` returned unchanged. */
+  plainPaths: BoundedCache
   /** Path segments kept unchanged after a segment naming nothing, and naming nothing themselves. */
-  plainSegments: Memo
+  plainSegments: BoundedCache
   key: Buffer | undefined
   keyVerdict(key: string): KeyVerdict
   /**
@@ -60,11 +63,17 @@ export interface InternalPolicy extends Policy {
 const MODES: readonly RedactionMode[] = ['mask', 'remove', 'pseudonymize']
 const OPTION_NAMES = ['mode', 'keys', 'allowKeys', 'detectors', 'disableDetectors', 'modes', 'pseudonymKey']
 /**
- * Memo slots (see memo.ts). An event has more texts (roles, user agents, actor ids) than paths, and
+ * Cache slots (see cache.ts). An event has more texts (roles, user agents, actor ids) than paths, and
  * paths holding ids ("/patients/12345") are many and come and go: they only evict recurring ones.
+ * Key names are a service's vocabulary, a few hundred at most: many slots, so that few share one.
  */
 const TEXT_SLOTS = 1024
 const PATH_SLOTS = 512
+const KEY_SLOTS = 2048
+/** Longest text or path remembered; longer ones are rarely repeated and costly to compare. */
+export const MEMO_LENGTH = 256
+/** Longest key name whose verdict is remembered. */
+const KEY_LENGTH = 64
 /** Categories that are never pseudonymised: a keyed hash of a password is still a password oracle. */
 const NEVER_PSEUDONYMIZED = new Set(['credential'])
 
@@ -261,27 +270,24 @@ export function compilePolicy(options?: RedactionOptions, env: NodeJS.ProcessEnv
   }
 
   const match = compileKeyMatcher({ keys, allowKeys })
-  const cache = new Map<string, KeyVerdict>()
+  // A key is judged by its head: no identifier name is longer, and a 10 MB key must cost nothing.
+  const judgeKey = (k: string): KeyVerdict => match(k.length > 128 ? k.slice(0, 128) : k)
+  const verdicts = new BoundedCache<KeyVerdict>(KEY_SLOTS, KEY_LENGTH)
   const keyVerdict = (k: string): KeyVerdict => {
-    let v = cache.get(k)
+    let v = verdicts.get(k)
     if (v === undefined) {
-      // A key is judged by its head: no identifier name is longer, and a 10 MB key must cost nothing.
-      v = match(k.length > 128 ? k.slice(0, 128) : k)
-      if (k.length <= 64) {
-        if (cache.size >= KEY_CACHE_SIZE) cache.clear()
-        cache.set(k, v)
-      }
+      v = judgeKey(k)
+      verdicts.set(k, v)
     }
     return v
   }
-  const judgeKey = (k: string): KeyVerdict => match(k.length > 128 ? k.slice(0, 128) : k)
 
   const compiled: Compiled = {
     detectors,
     userDetectors: userDetectors.length > 0,
-    plainTexts: newMemo(TEXT_SLOTS),
-    plainPaths: newMemo(PATH_SLOTS),
-    plainSegments: newMemo(PATH_SLOTS),
+    plainTexts: new BoundedCache(TEXT_SLOTS, MEMO_LENGTH),
+    plainPaths: new BoundedCache(PATH_SLOTS, MEMO_LENGTH),
+    plainSegments: new BoundedCache(PATH_SLOTS, MEMO_LENGTH),
     key,
     keyVerdict,
     judgeKey,

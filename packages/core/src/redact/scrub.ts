@@ -1,7 +1,6 @@
 // Free text through the value layer: sanitise, cap, then run the detectors whose gate the string
 // passes. Most log strings ("success", "GET", "/patients/:id") leave after one character scan.
 import { MAX_STRING } from './limits'
-import { known, remember } from './memo'
 import { type Compiled, MASK, PSEUDONYMIZE, type RunDetector } from './policy'
 import { hmacPseudonym } from './pseudonymize'
 import { clean, cutAt, F_DIRTY, INTERESTING, runOf, scan } from './text'
@@ -65,11 +64,11 @@ export function scrub(s: string, c: Compiled, max: number = MAX_STRING): string 
   if (s.length <= max) {
     // Events repeat most of their strings (user agents, actor ids, roles, routes), nearly all PHI-free.
     // Below the cap the result does not depend on `max`, so one memo serves every caller.
-    if (known(c.plainTexts, s)) return s
+    if (c.plainTexts.has(s)) return s
     const out = scrubWhole(s, c)
     // Never a string something was found in: that one is redacted again next time rather than kept
     // in memory with its identifier.
-    if (out === s) remember(c.plainTexts, s)
+    if (out === s) c.plainTexts.add(s)
     return out
   }
   // Only the head of a long string is ever looked at, so a 10 MB string costs what 2 KB do.

@@ -4,7 +4,6 @@
 // too. Query strings and fragments are dropped: their values are never logged.
 import { keyWords } from './keys'
 import { MAX_STRING } from './limits'
-import { known, remember } from './memo'
 import { type Compiled, internal, type Policy, PSEUDONYMIZE } from './policy'
 import { hmacPseudonym } from './pseudonymize'
 import { scrub } from './scrub'
@@ -97,10 +96,10 @@ export function redactUrlPath(path: string, policy: Policy): string {
   const c = internal(policy)
   if (typeof path !== 'string') return redactPath(path, c)
   // A service logs the same few paths on every request: one comparison when this one was found
-  // PHI-free before. Only paths that came out exactly as they went in are remembered (see memo.ts).
-  if (known(c.plainPaths, path)) return path
+  // PHI-free before. Only paths that came out exactly as they went in are remembered (see cache.ts).
+  if (c.plainPaths.has(path)) return path
   const out = redactPath(path, c)
-  if (out === path) remember(c.plainPaths, path)
+  if (out === path) c.plainPaths.add(path)
   return out
 }
 
@@ -118,10 +117,10 @@ function redactPath(path: string, c: Compiled): string {
       // Paths with ids ("/api/v1/patients/12345/notes") are many, but their other segments are the
       // service's own words. One that came out unchanged after a segment naming nothing, and names
       // nothing itself, does so again (the cue stays null): one comparison.
-      if (cue === null && known(c.plainSegments, raw)) continue
+      if (cue === null && c.plainSegments.has(raw)) continue
       const next = segmentCue(decode(raw), c)
       const out = redactSegment(raw, cue, c)
-      if (cue === null && next === null && out === raw) remember(c.plainSegments, raw)
+      if (cue === null && next === null && out === raw) c.plainSegments.add(raw)
       segments[i] = out
       cue = next
     }

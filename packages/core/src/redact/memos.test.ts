@@ -1,13 +1,14 @@
-// The memo of unchanged strings (memo.ts) must never change an output: a string that hashes to the
+// The policy's memos of unchanged strings (BoundedCache, cache.ts) must never change an output: a string that hashes to the
 // slot of a remembered PHI-free one is still redacted, each policy keeps its own memo, and any sequence
 // of strings comes out exactly as it would through a policy that never saw one before.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import type { BoundedCache } from '../cache'
 import type { RedactionOptions } from '../types'
 import { compilePolicy, redact, redactText, redactUrlPath } from './index'
-import { known, MEMO_LENGTH, type Memo, slotOf } from './memo'
-import { internal, type Policy } from './policy'
+import { internal, MEMO_LENGTH, type Policy } from './policy'
 
+type Memo = BoundedCache
 const texts = (p: Policy) => internal(p).plainTexts
 const paths = (p: Policy) => internal(p).plainPaths
 const segments = (p: Policy) => internal(p).plainSegments
@@ -15,12 +16,13 @@ const segments = (p: Policy) => internal(p).plainSegments
 /** Both strings land in the same slot: the memo holding one is consulted for the other. */
 function expectTwins(m: Memo, a: string, b: string): void {
   expect(a).toHaveLength(b.length)
-  expect(slotOf(m, a, a.length)).toBe(slotOf(m, b, b.length))
+  expect(m.slot(a)).not.toBe(-1)
+  expect(m.slot(a)).toBe(m.slot(b))
 }
 
 /** No remembered string holds the needle. */
 function expectAbsent(m: Memo, needle: string): void {
-  expect(m.filter((s) => s.includes(needle))).toEqual([])
+  expect(m.keptKeys().filter((s) => s.includes(needle))).toEqual([])
 }
 
 describe('memo of unchanged strings', () => {
@@ -30,14 +32,14 @@ describe('memo of unchanged strings', () => {
     const planted = 'id 123-45-6789 noted on the ward round this morning'
     expectTwins(texts(policy), plain, planted)
     expect(redactText(plain, policy)).toBe(plain)
-    expect(known(texts(policy), plain)).toBe(true)
+    expect(texts(policy).has(plain)).toBe(true)
     for (let i = 0; i < 2; i++) {
       expect(redactText(planted, policy)).toBe('id [REDACTED:ssn] noted on the ward round this morning')
       expect(redact({ note: planted }, policy)).toEqual({
         note: 'id [REDACTED:ssn] noted on the ward round this morning',
       })
     }
-    expect(known(texts(policy), plain)).toBe(true) // a changed string does not take the slot
+    expect(texts(policy).has(plain)).toBe(true) // a changed string does not take the slot
     expectAbsent(texts(policy), '6789')
     expectAbsent(texts(policy), 'REDACTED')
     expect(redactText(plain, policy)).toBe(plain)
@@ -49,7 +51,7 @@ describe('memo of unchanged strings', () => {
     const planted = '/records/jane%40example.org/notes/history/of/the/ward/today'
     expectTwins(paths(policy), plain, planted)
     expect(redactUrlPath(plain, policy)).toBe(plain)
-    expect(known(paths(policy), plain)).toBe(true)
+    expect(paths(policy).has(plain)).toBe(true)
     for (let i = 0; i < 2; i++) {
       expect(redactUrlPath(planted, policy)).toBe('/records/[REDACTED:email]/notes/history/of/the/ward/today')
     }
@@ -64,7 +66,7 @@ describe('memo of unchanged strings', () => {
     const planted = 'note jane%40example.org and the rest of it today'
     expectTwins(segments(policy), plain, planted)
     expect(redactUrlPath(`/a/${plain}/b`, policy)).toBe(`/a/${plain}/b`)
-    expect(known(segments(policy), plain)).toBe(true)
+    expect(segments(policy).has(plain)).toBe(true)
     for (let i = 0; i < 2; i++) {
       expect(redactUrlPath(`/c/${planted}/d`, policy)).toBe(
         '/c/note%20[REDACTED:email]%20and%20the%20rest%20of%20it%20today/d',
@@ -78,10 +80,10 @@ describe('memo of unchanged strings', () => {
     expect(redactUrlPath('/records/ssn', policy)).toBe('/records/ssn')
     expect(redactUrlPath('/by-email/ward', policy)).toBe('/by-email/[REDACTED:email]')
     expect(redactUrlPath('/ssn/abc', policy)).toBe('/ssn/[REDACTED:ssn]')
-    expect(known(segments(policy), 'records')).toBe(true)
-    for (const s of ['ssn', 'by-email', 'ward', 'abc']) expect(known(segments(policy), s)).toBe(false)
+    expect(segments(policy).has('records')).toBe(true)
+    for (const s of ['ssn', 'by-email', 'ward', 'abc']) expect(segments(policy).has(s)).toBe(false)
     expect(redactUrlPath('/ward', policy)).toBe('/ward')
-    expect(known(segments(policy), 'ward')).toBe(true)
+    expect(segments(policy).has('ward')).toBe(true)
     // "ward" after "by-email" is still the email it names, remembered or not.
     expect(redactUrlPath('/by-email/ward', policy)).toBe('/by-email/[REDACTED:email]')
     expect(redactUrlPath('/x/ssn/123456789', policy)).toBe('/x/ssn/[REDACTED:ssn]')
@@ -93,7 +95,7 @@ describe('memo of unchanged strings', () => {
     expectAbsent(paths(policy), '?')
     const long = `note ${'x'.repeat(MEMO_LENGTH)}`
     expect(redactText(long, policy)).toBe(long)
-    expect(known(texts(policy), long)).toBe(false)
+    expect(texts(policy).has(long)).toBe(false)
   })
 
   it('keeps one memo per policy: a string PHI-free under one is still redacted under another', () => {
@@ -110,18 +112,18 @@ describe('memo of unchanged strings', () => {
       expect(redactUrlPath(path, lax)).toBe(path)
       expect(redactUrlPath(path, strict)).toBe('/visit/[REDACTED:visit]/summary')
     }
-    expect(known(texts(lax), note)).toBe(true)
-    expect(known(texts(strict), note)).toBe(false)
-    expect(known(paths(lax), path)).toBe(true)
-    expect(known(paths(strict), path)).toBe(false)
+    expect(texts(lax).has(note)).toBe(true)
+    expect(texts(strict).has(note)).toBe(false)
+    expect(paths(lax).has(path)).toBe(true)
+    expect(paths(strict).has(path)).toBe(false)
   })
 
   it('shares nothing with policies compiled from the same options', () => {
     const a = compilePolicy(undefined, {})
     const b = compilePolicy(undefined, {})
     redactText('shift handover done', a)
-    expect(known(texts(a), 'shift handover done')).toBe(true)
-    expect(known(texts(b), 'shift handover done')).toBe(false)
+    expect(texts(a).has('shift handover done')).toBe(true)
+    expect(texts(b).has('shift handover done')).toBe(false)
   })
 })
 
