@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { formatReport } from '../integrity/report'
+import { formatReport } from '../verify/format'
 import { verifyLines } from '../integrity/verify'
 import { type CliIO, linesOf, readInputs, UsageError } from './io'
 

@@ -1,5 +1,6 @@
 // Integrity chain (sealing side) and verifier, used by the logger, the CLI and tests.
 
+export { formatReport } from '../verify/format'
 export { canonicalize, macInputOf, SHIPPER_OWNED } from './canonical'
 export {
   type Chain,
@@ -21,7 +22,6 @@ export {
   validateVerifierKey,
 } from './keys'
 export { ACTIONS as CHAIN_ACTIONS } from './records'
-export { formatReport } from './report'
 export {
   type Finding,
   type FindingKind,

@@ -1,5 +1,5 @@
 /** Human-readable text of a verification report (the CLI's default output). */
-import type { Finding, StreamReport, VerifyReport } from './verify'
+import type { Finding, StreamReport, VerifyReport } from './findings'
 
 const LABEL: Record<Finding['kind'], string> = {
   modified: 'MODIFIED',
@@ -17,6 +17,7 @@ const LABEL: Record<Finding['kind'], string> = {
   unauthenticated: 'UNAUTHENTICATED',
   'key-unavailable': 'NOT VERIFIED',
   dropped: 'EVENTS DROPPED',
+  unreadable: 'UNREADABLE LINES',
 }
 
 const STATUS: Record<StreamReport['status'], string> = {
@@ -38,7 +39,7 @@ export function formatReport(report: VerifyReport): string {
   const out: string[] = []
   const inp = report.input
   out.push(
-    `read ${inp.lines} line(s): ${inp.records} audit record(s) (${inp.duplicates} duplicate(s)), ${inp.skipped} other JSON, ${inp.unparsable} unparsable${report.until ? `; input runs to ${report.until}` : ''}`,
+    `read ${inp.lines} line(s): ${inp.records} audit record(s) (${inp.duplicates} duplicate(s)), ${inp.skipped} other JSON, ${inp.unparsable} not JSON, ${inp.unreadable} unreadable${unreadableLines(inp.unreadableLines)}${report.until ? `; input runs to ${report.until}` : ''}`,
   )
   for (const s of report.streams) {
     out.push('')
@@ -66,4 +67,9 @@ function lines(f: Finding): string {
   if (!f.lines || f.lines.length === 0) return ''
   const l = f.lines.slice(0, 10)
   return ` [line${l.length > 1 ? 's' : ''} ${l.join(', ')}${f.lines.length > 10 ? ', ...' : ''}]`
+}
+
+function unreadableLines(lines: readonly number[]): string {
+  if (lines.length === 0) return ''
+  return ` (line${lines.length > 1 ? 's' : ''} ${lines.slice(0, 10).join(', ')}${lines.length > 10 ? ', ...' : ''})`
 }

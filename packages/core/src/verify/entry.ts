@@ -1,0 +1,111 @@
+/**
+ * What the verifier keeps of a record: its place in the chain and the exact text its MAC covers.
+ * The parsed record itself is dropped here, so memory holds strings, not object graphs.
+ */
+import { expandKeys, macInputOf } from '../integrity/canonical'
+import type { FoundRecord } from './extract/extractor'
+import { isPlainObject } from './extract/find-records'
+
+type Obj = Record<string, unknown>
+
+/** The genesis's chain settings (only seq 0 carries them). */
+export interface GenesisFields {
+  alg?: unknown
+  key?: unknown
+  previous?: unknown
+}
+
+/** audit.loss of a loss, checkpoint or closing record (CONTRACTS.md §1). */
+export interface LossFields {
+  dropped?: number
+  total?: number
+  reason?: string
+}
+
+export interface Entry {
+  stream: string
+  seq: number
+  mac: string
+  prev?: string
+  mark?: string
+  interval?: number
+  /** The canonical text the MAC covers. */
+  input: string
+  time: number
+  line: number
+  position: number
+  indexed: boolean
+  genesis?: GenesisFields
+  loss?: LossFields
+  /** service.name / service.node.name of the record, if any. */
+  service?: string
+  instance?: string
+  /** What the evidence report needs of the record (set by the report's fact picker). */
+  facts?: unknown
+}
+
+/** The entry for a found record; `pick` adds what a report needs of it. */
+export function toEntry(found: FoundRecord, pick?: (top: Obj) => unknown): Entry {
+  const i = found.integrity
+  const top = expandKeys(found.record)
+  const ts = top['@timestamp']
+  const entry: Entry = {
+    stream: i.stream as string,
+    seq: i.seq as number,
+    mac: i.mac as string,
+    prev: typeof i.prev === 'string' ? i.prev : undefined,
+    mark: typeof i.mark === 'string' ? i.mark : undefined,
+    interval: typeof i.interval === 'number' ? i.interval : undefined,
+    input: flat(macInputOf(found.record, i.fields as string[])),
+    time: typeof ts === 'string' ? Date.parse(ts) : Number.NaN,
+    line: found.line,
+    position: found.position,
+    indexed: found.indexed,
+  }
+  if (entry.seq === 0) entry.genesis = { alg: i.alg, key: i.key, previous: i.previous }
+  const loss = lossOf(top)
+  if (loss) entry.loss = loss
+  const who = serviceOf(top)
+  if (who.service !== undefined) entry.service = who.service
+  if (who.instance !== undefined) entry.instance = who.instance
+  if (pick) {
+    const facts = pick(top)
+    if (facts !== undefined) entry.facts = facts
+  }
+  return entry
+}
+
+/**
+ * The MAC input is built by concatenation (a rope of many small strings); reading a character makes
+ * V8 flatten it into one compact string, which matters while entries wait to be checked.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0)
+  return s
+}
+
+function lossOf(top: Obj): LossFields | undefined {
+  const audit = top.audit
+  if (!isPlainObject(audit)) return undefined
+  const loss = expandKeys(audit).loss
+  if (!isPlainObject(loss)) return undefined
+  const l = expandKeys(loss)
+  const out: LossFields = {}
+  const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+  if (count(l.dropped)) out.dropped = l.dropped as number
+  if (count(l.total)) out.total = l.total as number
+  if (typeof l.reason === 'string') out.reason = l.reason.slice(0, 64)
+  return out.dropped !== undefined || out.total !== undefined ? out : undefined
+}
+
+/** Who wrote the record (service.name, service.node.name). */
+function serviceOf(top: Obj): { service?: string; instance?: string } {
+  const service = top.service
+  if (!isPlainObject(service)) return {}
+  const s = expandKeys(service)
+  const node = isPlainObject(s.node) ? expandKeys(s.node) : undefined
+  return {
+    service: typeof s.name === 'string' ? s.name : undefined,
+    instance: node && typeof node.name === 'string' ? node.name : undefined,
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * Finds audit records in text as it comes back out of a logging stack:
+ *
+ * - raw NDJSON lines as the logger wrote them (also with a prefix, e.g. Fluentd out_file's
+ *   `time<TAB>tag<TAB>{json}`);
+ * - Kubernetes CRI log lines `<time> stdout|stderr F|P <text>`, partial (P) lines joined;
+ * - Docker json-file / Fluentd / Fluent Bit records with the line as a JSON string under `log`
+ *   (Docker's 16 KiB partial lines joined), or under `message` (Filebeat without JSON decoding),
+ *   or merged one level down (Fluent Bit Merge_Log_Key);
+ * - Elasticsearch: hits (`_source`) one per line (elasticdump, scroll exports) or a whole search
+ *   response (`hits.hits`), also pretty-printed over several lines; `_bulk` bodies.
+ *
+ * No line can hide the lines after it. A JSON document spread over several lines is bounded
+ * (MAX_DOCUMENT_BYTES / MAX_DOCUMENT_LINES); when it does not parse (a stray `{`, the cut last line
+ * of a killed process), its first line is counted as unreadable and the lines it had taken are
+ * read again one by one. Everything unreadable is counted and its line number reported
+ * (`onUnreadable`), so that the verifier can tell whether it fell inside a stream.
+ */
+import type { InputStats } from '../findings'
+import { type Balance, newBalance, scan, tryParse } from './balance'
+import { createRecordFinder } from './find-records'
+
+type Obj = Record<string, unknown>
+
+export interface FoundRecord {
+  /** The record, top-level dotted keys (`log.level`) expanded. */
+  record: Obj
+  /** audit.integrity with dotted keys expanded (empty for acceptAll events without one). */
+  integrity: Obj
+  /** 1-based line where the record (or the document holding it) starts. */
+  line: number
+  /** Running number of the record in the input (order of appearance). */
+  position: number
+  /** From an Elasticsearch document (`_source`): its position in the input says nothing about order. */
+  indexed: boolean
+}
+
+export interface Extractor {
+  /** Feeds one line (without its newline). */
+  push(line: string): void
+  /** A line too long to be read (see lines.ts): counted as unreadable. */
+  pushTooLong(): void
+  /** Flushes what is still pending at the end of the input. */
+  end(): void
+  readonly stats: InputStats
+}
+
+export interface ExtractorOptions {
+  /** Also report events without integrity fields (for `pretty`); their `integrity` is an empty object. */
+  acceptAll?: boolean
+  /** Called with the line number of every line that could not be read, in input order. */
+  onUnreadable?: (line: number) => void
+}
+
+const CRI = /^\d{4}-\d\d-\d\dT\S+ (stdout|stderr) ([FP])(?: ([\s\S]*))?$/
+const MAX_PENDING = 16 * 1024 * 1024
+export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+export const MAX_DOCUMENT_LINES = 1_000_000
+const LISTED_LINES = 100
+const REPLAY_LINES = 4 * MAX_DOCUMENT_LINES
+
+/** A JSON document spread over several lines (a pretty-printed search response). */
+interface Document {
+  lines: string[]
+  first: number
+  bytes: number
+  balance: Balance
+}
+
+export function createExtractor(
+  onRecord: (found: FoundRecord) => void,
+  options: ExtractorOptions = {},
+): Extractor {
+  const stats: InputStats = {
+    lines: 0,
+    blank: 0,
+    skipped: 0,
+    unparsable: 0,
+    unreadable: 0,
+    unreadableLines: [],
+  }
+  let position = 0
+  let lineNo = 0
+  const criPartial = new Map<string, { text: string; line: number }>()
+  let doc: Document | undefined
+
+  const finder = createRecordFinder(
+    (record, integrity, line, indexed) =>
+      onRecord({ record, integrity, line, position: position++, indexed }),
+    options.acceptAll === true,
+  )
+
+  /**
+   * A line that is not JSON. Plain text (no `{`: a banner, another program's log) cannot hold a
+   * record; anything else might have (cut or damaged JSON), so it is unreadable and reported.
+   */
+  const unparsable = (line: number, mayHoldRecord: boolean) => {
+    stats.unparsable++
+    if (!mayHoldRecord) return
+    stats.unreadable++
+    if (stats.unreadableLines.length < LISTED_LINES) stats.unreadableLines.push(line)
+    options.onUnreadable?.(line)
+  }
+  const unreadable = (line: number) => unparsable(line, true)
+
+  const found = (value: unknown, line: number) => {
+    if (finder.visit(value, line) === 0) stats.skipped++
+  }
+
+  /** One line of JSON, or of JSON after a prefix; may start a multi-line document. */
+  const handleText = (text: string, line: number, mayStartDocument: boolean): void => {
+    const t = text.trim()
+    if (t === '') {
+      stats.blank++
+      return
+    }
+    const c = t[0]
+    if (c === '{' || c === '[') {
+      const parsed = tryParse(t)
+      if (parsed !== undefined) {
+        found(parsed, line)
+        return
+      }
+      if (mayStartDocument) {
+        const balance = newBalance()
+        scan(t, balance)
+        if (balance.depth > 0) {
+          doc = { lines: [text], first: line, bytes: text.length, balance }
+          return
+        }
+      }
+      unreadable(line)
+      return
+    }
+    // A prefix before the JSON (Fluentd out_file `time\ttag\t{...}`, syslog headers).
+    const brace = t.indexOf('{')
+    if (brace > 0) {
+      const parsed = tryParse(t.slice(brace))
+      if (parsed !== undefined) {
+        found(parsed, line)
+        return
+      }
+    }
+    unparsable(line, brace >= 0)
+  }
+
+  /** A CRI line: partial (P) lines wait for their final (F) line. */
+  const handleCri = (cri: RegExpExecArray, line: number, mayStartDocument: boolean): void => {
+    const stream = cri[1]!
+    const content = cri[3] ?? ''
+    const sofar = criPartial.get(stream)
+    if (cri[2] === 'P') {
+      const text = (sofar?.text ?? '') + content
+      if (text.length < MAX_PENDING) criPartial.set(stream, { text, line: sofar?.line ?? line })
+      else {
+        criPartial.delete(stream)
+        unreadable(sofar?.line ?? line)
+      }
+      return
+    }
+    criPartial.delete(stream)
+    handleText((sofar?.text ?? '') + content, sofar?.line ?? line, mayStartDocument)
+  }
+
+  const handleLine = (raw: string, line: number, mayStartDocument: boolean): void => {
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+    const cri = text.length > 30 && text.charCodeAt(4) === 45 ? CRI.exec(text) : null
+    if (cri) handleCri(cri, line, mayStartDocument)
+    else handleText(text, line, mayStartDocument)
+  }
+
+  /**
+   * Lines of abandoned documents, read again (last pushed first). A document may start inside them
+   * (a stray `{` before a pretty-printed search response), up to a total of REPLAY_LINES lines read
+   * again, which bounds the work whatever the input; beyond, each line is read on its own.
+   */
+  const replays: Array<{ lines: string[]; first: number; next: number }> = []
+  let replayBudget = REPLAY_LINES
+
+  /** The document did not parse: its first line is unreadable, the others are read again. */
+  const abandonDocument = (d: Document) => {
+    unreadable(d.first)
+    if (d.lines.length > 1) replays.push({ lines: d.lines, first: d.first, next: 1 })
+  }
+
+  const feed = (raw: string, line: number, fresh: boolean) => {
+    if (doc) continueDocument(raw)
+    else handleLine(raw, line, fresh || replayBudget > 0)
+  }
+
+  const drainReplays = () => {
+    while (replays.length > 0) {
+      const top = replays[replays.length - 1]!
+      if (top.next >= top.lines.length) {
+        replays.pop()
+        continue
+      }
+      const i = top.next++
+      const text = top.lines[i]!
+      top.lines[i] = ''
+      replayBudget--
+      feed(text, top.first + i, false)
+    }
+  }
+
+  const continueDocument = (raw: string) => {
+    const d = doc!
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+    d.lines.push(text)
+    d.bytes += text.length + 1
+    scan(text, d.balance)
+    if (d.balance.depth > 0 && d.bytes <= MAX_DOCUMENT_BYTES && d.lines.length <= MAX_DOCUMENT_LINES) return
+    doc = undefined
+    const parsed = d.balance.depth <= 0 ? tryParse(d.lines.join('\n')) : undefined
+    if (parsed !== undefined) found(parsed, d.first)
+    else abandonDocument(d)
+  }
+
+  /** Whatever is open at the end of the input is abandoned (and its lines read again) until nothing is. */
+  const closeDocuments = () => {
+    drainReplays()
+    while (doc) {
+      const d = doc
+      doc = undefined
+      abandonDocument(d)
+      drainReplays()
+    }
+  }
+
+  return {
+    stats,
+    push(raw: string) {
+      lineNo++
+      stats.lines++
+      feed(raw, lineNo, true)
+      drainReplays()
+    },
+    pushTooLong() {
+      // A document cannot span it: what one had taken is read again first.
+      closeDocuments()
+      lineNo++
+      stats.lines++
+      unreadable(lineNo)
+    },
+    end() {
+      closeDocuments()
+      const partials = [...criPartial.values()].sort((a, b) => a.line - b.line)
+      criPartial.clear()
+      for (const p of partials) handleText(p.text, p.line, false)
+      const pending = finder.pendingPartials()
+      for (let i = 0; i < pending; i++) unreadable(lineNo)
+    },
+  }
+}
