@@ -41,3 +41,4 @@ export {
 } from './redact/index'
 // The options, inputs and results of the logger (AuditLogger, AuditLoggerOptions, Actor, ...).
 export type * from './types'
+export { verifyStream } from './verify/verifier'

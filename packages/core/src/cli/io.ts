@@ -1,47 +1,60 @@
-import { readFileSync } from 'node:fs'
+import { closeSync, createReadStream, openSync } from 'node:fs'
 
 /** Output sinks, so that tests can call the commands without a child process. */
 export interface CliIO {
   stdout: (text: string) => void
   stderr: (text: string) => void
-  /** Reads all of standard input. */
-  stdin: () => Promise<string>
+  /** Standard input, chunk by chunk. */
+  stdin: () => AsyncIterable<Buffer | string>
   isTTY?: boolean
 }
 
 export class UsageError extends Error {}
 
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+export function readStdin(): AsyncIterable<Buffer | string> {
+  return process.stdin
 }
 
-/** Reads the inputs named on the command line (`-` or nothing: standard input). Throws UsageError when unreadable. */
-export async function readInputs(files: readonly string[], io: CliIO): Promise<string[]> {
-  if (files.length === 0) return [await io.stdin()]
-  const out: string[] = []
-  for (const f of files) {
-    if (f === '-') {
-      out.push(await io.stdin())
-      continue
+/**
+ * The inputs named on the command line (`-` or nothing: standard input), chunk by chunk, never
+ * whole in memory. Every file is opened first, so that a missing one fails before any work
+ * (UsageError, exit 2). A file without a final newline does not merge with the next.
+ */
+export async function* inputChunks(files: readonly string[], io: CliIO): AsyncGenerator<Buffer | string> {
+  const names = files.length === 0 ? ['-'] : files
+  const fds = names.map((f) => (f === '-' ? -1 : openInput(f)))
+  try {
+    for (let i = 0; i < names.length; i++) {
+      const source = fds[i] === -1 ? io.stdin() : createReadStream('', { fd: fds[i]!, autoClose: false })
+      let last: Buffer | string | undefined
+      try {
+        for await (const chunk of source) {
+          last = chunk as Buffer | string
+          yield last
+        }
+      } catch (err) {
+        throw new UsageError(
+          `cannot read ${names[i]}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        )
+      }
+      if (last !== undefined && !endsWithNewline(last)) yield '\n'
     }
-    try {
-      out.push(readFileSync(f, 'utf8'))
-    } catch (err) {
-      throw new UsageError(
-        `cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      )
-    }
+  } finally {
+    for (const fd of fds) if (fd >= 0) closeSync(fd)
   }
-  return out
 }
 
-/** Lines of several inputs, in order (a file without a final newline does not merge with the next). */
-export function* linesOf(texts: readonly string[]): Generator<string> {
-  for (const text of texts) {
-    const lines = text.split('\n')
-    if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
-    yield* lines
+function openInput(file: string): number {
+  try {
+    return openSync(file, 'r')
+  } catch (err) {
+    throw new UsageError(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    )
   }
+}
+
+function endsWithNewline(chunk: Buffer | string): boolean {
+  if (chunk.length === 0) return true
+  return typeof chunk === 'string' ? chunk.endsWith('\n') : chunk[chunk.length - 1] === 10
 }

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
 import { expandKeys } from '../integrity/canonical'
-import { createExtractor } from '../integrity/input'
-import { type CliIO, linesOf, readInputs } from './io'
+import { createExtractor } from '../verify/extract/extractor'
+import { createLineSplitter } from '../verify/lines'
+import { type CliIO, inputChunks } from './io'
 
 export const PRETTY_USAGE = `usage: boundary-audit pretty [--no-color] [FILE|-]...
 
@@ -77,7 +78,6 @@ export async function pretty(args: string[], io: CliIO): Promise<number> {
     return 0
   }
   const color = io.isTTY === true && !values['no-color'] && !process.env.NO_COLOR
-  const texts = await readInputs(positionals, io)
   let out: string[] = []
   const extractor = createExtractor(
     (found) => {
@@ -89,7 +89,12 @@ export async function pretty(args: string[], io: CliIO): Promise<number> {
     },
     { acceptAll: true },
   )
-  for (const line of linesOf(texts)) extractor.push(line)
+  const splitter = createLineSplitter({
+    line: (t) => extractor.push(t),
+    tooLong: () => extractor.pushTooLong(),
+  })
+  for await (const chunk of inputChunks(positionals, io)) splitter.push(chunk)
+  splitter.end()
   extractor.end()
   if (out.length > 0) io.stdout(`${out.join('\n')}\n`)
   return 0

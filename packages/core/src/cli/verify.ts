@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util'
+import type { VerifyReport } from '../verify/findings'
 import { formatReport } from '../verify/format'
-import { verifyLines } from '../integrity/verify'
-import { type CliIO, linesOf, readInputs, UsageError } from './io'
+import { createVerifier } from '../verify/verifier'
+import { type CliIO, inputChunks, UsageError } from './io'
 
 export const VERIFY_USAGE = `usage: boundary-audit verify [--key PRIVATE.pem]... [--json] [--until TIME] [--ignore-order] [FILE|-]...
 
@@ -41,18 +42,15 @@ export async function verify(args: string[], io: CliIO): Promise<number> {
     until = Date.parse(values.until)
     if (!Number.isFinite(until)) throw new UsageError(`--until must be an ISO 8601 time; got ${values.until}`)
   }
-  const texts = await readInputs(positionals, io)
-  let report: ReturnType<typeof verifyLines>
+  let verifier: ReturnType<typeof createVerifier>
   try {
-    report = verifyLines(linesOf(texts), {
-      privateKey: values.key,
-      until,
-      ignoreOrder: values['ignore-order'] === true,
-    })
+    verifier = createVerifier({ privateKey: values.key, until, ignoreOrder: values['ignore-order'] === true })
   } catch (err) {
     if (err instanceof TypeError) throw new UsageError(err.message.replace(/^boundary-audit: /, ''))
     throw err
   }
+  for await (const chunk of inputChunks(positionals, io)) verifier.write(chunk)
+  const report: VerifyReport = verifier.end()
   io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
   return report.exitCode
 }
