@@ -11,6 +11,7 @@
 //  5. prints the audit events it wrote
 //  6. `boundary-audit verify` on the captured log: intact
 //  7. tampers with the log twice (an edited actor, a deleted line) and verifies again: found
+//  8. `boundary-audit report`: which patients one clinician reached, and that the answer is complete
 //
 // Options: --app express|nest (which clinic API; default express), --out DIR (keep the captured
 // and tampered logs there), --quiet (no event listing).
@@ -100,6 +101,7 @@ async function main() {
   await run([cli, 'keygen', '--out', keys], { expect: [0], show: false })
   const publicKey = join(keys, 'verifier-public.pem')
   const privateKey = join(keys, 'verifier-private.pem')
+  const pseudonymKey = join(keys, 'pseudonym.key')
   note(`public key  -> the service (BOUNDARY_AUDIT_VERIFIER_KEY): ${publicKey}`)
   note(`private key -> kept by the verifier only, never on the service's cluster: ${privateKey}`)
 
@@ -123,7 +125,7 @@ async function main() {
       CLINIC_DB_SCHEMA: schema,
       OTEL_SERVICE_NAME: 'clinic-api',
       BOUNDARY_AUDIT_VERIFIER_KEY: publicKey,
-      BOUNDARY_AUDIT_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
+      BOUNDARY_AUDIT_PSEUDONYM_KEY: pseudonymKey,
       // The privacy monitor's breadth rule, lowered from 100 patients an hour for a three-patient clinic.
       CLINIC_MONITOR_BREADTH: '2',
       NODE_NO_WARNINGS: '1',
@@ -205,6 +207,14 @@ async function main() {
   note(`(b) line ${failedIdx + 1}, the ${bold('failed login')}, deleted (hiding a password-guessing attempt)`)
   const found2 = await run([cli, 'verify', '--key', privateKey, deletedFile], { expect: [1] })
   note(yellow(`exit ${found2.code}: tampering found`))
+
+  const doctor = events[readIdx].user?.id
+  step(8, `which patients did ${short(doctor)} reach? (boundary-audit report, in the same pass as verify)`)
+  const answer = await run(
+    [cli, 'report', '--key', privateKey, '--pseudonym-key', pseudonymKey, '--actor', doctor, logFile],
+    { expect: [0] },
+  )
+  note(green(`exit ${answer.code}: complete (every stream verified intact; the counts are exact)`))
 
   console.log(
     `\n${bold('What you saw:')} every boundary event with its actor, no PHI (planted SSNs, names, dates of birth,\n` +

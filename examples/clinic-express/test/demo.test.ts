@@ -104,6 +104,7 @@ describe('npm run demo', () => {
       expect.stringContaining('exit 0: intact'),
       expect.stringContaining('exit 1: tampering found'),
       expect.stringContaining('exit 1: tampering found'),
+      expect.stringContaining('exit 0: complete'),
     ])
     expect(result.stdout).toMatch(/MODIFIED/i)
     expect(result.stdout).toMatch(/DELETED/i)

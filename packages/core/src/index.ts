@@ -41,4 +41,12 @@ export {
 } from './redact/index'
 // The options, inputs and results of the logger (AuditLogger, AuditLoggerOptions, Actor, ...).
 export type * from './types'
+// Streaming verification and the evidence report (`boundary-audit report`), for scheduled jobs.
+export {
+  createEvidenceReport,
+  type EvidenceCollector,
+  type EvidenceOptions,
+  type EvidenceReport,
+  evidenceReport,
+} from './verify/report/evidence'
 export { verifyStream } from './verify/verifier'

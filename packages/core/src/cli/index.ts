@@ -1,6 +1,6 @@
 /**
- * `boundary-audit` command line: keygen, verify, pretty.
- * Exit status: 0 success / intact, 1 tampering or gaps found (verify), 2 usage error or unreadable input.
+ * `boundary-audit` command line: keygen, verify, report, pretty.
+ * Exit status: 0 success / intact / complete, 1 tampering or gaps found (verify, report), 2 usage error or unreadable input.
  */
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -8,6 +8,7 @@ import { type CliIO, readStdin, UsageError } from './io'
 import { KEYGEN_USAGE, keygen } from './keygen'
 import { MONITOR_REPLAY_USAGE, monitorReplay } from './monitor-replay'
 import { PRETTY_USAGE, pretty } from './pretty'
+import { REPORT_USAGE, report } from './report'
 import { VERIFY_USAGE, verify } from './verify'
 
 const USAGE = `usage: boundary-audit <command> [options]
@@ -16,6 +17,10 @@ commands:
   keygen --out DIR                       create a verifier key pair
   verify [--key PRIVATE.pem] [--json] [FILE|-]
                                          check the integrity chain of exported audit logs
+  report [--key PRIVATE.pem] [--actor ID | --patient ID | --session ID | --ip IP]...
+         [--from TIME] [--to TIME] [--json | --csv] [FILE|-]
+                                         which individuals were reached, by whom, and whether
+                                         the evidence is complete
   pretty [FILE|-]                        one human-readable line per audit event
   monitor-replay --rules FILE [--json] [FILE|-]
                                          the privacy monitor's rules over an export: the alerts they raise
@@ -31,6 +36,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return await keygen(rest, io)
       case 'verify':
         return await verify(rest, io)
+      case 'report':
+        return await report(rest, io)
       case 'pretty':
         return await pretty(rest, io)
       case 'monitor-replay':
@@ -49,13 +56,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     }
   } catch (err) {
     const usage =
-      command === 'keygen'
-        ? KEYGEN_USAGE
-        : command === 'verify'
-          ? VERIFY_USAGE
-          : command === 'monitor-replay'
-            ? MONITOR_REPLAY_USAGE
-            : PRETTY_USAGE
+      {
+        keygen: KEYGEN_USAGE,
+        verify: VERIFY_USAGE,
+        report: REPORT_USAGE,
+        'monitor-replay': MONITOR_REPLAY_USAGE,
+      }[command ?? ''] ?? PRETTY_USAGE
     if (err instanceof UsageError) {
       io.stderr(`boundary-audit ${command}: ${err.message}\n`)
       return 2

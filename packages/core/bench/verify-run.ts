@@ -1,0 +1,48 @@
+/**
+ * One measured run (a child of bench/verify.ts): verifies FILE with the streaming verifier (from
+ * source, through tsx, as the old one), or with the old whole-input verifier from a source tree (BASELINE_SRC), and prints
+ * {records, ms, cpuMs, exitCode, maxRssMB} as one JSON line. A run that fails (stack overflow, out of
+ * memory) prints its error instead.
+ */
+import { createReadStream, readFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+
+const [file, keyFile, mode = 'new', reportArg] = process.argv.slice(2)
+const privateKey = readFileSync(keyFile!, 'utf8')
+
+async function main(): Promise<void> {
+  const t0 = performance.now()
+  const c0 = process.cpuUsage()
+  let records = 0
+  let exitCode: number
+  if (mode === 'old') {
+    // The verifier before issue 15: reads the whole input, then verifies it.
+    const src = process.env.BASELINE_SRC!
+    const { verifyLines } = await import(pathToFileURL(`${src}/integrity/verify.ts`).href)
+    const text = readFileSync(file!, 'utf8')
+    const lines = text.split('\n')
+    if (lines[lines.length - 1] === '') lines.pop()
+    const r = verifyLines(lines, { privateKey })
+    records = r.input.records
+    exitCode = r.exitCode
+  } else if (reportArg === 'report') {
+    const { evidenceReport } = await import('../src/verify/report/evidence')
+    const r = await evidenceReport(createReadStream(file!), { privateKey, actors: ['clinician-3'] })
+    records = r.input.records
+    exitCode = r.exitCode
+  } else {
+    const { verifyStream } = await import('../src/verify/verifier')
+    const r = await verifyStream(createReadStream(file!), { privateKey, ignoreOrder: mode === 'shuffled' })
+    records = r.input.records
+    exitCode = r.exitCode
+  }
+  const ms = performance.now() - t0
+  const cpu = process.cpuUsage(c0)
+  const cpuMs = Math.round((cpu.user + cpu.system) / 1000)
+  const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024)
+  process.stdout.write(`${JSON.stringify({ records, ms: Math.round(ms), cpuMs, exitCode, maxRssMB })}\n`)
+}
+
+main().catch((err) => {
+  process.stdout.write(`${JSON.stringify({ error: String(err?.message ?? err).slice(0, 200) })}\n`)
+})

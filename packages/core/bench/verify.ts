@@ -1,0 +1,177 @@
+/**
+ * Verify benchmark (issue 15): records/s and peak RSS of `verify` (and `report`) on one keyed stream
+ * as written, and the same input shuffled; side by side with the verifier before issue 15 (run from
+ * the git history, in a temporary directory: nothing of it is committed).
+ *
+ * The data is generated here (bench/fast-trail.ts: sealed with the chain's own primitives, about
+ * 750 bytes per record). Each measurement runs in its own child process (peak RSS is per process).
+ *
+ * Run: npm run bench:verify -w @boundary-audit/core
+ *   BENCH_VERIFY_RECORDS  sizes to run, comma-separated (default 100000,200000,1000000; the issue's
+ *                         full size adds 10000000: about 7.5 GB of temporary files)
+ *   BENCH_VERIFY_BASELINE git revision of the old verifier (default: the commit before
+ *                         "verify: no input can hide records"); BENCH_VERIFY_BASELINE=none skips it
+ *   BENCH_VERIFY_DIR      where the data goes (default: the OS temp directory)
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { generateVerifierKeyPair } from '../src/integrity/keys'
+import { fastTrail } from './fast-trail'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const pkg = join(here, '..')
+const root = join(pkg, '..', '..')
+const sizes = (process.env.BENCH_VERIFY_RECORDS ?? '100000,200000,1000000').split(',').map(Number)
+const work = mkdtempSync(join(process.env.BENCH_VERIFY_DIR ?? os.tmpdir(), 'ba-bench-verify-'))
+
+interface Result {
+  records?: number
+  ms?: number
+  cpuMs?: number
+  exitCode?: number
+  maxRssMB?: number
+  error?: string
+}
+
+async function writeLines(file: string, lines: Iterable<string>): Promise<void> {
+  const out = createWriteStream(file)
+  let chunk = ''
+  for (const line of lines) {
+    chunk += `${line}\n`
+    if (chunk.length > 1 << 20) {
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()))
+      chunk = ''
+    }
+  }
+  out.end(chunk)
+  await new Promise<void>((r) => out.once('finish', () => r()))
+}
+
+/** The same lines in random order: spread over 64 bucket files, each shuffled in memory, concatenated. */
+async function shuffleFile(input: string, output: string): Promise<void> {
+  const buckets = Array.from({ length: 64 }, (_, i) => join(work, `bucket-${i}`))
+  const outs = buckets.map((b) => createWriteStream(b))
+  const { createInterface } = await import('node:readline')
+  const { createReadStream } = await import('node:fs')
+  for await (const line of createInterface({
+    input: createReadStream(input),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  })) {
+    const o = outs[Math.floor(Math.random() * outs.length)]!
+    if (!o.write(`${line}\n`)) await new Promise<void>((r) => o.once('drain', () => r()))
+  }
+  await Promise.all(outs.map((o) => new Promise<void>((r) => o.end(() => r()))))
+  const fd = openSync(output, 'w')
+  for (const b of buckets) {
+    const lines = readFileSync(b, 'utf8').split('\n')
+    lines.pop()
+    for (let i = lines.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1))
+      ;[lines[i], lines[j]] = [lines[j]!, lines[i]!]
+    }
+    writeFileSync(fd, lines.length > 0 ? `${lines.join('\n')}\n` : '')
+    rmSync(b)
+  }
+}
+
+function baselineSource(): string | undefined {
+  let rev = process.env.BENCH_VERIFY_BASELINE
+  if (rev === 'none') return undefined
+  if (!rev) {
+    const first = execFileSync(
+      'git',
+      ['log', '--format=%H', '-n1', '--grep=^verify: no input can hide records'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    ).trim()
+    if (!first) return undefined
+    rev = `${first}~1`
+  }
+  const dir = join(work, 'baseline')
+  mkdirSync(dir)
+  const tar = execFileSync('git', ['archive', rev, 'packages/core/src'], { cwd: root, maxBuffer: 1 << 28 })
+  execFileSync('tar', ['-x', '-C', dir], { input: tar })
+  return join(dir, 'packages', 'core', 'src')
+}
+
+function measure(file: string, keyFile: string, mode: string, extra?: string): Result {
+  const args = ['--import', 'tsx', join(here, 'verify-run.ts'), file, keyFile, mode]
+  if (extra) args.push(extra)
+  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', ...args], {
+    cwd: pkg,
+    encoding: 'utf8',
+    env: { ...process.env, BASELINE_SRC: baseline ?? '' },
+    maxBuffer: 1 << 20,
+  })
+  const last = r.stdout.trim().split('\n').pop() ?? ''
+  try {
+    return JSON.parse(last) as Result
+  } catch {
+    return {
+      error: (r.stderr || `exit ${r.status} ${r.signal ?? ''}`)
+        .trim()
+        .split('\n')
+        .slice(-1)[0]!
+        .slice(0, 160),
+    }
+  }
+}
+
+function row(label: string, n: number, r: Result): string {
+  if (r.error) return `| ${label} | ${n.toLocaleString('en')} | failed: ${r.error} | | | |`
+  const rate = (ms: number) => Math.round((r.records! / ms) * 1000).toLocaleString('en')
+  return `| ${label} | ${n.toLocaleString('en')} | ${rate(r.ms!)} | ${rate(r.cpuMs!)} | ${r.maxRssMB} | exit ${r.exitCode} |`
+}
+
+const keys = generateVerifierKeyPair()
+const keyFile = join(work, 'verifier-private.pem')
+writeFileSync(keyFile, keys.privateKeyPem)
+const baseline = baselineSource()
+
+console.log(
+  `Node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+)
+// records/s is wall-clock; per CPU-second counts every thread's CPU time (a fairer figure on a
+// shared, busy machine, where wall-clock time mostly measures the other tenants).
+console.log('| verifier | records | records/s | records per CPU-s | peak RSS MB | result |')
+console.log('|---|---:|---:|---:|---:|---|')
+try {
+  for (const n of sizes) {
+    const file = join(work, `trail-${n}.ndjson`)
+    const t0 = performance.now()
+    await writeLines(file, fastTrail({ records: n, publicKey: keys.publicKeyPem }))
+    const genS = (performance.now() - t0) / 1000
+    console.error(
+      `generated ${n} records (${(statSync(file).size / 1e9).toFixed(2)} GB) in ${genS.toFixed(1)} s`,
+    )
+    // The old verifier holds the whole input (about 4.4 KB per record) and overflows its stack at
+    // 200,000: it is run up to that size only.
+    if (baseline && n <= 200_000) console.log(row('before (whole input)', n, measure(file, keyFile, 'old')))
+    console.log(row('verify (streaming)', n, measure(file, keyFile, 'new')))
+    console.log(row('report (same pass)', n, measure(file, keyFile, 'new', 'report')))
+    const shuffled = join(work, `trail-${n}-shuffled.ndjson`)
+    await shuffleFile(file, shuffled)
+    rmSync(file)
+    console.log(row('verify, shuffled input', n, measure(shuffled, keyFile, 'shuffled')))
+    rmSync(shuffled)
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true })
+}

@@ -1,0 +1,148 @@
+/**
+ * Counts, over the authentic records (each once, duplicates removed), which individuals the
+ * matching actors reached and who reached them; and the requests by those actors that carried
+ * pseudonymised route parameters without an access event saying what they reached.
+ */
+import type { Entry } from '../entry'
+import type { RecordFacts } from './facts'
+import type { RecordMatcher } from './match'
+
+export interface IndividualRow {
+  /** The individual's id as the trail holds it (a pseudonym). */
+  id: string
+  /** The clear id asked for with --patient, when it is one of those. */
+  patient?: string
+  records: number
+  first: string
+  last: string
+  actions: string[]
+  actors: string[]
+}
+
+export interface ActorRow {
+  id: string
+  records: number
+  individuals: number
+}
+
+/** A request that may have reached individuals not named by an access event. */
+export interface UnstatedRequest {
+  time: string
+  actor?: string
+  requestId?: string
+  path: string
+  stream: string
+  seq: number
+}
+
+interface Individual {
+  patient?: string
+  records: number
+  first: number
+  last: number
+  actions: Set<string>
+  actors: Set<string>
+}
+
+const NO_ACTOR = '(no actor)'
+
+export class Tally {
+  records = 0
+  private readonly individuals = new Map<string, Individual>()
+  private readonly actors = new Map<string, { records: number; individuals: Set<string> }>()
+  private readonly stated = new Set<string>()
+  private readonly requests = new Map<string, UnstatedRequest>()
+  /** Per stream, the highest seq of an authentic record inside the window. */
+  readonly lastSeqInWindow = new Map<string, number>()
+
+  constructor(
+    private readonly match: RecordMatcher,
+    private readonly pathMatches: (pseudonyms: readonly string[]) => boolean,
+  ) {}
+
+  add(e: Entry): void {
+    const f = e.facts as RecordFacts | undefined
+    if (!f) return
+    if (this.match.inWindow(f.time)) {
+      const seen = this.lastSeqInWindow.get(e.stream)
+      if (seen === undefined || e.seq > seen) this.lastSeqInWindow.set(e.stream, e.seq)
+    }
+    if (!this.match.byWho(f)) return
+    if (f.resourceId !== undefined && f.requestId !== undefined) this.stated.add(f.requestId)
+    const who = this.match.individual(f)
+    if (who) this.count(who, f)
+    if (f.pseudonyms && this.pathMatches(f.pseudonyms)) {
+      const key = f.requestId ?? `${e.stream}#${e.seq}`
+      this.requests.set(key, {
+        time: new Date(f.time).toISOString(),
+        actor: f.actor,
+        requestId: f.requestId,
+        path: f.path!,
+        stream: e.stream,
+        seq: e.seq,
+      })
+    }
+  }
+
+  private count(who: { id: string; clear?: string }, f: RecordFacts): void {
+    this.records++
+    let ind = this.individuals.get(who.id)
+    if (!ind) {
+      ind = { records: 0, first: f.time, last: f.time, actions: new Set(), actors: new Set() }
+      if (who.clear !== undefined) ind.patient = who.clear
+      this.individuals.set(who.id, ind)
+    }
+    ind.records++
+    if (f.time < ind.first) ind.first = f.time
+    if (f.time > ind.last) ind.last = f.time
+    if (f.action !== undefined) ind.actions.add(f.action)
+    const actor = f.actor ?? NO_ACTOR
+    ind.actors.add(actor)
+    let a = this.actors.get(actor)
+    if (!a) {
+      a = { records: 0, individuals: new Set() }
+      this.actors.set(actor, a)
+    }
+    a.records++
+    a.individuals.add(who.id)
+  }
+
+  byIndividual(): IndividualRow[] {
+    return [...this.individuals.entries()]
+      .map(([id, i]) => {
+        const row: IndividualRow = {
+          id,
+          records: i.records,
+          first: isoOrEmpty(i.first),
+          last: isoOrEmpty(i.last),
+          actions: [...i.actions].sort(),
+          actors: [...i.actors].sort(),
+        }
+        if (i.patient !== undefined) row.patient = i.patient
+        return row
+      })
+      .sort((a, b) => b.records - a.records || a.id.localeCompare(b.id))
+  }
+
+  byActor(): ActorRow[] {
+    return [...this.actors.entries()]
+      .map(([id, a]) => ({ id, records: a.records, individuals: a.individuals.size }))
+      .sort((a, b) => b.individuals - a.individuals || b.records - a.records || a.id.localeCompare(b.id))
+  }
+
+  /** Requests with pseudonymised route parameters and no access event in the same request. */
+  unstated(): UnstatedRequest[] {
+    return [...this.requests.entries()]
+      .filter(([key, r]) => r.requestId === undefined || !this.stated.has(key))
+      .map(([, r]) => r)
+      .sort((a, b) => a.time.localeCompare(b.time))
+  }
+
+  get individualCount(): number {
+    return this.individuals.size
+  }
+}
+
+function isoOrEmpty(t: number): string {
+  return Number.isFinite(t) ? new Date(t).toISOString() : ''
+}
