@@ -140,7 +140,7 @@ export interface VerifyOptions {
   expectKeyed?: boolean
   /** Where records that arrive far out of order are spilled (default: the OS temp directory). */
   tempDir?: string
-  /** Memory for such records before they are spilled (default 96 MiB). */
+  /** Memory for such records before they are spilled (default 32 MiB). */
   spillBudgetBytes?: number
 }
 
