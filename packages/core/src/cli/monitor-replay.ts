@@ -6,7 +6,8 @@ import { createExtractor } from '../integrity/input'
 import { replayMonitor } from '../monitor/replay'
 import type { MonitorOptions } from '../monitor/types'
 import { loadPseudonymKey } from '../redact/pseudonymize'
-import { type CliIO, linesOf, readInputs, UsageError } from './io'
+import { createLineSplitter } from '../verify/lines'
+import { type CliIO, inputChunks, UsageError } from './io'
 
 export const MONITOR_REPLAY_USAGE = `usage: boundary-audit monitor-replay --rules FILE [--pseudonym-key KEY|PATH] [--json] [FILE|-]...
 
@@ -67,10 +68,14 @@ export async function monitorReplay(args: string[], io: CliIO): Promise<number> 
       throw new UsageError((err as Error).message)
     }
   }
-  const texts = await readInputs(positionals, io)
   const records: unknown[] = []
   const extractor = createExtractor((found) => records.push(expandKeys(found.record)), { acceptAll: true })
-  for (const line of linesOf(texts)) extractor.push(line)
+  const splitter = createLineSplitter({
+    line: (t) => extractor.push(t),
+    tooLong: () => extractor.pushTooLong(),
+  })
+  for await (const chunk of inputChunks(positionals, io)) splitter.push(chunk)
+  splitter.end()
   extractor.end()
 
   let result: ReturnType<typeof replayMonitor>
