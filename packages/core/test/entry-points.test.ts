@@ -15,6 +15,9 @@ const ROOT_VALUES = [
   'compilePolicy',
   'conventionalActor',
   'createAuditLogger',
+  // issue 15: the evidence report and streaming verification, for scheduled jobs
+  'createEvidenceReport',
+  'evidenceReport',
   'formatReport',
   'generateVerifierKeyPair',
   'hmacPseudonym',
@@ -29,6 +32,7 @@ const ROOT_VALUES = [
   'redactText',
   'replayMonitor',
   'verifyLines',
+  'verifyStream',
   'verifyText',
 ]
 
