@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run demo`: the whole story in under a minute, on a machine with nothing but Node.js.
 //
-//  1. makes a verifier key pair (`boundary-audit keygen`); the service gets only the public key
+//  1. makes a verifier key pair and a pseudonym key (`boundary-audit keygen`); the service gets the
+//     public key and the pseudonym key, never the private key
 //  2. starts PostgreSQL (the one configured by DATABASE_URL / PG* / 127.0.0.1:5432, else an
 //     embedded one from npm)
 //  3. starts the clinic API (examples/clinic-express) with stdout captured, as a container runtime would
@@ -96,7 +97,7 @@ async function main() {
   mkdirSync(out, { recursive: true })
   const logFile = join(out, 'audit.ndjson')
 
-  step(1, 'verifier key pair (`boundary-audit keygen`)')
+  step(1, 'verifier key pair and pseudonym key (`boundary-audit keygen`)')
   const keys = join(work, 'keys')
   await run([cli, 'keygen', '--out', keys], { expect: [0], show: false })
   const publicKey = join(keys, 'verifier-public.pem')
@@ -104,6 +105,10 @@ async function main() {
   const pseudonymKey = join(keys, 'pseudonym.key')
   note(`public key  -> the service (BOUNDARY_AUDIT_VERIFIER_KEY): ${publicKey}`)
   note(`private key -> kept by the verifier only, never on the service's cluster: ${privateKey}`)
+  const pseudonymKey = join(keys, 'pseudonym.key')
+  note(
+    `pseudonym key -> the service (BOUNDARY_AUDIT_PSEUDONYM_KEY), so patient ids are pseudonyms: ${pseudonymKey}`,
+  )
 
   step(2, 'PostgreSQL')
   const { ensurePostgres } = await import('./postgres.mjs')

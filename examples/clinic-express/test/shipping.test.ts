@@ -58,7 +58,7 @@ beforeAll(async () => {
       DATABASE_URL: pgServer.connectionString,
       CLINIC_DB_SCHEMA: schema,
       BOUNDARY_AUDIT_VERIFIER_KEY: join(work, 'keys/verifier-public.pem'),
-      BOUNDARY_AUDIT_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
+      BOUNDARY_AUDIT_PSEUDONYM_KEY: join(work, 'keys/pseudonym.key'),
       NODE_NO_WARNINGS: '1',
     },
   })

@@ -12,7 +12,7 @@ import { loadVerifierPublicKey } from './integrity/keys'
 import { prepareMonitor } from './monitor/index'
 import { LEVELS, type ResolvedOptions, resolveOptions } from './options'
 import { createOtelEmitter, type OtelEmitter } from './otel/index'
-import { compilePolicy } from './redact/index'
+import { compilePolicy, NO_PSEUDONYM_KEY_WARNING } from './redact/index'
 import type { AuditContext, AuditLogger, AuditLoggerOptions, AuditStats, Level } from './types'
 import { type Backend, inlineBackend } from './writer/backend'
 import { registerExitHook } from './writer/exit'
@@ -45,6 +45,9 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     }
   }
   for (const warning of policy.warnings) report(warning)
+  // Resource ids and route parameters are always pseudonymised: without a key they are masked, and the
+  // trail loses which patient each record concerns. Said once, in the same words as the policy's.
+  if (!policy.hasPseudonymKey) report(NO_PSEUDONYM_KEY_WARNING)
 
   // Loads the optional OpenTelemetry API packages only when asked to; without them it reports once.
   const otel: OtelEmitter | undefined = resolved.otel.enabled
@@ -170,7 +173,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     flush: () => writer.flush(),
     close: () => end(undefined),
     stats(): AuditStats {
-      return { ...writer.stats(), errors }
+      return { ...writer.stats(), errors, pseudonyms: policy.hasPseudonymKey ? 'keyed' : 'masked' }
     },
     monitor,
     get streamId() {

@@ -240,6 +240,12 @@ export interface AuditStats {
   healthy: boolean
   /** Where the integrity chain seals records now (`off`: no chain). See IntegrityOptions.thread. */
   sealing: 'worker' | 'inline' | 'off'
+  /**
+   * `keyed`: resource ids and route parameters are written as keyed pseudonyms (`ps_<kid>_…`), so the
+   * trail says which patient a record concerns. `masked`: no pseudonym key is set, they are written as
+   * `[REDACTED:resource]` and it cannot.
+   */
+  pseudonyms: 'keyed' | 'masked'
 }
 
 /** The normalised shape of an HTTP exchange, filled in by the express and nestjs adapters. */

@@ -1,4 +1,7 @@
+import { spawnSync } from 'node:child_process'
+import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { createAuditLogger } from '../src/index'
 import { capture } from './helpers'
@@ -236,5 +239,49 @@ describe('writer', () => {
     audit.event({ action: 'loud', category: 'process', type: 'info', outcome: 'failure' })
     expect(lines).toHaveLength(1)
     expect(lines[0]).toContain('loud')
+  })
+})
+
+describe('pseudonym key', () => {
+  const KEY = 'logger-test-pseudonym-key-0123456789'
+  const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'index.ts')
+
+  /** A fresh process (so no other logger's warnings mix in): its stderr and its stats(). */
+  function start(redaction: string, env: NodeJS.ProcessEnv): { stderr: string; stats: any } {
+    const script = `import { createAuditLogger } from ${JSON.stringify(pathToFileURL(src).href)}
+const a = createAuditLogger({ destination: { write() {} }, integrity: { enabled: false }, redaction: ${redaction} })
+setTimeout(() => console.log(JSON.stringify(a.stats())), 50)`
+    const { BOUNDARY_AUDIT_PSEUDONYM_KEY: _, ...rest } = process.env
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { ...rest, ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    return { stderr: r.stderr, stats: JSON.parse(r.stdout.trim().split('\n').pop() as string) }
+  }
+
+  it('without a key: one start-up warning in plain words, and stats() says masked', () => {
+    // a policy that asks for pseudonyms without a key still gives one warning, not two
+    const r = start(`{ mode: 'pseudonymize' }`, {})
+    const warnings = r.stderr.split('\n').filter((l) => l.includes('pseudonym key'))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatch(/route parameters .* masked .*cannot say which patient a record concerns/)
+    expect(warnings[0]).toMatch(/boundary-audit keygen --out DIR/)
+    expect(r.stats.pseudonyms).toBe('masked')
+  })
+
+  it('with a key (the environment variable): no such warning, and stats() says keyed', () => {
+    const r = start('{}', { BOUNDARY_AUDIT_PSEUDONYM_KEY: KEY })
+    expect(r.stderr).not.toContain('pseudonym key')
+    expect(r.stats.pseudonyms).toBe('keyed')
+  })
+
+  it('ids are masks without a key and pseudonyms naming the key with one', () => {
+    const masked = capture({ redaction: { pseudonymKey: undefined } })
+    const keyed = capture({ redaction: { pseudonymKey: KEY } })
+    for (const { audit } of [masked, keyed])
+      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: 'p-1001' } })
+    expect(masked.events()[0].audit.resource.id).toBe('[REDACTED:resource]')
+    expect(keyed.events()[0].audit.resource.id).toMatch(/^ps_[0-9a-f]{6}_[0-9a-f]{24}$/)
   })
 })

@@ -22,7 +22,7 @@ import { scrub } from './scrub'
 export { BUILTIN_NAMES, OPT_IN_NAMES } from './detectors'
 export type { ErrorDescription } from './errors'
 export type { Policy } from './policy'
-export { compilePolicy } from './policy'
+export { compilePolicy, NO_PSEUDONYM_KEY_WARNING } from './policy'
 export {
   hmacPseudonym,
   loadPseudonymKey,

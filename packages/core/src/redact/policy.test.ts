@@ -112,7 +112,7 @@ describe('modes', () => {
   it('without a key pseudonymize masks and warns once', () => {
     const p = compilePolicy({ mode: 'pseudonymize', modes: { email: 'pseudonymize' } }, {})
     expect(p.warnings).toHaveLength(1)
-    expect(p.warnings[0]).toMatch(/needs a secret .*masked instead/)
+    expect(p.warnings[0]).toMatch(/no pseudonym key .*cannot say which patient a record concerns/)
     expect(redact({ email: 'a@b.co' }, p)).toEqual({ email: '[REDACTED:email]' })
     expect(pseudonymize('P-1', p, 'resource')).toBe('[REDACTED:resource]')
   })

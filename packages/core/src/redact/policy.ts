@@ -60,6 +60,13 @@ export interface InternalPolicy extends Policy {
   readonly [INTERNAL]: Compiled
 }
 
+/**
+ * The one start-up warning about a missing pseudonym key (the logger gives it whenever there is no key;
+ * a policy asking for pseudonyms without one gives the same text, printed once).
+ */
+export const NO_PSEUDONYM_KEY_WARNING =
+  'no pseudonym key (BOUNDARY_AUDIT_PSEUDONYM_KEY or redaction.pseudonymKey), so patient ids (audit.resource.id) and route parameters in url.path are masked as [REDACTED:resource], and identifiers set to pseudonymize are masked instead: the trail cannot say which patient a record concerns. Create a key with `boundary-audit keygen --out DIR` and set BOUNDARY_AUDIT_PSEUDONYM_KEY=DIR/pseudonym.key (the same key on every replica)'
+
 const MODES: readonly RedactionMode[] = ['mask', 'remove', 'pseudonymize']
 const OPTION_NAMES = ['mode', 'keys', 'allowKeys', 'detectors', 'disableDetectors', 'modes', 'pseudonymKey']
 /**
@@ -220,9 +227,7 @@ export function compilePolicy(options?: RedactionOptions, env: NodeJS.ProcessEnv
     [...modes.values()].includes('pseudonymize') ||
     userDetectors.some((det) => det.mode === 'pseudonymize')
   if (wantsPseudonyms && !key) {
-    warnings.push(
-      "redaction mode 'pseudonymize' needs a secret (redaction.pseudonymKey or BOUNDARY_AUDIT_PSEUDONYM_KEY, at least 16 bytes); identifiers are masked instead",
-    )
+    warnings.push(NO_PSEUDONYM_KEY_WARNING)
   }
 
   const resolvedModes = new Map<string, Mode>()

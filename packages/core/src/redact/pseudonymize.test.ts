@@ -63,6 +63,11 @@ describe('loadPseudonymKey', () => {
       loadPseudonymKey(join(dir, 'missing', 'pseudonym.key'), 'BOUNDARY_AUDIT_PSEUDONYM_KEY'),
     ).toThrow(/BOUNDARY_AUDIT_PSEUDONYM_KEY looks like a path .* names no readable file/)
     expect(() => loadPseudonymKey('./nope/pseudonym.key')).toThrow(/looks like a path/)
+    // padded base64 that happens to start with '/' is a secret, not a path
+    const b64 = '/3q2+7w8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHw='
+    expect(loadPseudonymKey(b64).toString()).toBe(b64)
+    // the file's content given as text (with its newline) is the same key as the file
+    expect(loadPseudonymKey('0123456789abcdef0123456789abcdef\n').equals(KEY)).toBe(true)
   })
 
   it('fewer than 16 bytes is an error that says how to make a key', () => {

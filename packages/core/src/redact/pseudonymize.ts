@@ -67,16 +67,19 @@ export function parsePseudonym(value: string): ParsedPseudonym | undefined {
 }
 
 function looksLikePath(text: string): boolean {
-  return /^(\/|\.\.?\/)\S*$/.test(text)
+  // Padded base64 (`openssl rand -base64 32`: 44 characters ending in '=') may start with '/', but no
+  // path ends in '=': such a value is a secret.
+  return /^(\/|\.\.?\/)\S*$/.test(text) && !/^[A-Za-z0-9+/]+={1,2}$/.test(text)
 }
 
 /**
  * A pseudonym secret from its text or from a file holding it, by the rules of
  * BOUNDARY_AUDIT_PSEUDONYM_KEY: a value naming an existing file is read (surrounding white space,
  * such as the file's final newline, is dropped); a value that looks like a path (`/…`, `./…`, `../…`,
- * no spaces) but names no file is an error, not a secret (a missing Secret mount must not silently
- * become a different key); anything else is the secret itself. The bytes are the UTF-8 text: at least
- * 16 of them. `where` names the setting in error messages.
+ * no spaces, not padded base64) but names no file is an error, not a secret (a missing Secret mount
+ * must not silently become a different key); anything else is the secret itself, surrounding white
+ * space dropped too (so the file and its content as an environment value give the same key). The
+ * bytes are the UTF-8 text: at least 16 of them. `where` names the setting in error messages.
  */
 export function loadPseudonymKey(textOrPath: string | Uint8Array, where = 'pseudonym key'): Buffer {
   if (textOrPath instanceof Uint8Array) return checkLength(Buffer.from(textOrPath), where)
@@ -85,9 +88,9 @@ export function loadPseudonymKey(textOrPath: string | Uint8Array, where = 'pseud
       `boundary-audit: ${where} must be the secret (at least ${MIN_KEY_BYTES} bytes) or a path to a file holding it; got ${textOrPath === null ? 'null' : typeof textOrPath}`,
     )
   }
-  let text = textOrPath
+  let text = textOrPath.trim()
   let from = ''
-  if (isFile(text)) {
+  if (isFile(textOrPath)) {
     try {
       text = readFileSync(textOrPath, 'utf8').trim()
     } catch (err) {
