@@ -1,6 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Actor, AuditContext } from './types'
 
+/** Key of a request's scope on its context object (see request-scope.ts; here to avoid an import cycle). */
+export const SCOPE: unique symbol = Symbol.for('boundary-audit.request-scope')
+
 /**
  * Per-request state. One AsyncLocalStorage per process, kept on globalThis so that the ESM and
  * CommonJS builds of this package (both may be loaded in one app) share the same context.
@@ -62,5 +65,8 @@ function stripUndefined(o: ContextStore): ContextStore {
   for (const k of Object.keys(o) as (keyof ContextStore)[]) {
     if (o[k] !== undefined) (out as Record<string, unknown>)[k] = o[k]
   }
+  // A request's own scope (its linked ids, see request-scope.ts) wins over an enclosing one.
+  const scope = (o as Record<symbol, unknown>)[SCOPE]
+  if (scope !== undefined) (out as Record<symbol, unknown>)[SCOPE] = scope
   return out
 }

@@ -13,6 +13,8 @@ import { prepareMonitor } from './monitor/index'
 import { LEVELS, type ResolvedOptions, resolveOptions } from './options'
 import { createOtelEmitter, type OtelEmitter } from './otel/index'
 import { compilePolicy, NO_PSEUDONYM_KEY_WARNING } from './redact/index'
+import { LinkedIds } from './redact/linked-ids'
+import { ensureScope, type RequestScope, scopeOf } from './request-scope'
 import type { AuditContext, AuditLogger, AuditLoggerOptions, AuditStats, Level } from './types'
 import { type Backend, inlineBackend } from './writer/backend'
 import { registerExitHook } from './writer/exit'
@@ -100,11 +102,24 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     return { kind: 'record', line, record: keep }
   }
 
-  /** Builds with the caller's input and writes; a builder failure still yields one line. */
-  const emit = (build: () => AuditRecord): void => {
+  /**
+   * Builds with the caller's input and writes; a builder failure still yields one line. `ownId` is
+   * the resource id of an access call (or a custom event's resource); `scope` a request's scope handed
+   * in by the adapter (the http-request event may be written outside the request's async context).
+   * The clear ids of the request and the call are replaced by their pseudonyms wherever else they
+   * occur in the record (redact/linked-ids.ts).
+   */
+  const emit = (
+    build: (ctx: AuditContext | undefined) => AuditRecord,
+    ownId?: unknown,
+    isAccess?: boolean,
+    given?: RequestScope,
+  ): void => {
     let record: AuditRecord
     try {
-      record = build()
+      const ctx = currentContext()
+      record = build(ctx)
+      unlinkIds(env, record, ctx, ownId, isAccess === true, given)
     } catch (err) {
       errors++
       report(`an event could not be built (${errorName(err)}); a reduced event was written instead`)
@@ -153,12 +168,13 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   const unregister = registerExitHook(hook)
 
   const logger: AuditLogger = {
-    login: (input) => emit(() => loginRecord(env, currentContext(), input)),
-    logout: (input) => emit(() => logoutRecord(env, currentContext(), input)),
-    access: (input) => emit(() => accessRecord(env, currentContext(), input)),
-    event: (input) => emit(() => customRecord(env, currentContext(), input)),
-    httpRequest: (input) => emit(() => httpRecord(env, currentContext(), input)),
-    dbQuery: (input) => emit(() => dbRecord(env, currentContext(), input)),
+    login: (input) => emit((ctx) => loginRecord(env, ctx, input)),
+    logout: (input) => emit((ctx) => logoutRecord(env, ctx, input)),
+    access: (input) => emit((ctx) => accessRecord(env, ctx, input), resourceIdOf(input), true),
+    event: (input) => emit((ctx) => customRecord(env, ctx, input), resourceIdOf(input)),
+    httpRequest: (input) =>
+      emit((ctx) => httpRecord(env, ctx, input), undefined, false, scopeOfRecord(input)),
+    dbQuery: (input) => emit((ctx) => dbRecord(env, ctx, input)),
     runWithContext<T>(context: AuditContext, fn: () => T): T {
       if (typeof fn !== 'function')
         throw new TypeError('boundary-audit: runWithContext(context, fn) needs a function')
@@ -245,6 +261,52 @@ function attachIntegrity(record: Record<string, unknown>, integrity: IntegrityFi
     else record.audit = { integrity }
   } catch {
     // a frozen record: the line is what counts
+  }
+}
+
+/** The resource id an access call or custom event names, read without trusting the input. */
+function resourceIdOf(input: unknown): unknown {
+  try {
+    return (input as { resource?: { id?: unknown } } | undefined)?.resource?.id
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Clear ids of the request (route parameters, earlier access events) and of this call (its resource
+ * id) are replaced by what they were written as, wherever else they occur in the record. An access
+ * event's id joins its request's scope (a runWithContext scope gets one), so later records of the
+ * request, and its http-request event, replace it too.
+ */
+function unlinkIds(
+  env: BuildEnv,
+  record: AuditRecord,
+  ctx: AuditContext | undefined,
+  ownId: unknown,
+  isAccess: boolean,
+  given: RequestScope | undefined,
+): void {
+  const hasOwn = ownId !== undefined && ownId !== null
+  const scope = given ?? scopeOf(ctx) ?? (hasOwn && ctx ? ensureScope(ctx) : undefined)
+  if (scope && isAccess) scope.accessEvents++
+  let ids = scope?.current(env.policy)
+  if (hasOwn) {
+    const written = (record.audit?.resource as { id?: unknown } | undefined)?.id
+    if (typeof written === 'string') {
+      ids ??= new LinkedIds()
+      ids.add(ownId, written)
+    }
+  }
+  if (ids !== undefined && (ids.size > 0 || ids.overflow)) ids.scrubRecord(record)
+}
+
+/** The scope an adapter attached to an http-request record (see http/exchange.ts). */
+function scopeOfRecord(input: unknown): RequestScope | undefined {
+  try {
+    return scopeOf(input as AuditContext)
+  } catch {
+    return undefined
   }
 }
 

@@ -87,3 +87,5 @@ export function expectNoPhi(lines: readonly string[], extra: readonly string[] =
     if (encoded !== value && all.includes(encoded)) throw new Error(`PHI leaked (URL-encoded): ${encoded}`)
   }
 }
+
+export { clearIdsNextToPseudonyms } from '../../../scripts/clear-ids.mjs'

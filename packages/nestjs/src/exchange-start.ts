@@ -10,7 +10,7 @@ import {
   startHttpExchange,
 } from '@boundary-audit/core/adapter'
 import { isEntered, markEntered } from './exchange-state'
-import { pathParamsOf, routeOf } from './handler-guard'
+import { pathParamsOf, routeOfRequest } from './handler-guard'
 import type { AuditRuntime } from './runtime'
 import type { AuditRequest } from './types'
 
@@ -41,7 +41,7 @@ export function hookServer(server: unknown, runtime: AuditRuntime): boolean {
         return
       }
       startHttpExchange(runtime.logger, runtime.http, req as AuditRequest, res, {
-        route: routeOf,
+        route: routeOfRequest,
         pathParams: pathParamsOf,
       })
     } catch {
@@ -90,7 +90,7 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
           exchange = startHttpExchange(logger, http, req, res, {
             clientIp: ip,
             url,
-            route: routeOf,
+            route: routeOfRequest,
             pathParams: pathParamsOf,
           })
       } else if (ip !== undefined) {

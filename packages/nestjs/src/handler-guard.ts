@@ -97,3 +97,16 @@ export function routeOf(req: AuditRequest): string | undefined {
   const path = req?.route?.path
   return typeof path === 'string' ? path : undefined
 }
+
+/** Name of the wildcard the module's middleware is mounted with (module.ts). */
+export const MIDDLEWARE_WILDCARD = 'boundaryAuditPath'
+
+/**
+ * The route read when the event is written and no handler was reached (the guard sets it otherwise):
+ * a route of the app, but never the module's own middleware wildcard, which is what `req.route`
+ * still names when no route matched (a 404): such a request has no route.
+ */
+export function routeOfRequest(req: AuditRequest): string | undefined {
+  const route = routeOf(req)
+  return route?.includes(`{*${MIDDLEWARE_WILDCARD}}`) ? undefined : route
+}

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common'
 import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost, ModuleRef, Reflector } from '@nestjs/core'
 import { createAuditMiddleware, hookServer } from './exchange-start'
-import { AuditHandlerGuard } from './handler-guard'
+import { AuditHandlerGuard, MIDDLEWARE_WILDCARD } from './handler-guard'
 import { AuditInterceptor } from './interceptor'
 import {
   type ASYNC_OPTIONS_TYPE,
@@ -23,8 +23,9 @@ import { AUDIT_RUNTIME, type AuditRuntime, createRuntime } from './runtime'
 import { AUDIT_LOGGER } from './tokens'
 
 // Path-to-regexp 8 syntax (Nest 11 and later): a named, optional wildcard that also matches `/`.
-// The legacy `*` makes Nest 11 log a deprecation warning at start-up.
-const ALL_ROUTES = { path: '{*path}', method: RequestMethod.ALL }
+// The legacy `*` makes Nest 11 log a deprecation warning at start-up. The name is ours, so that the
+// event of a request no route matched does not take this wildcard as its route (see routeOfRequest).
+const ALL_ROUTES = { path: `{*${MIDDLEWARE_WILDCARD}}`, method: RequestMethod.ALL }
 
 // Factories rather than classes with constructor injection: the published build is compiled by
 // esbuild, which does not emit decorator metadata, so injection is spelled out here.

@@ -5,6 +5,7 @@ import {
   BadRequestException,
   Body,
   type CanActivate,
+  ConflictException,
   Controller,
   Delete,
   type ExecutionContext,
@@ -115,6 +116,13 @@ export class PatientsController {
   @Get(':id/crash')
   crash(@Param('id') id: string) {
     throw new Error(`lookup failed for patient ${id}`)
+  }
+
+  @Get(':id/locked')
+  @Audit('patient-record-read', { resource: (req) => ({ type: 'patient', id: req.params.id }) })
+  async locked(@Param('id') id: string) {
+    await new Promise((r) => setTimeout(r, 5))
+    throw new ConflictException(`chart of ${id} is locked`)
   }
 
   @Get(':id/slow')

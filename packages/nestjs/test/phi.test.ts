@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { clearIdsNextToPseudonyms } from '../../../scripts/clear-ids.mjs'
 import { BoundaryAuditModule } from '../src/index'
-import { byAction, captureOptions, startApp, type TestApp, untilHttpEvents } from './app'
+import { byAction, captureOptions, pseudonymOf, startApp, type TestApp, until, untilHttpEvents } from './app'
+
+// Opaque ids in route parameters: no detector knows them; they must not appear next to their pseudonyms.
+const IDS = ['p-1001', 'c-77aa', '3f2504e0-4f89-41d3-9a0c-0305e82c3301']
 
 // Identifiers planted in every part of the requests. None may reach any line, in any form.
 const SSN = '123-45-6789'
@@ -83,5 +87,41 @@ describe('PHI in params, query, body and headers', () => {
     for (const value of PLANTED) expect(all, `"${value}" leaked`).not.toContain(value)
     // The query string keeps its keys only.
     expect(http.some((e) => e.url?.query === 'ssn=&email=&phone=&q=&dob=')).toBe(true)
+  })
+
+  it('NotFoundException, a thrown Error and an async HttpException carry pseudonyms, never the clear id', async () => {
+    const paths = [`/patients/${IDS[0]}/missing`, `/patients/${IDS[1]}/crash`, `/patients/${IDS[2]}/locked`]
+    const statuses: number[] = []
+    for (const [i, p] of paths.entries()) {
+      const res = await fetch(t.url + p, {
+        headers: { authorization: 'Bearer dr-who:clinician', 'x-request-id': `linked-${i}` },
+      })
+      await res.arrayBuffer()
+      statuses.push(res.status)
+    }
+    expect(statuses).toEqual([404, 500, 409])
+    const mine = () => t.events().filter((e) => String(e.http?.request?.id).startsWith('linked-'))
+    await until(() => byAction(mine(), 'http-request').length >= 3, 'three request events')
+    expect(clearIdsNextToPseudonyms(lines, IDS, pseudonymOf)).toEqual([])
+    for (const id of IDS) expect(lines.join('\n')).not.toContain(id)
+    const http = byAction(mine(), 'http-request')
+    const at = (i: number) => http.find((e) => e.http.request.id === `linked-${i}`)!
+    expect(at(0).error.message).toBe(`patient ${pseudonymOf(IDS[0]!)} not found`)
+    expect(at(1).error.message).toBe(`lookup failed for patient ${pseudonymOf(IDS[1]!)}`)
+    expect(at(2).error.message).toBe(`chart of ${pseudonymOf(IDS[2]!)} is locked`)
+    const reads = byAction(mine(), 'patient-record-read')
+    expect(reads.map((e) => e.error?.message).sort()).toEqual(
+      [`chart of ${pseudonymOf(IDS[2]!)} is locked`, `patient ${pseudonymOf(IDS[0]!)} not found`].sort(),
+    )
+  })
+
+  it('a 404 for an unknown route has no http.route (not the module wildcard)', async () => {
+    const res = await fetch(`${t.url}/no-such-route/here`, { headers: { 'x-request-id': 'r-404' } })
+    await res.arrayBuffer()
+    expect(res.status).toBe(404)
+    await until(() => t.events().some((e) => e.http?.request?.id === 'r-404'), 'the 404 request event')
+    const event = t.events().find((e) => e.http?.request?.id === 'r-404')
+    expect(event.http.route).toBeUndefined()
+    expect(event.message).toBe('GET /no-such-route/here 404')
   })
 })

@@ -1,6 +1,7 @@
 import { safeDecode } from '../decode'
 import { vouchCanonical } from '../integrity/assemble'
 import { type Policy, pseudonymize, redactText, redactUrlPath } from '../redact/index'
+import { type RequestScope, scopeOf } from '../request-scope'
 import type { AuditContext, EventCategory, EventType, HttpRequestRecord, Level, Outcome } from '../types'
 import { outcomeOf } from './auth'
 import {
@@ -43,7 +44,10 @@ export function httpRecord(
   const method = typeof input?.method === 'string' ? methodOf(input.method) : 'UNKNOWN'
   const route = typeof input?.route === 'string' ? redactText(input.route.slice(0, 512), policy) : undefined
   const rawPath = typeof input?.path === 'string' ? input.path : '/'
-  const path = redactUrlPath(pseudonymizeParams(rawPath, input?.pathParams, policy), policy)
+  const path = redactUrlPath(
+    pseudonymizeParams(rawPath, input?.pathParams, policy, scopeOf(input as never)),
+    policy,
+  )
 
   // The request's own values win over the context's (an adapter may record after the context ended).
   // The request id goes into the http object built below, so baseRecord is not given it.
@@ -184,8 +188,17 @@ function finiteOrUndefined(n: unknown): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.round(n) : undefined
 }
 
-/** Replaces path segments equal to a route parameter value (raw or percent-decoded) by its pseudonym. */
-function pseudonymizeParams(path: string, params: readonly string[] | undefined, policy: Policy): string {
+/**
+ * Replaces path segments equal to a route parameter value (raw or percent-decoded) by its pseudonym.
+ * With the request's scope, each value is pseudonymised once per request and remembered there, so the
+ * same clear value is replaced everywhere else in the request's records too.
+ */
+function pseudonymizeParams(
+  path: string,
+  params: readonly string[] | undefined,
+  policy: Policy,
+  scope: RequestScope | undefined,
+): string {
   if (!Array.isArray(params) || params.length === 0) return path
   const values = new Set<string>()
   for (const v of params.slice(0, 32)) {
@@ -197,7 +210,8 @@ function pseudonymizeParams(path: string, params: readonly string[] | undefined,
     const raw = segments[i] as string
     if (raw.length === 0) continue
     const value = values.has(raw) ? raw : values.has(safeDecode(raw)) ? safeDecode(raw) : undefined
-    if (value !== undefined) segments[i] = pseudonymize(value, policy, 'resource')
+    if (value !== undefined)
+      segments[i] = scope?.addParam(value, policy) ?? pseudonymize(value, policy, 'resource')
   }
   return segments.join('/')
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ownStore, runInStore } from '../context'
+import { RequestScope, SCOPE, scopeOf } from '../request-scope'
 import { activeTraceIds } from '../trace'
 import type { AuditContext, AuditLogger, HttpRequestRecord, Outcome } from '../types'
 import { pickHeaders } from './headers'
@@ -177,6 +178,8 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
       context.traceId = parent.traceId
       context.spanId = parent.spanId
     }
+    // The request's own memory of the clear ids it pseudonymises and of its access events.
+    ;(context as { [SCOPE]?: RequestScope })[SCOPE] = new RequestScope(init.pathParams, req)
     this.context = context
 
     this.requestBytes = contentLength(headers['content-length'])
@@ -347,8 +350,14 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
       if (error !== undefined) record.error = error
       const actor = this.store?.actor ?? config.resolveActor(req)
       if (actor) record.actor = actor
-      const action = this.action ?? config.actionFor(method, route)
+      // One count per read: a route's action names this event only when the request wrote no access
+      // event (which is then the record of the read); otherwise this event stays `http-request`.
+      const scope = scopeOf(this.context)
+      const action =
+        this.action ??
+        (scope !== undefined && scope.accessEvents > 0 ? undefined : config.actionFor(method, route))
       if (action) record.action = action
+      if (scope !== undefined) (record as { [SCOPE]?: RequestScope })[SCOPE] = scope
       if (this.handler) record.handler = this.handler
       if (this.traceId) {
         record.traceId = this.traceId

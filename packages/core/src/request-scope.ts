@@ -1,0 +1,71 @@
+// What one request (or one runWithContext scope) remembers across its records: the clear ids it
+// pseudonymised (so they are replaced wherever else they occur in its records, see
+// redact/linked-ids.ts) and how many access events it wrote (so a route action does not count a read
+// twice, see http/exchange.ts). It lives on the request's context object (AsyncLocalStorage), never in
+// module scope: two requests never see each other's ids.
+import { SCOPE } from './context'
+import { pseudonymize } from './redact/index'
+import { LinkedIds } from './redact/linked-ids'
+import type { Policy } from './redact/policy'
+import type { AuditContext } from './types'
+
+export { SCOPE }
+
+type ParamsReader = (req: any) => readonly string[] | undefined
+
+export class RequestScope {
+  readonly ids = new LinkedIds()
+  /** Access events (audit.access) written inside this scope. */
+  accessEvents = 0
+  private readonly readParams: ParamsReader | undefined
+  private readonly req: unknown
+
+  /** `readParams(req)` gives the route parameters the framework has matched by now (read lazily). */
+  constructor(readParams?: ParamsReader, req?: unknown) {
+    this.readParams = readParams
+    this.req = req
+  }
+
+  /** The linked ids, including the route parameters known by now, pseudonymised under `policy`. */
+  current(policy: Policy): LinkedIds {
+    if (this.readParams !== undefined) {
+      let params: readonly string[] | undefined
+      try {
+        params = this.readParams(this.req)
+      } catch {
+        params = undefined
+      }
+      if (Array.isArray(params)) {
+        for (let i = 0; i < params.length && i < 32; i++) this.addParam(params[i], policy)
+      }
+    }
+    return this.ids
+  }
+
+  /** A route parameter's replacement in url.path: its pseudonym, computed once per request. */
+  addParam(value: unknown, policy: Policy): string | undefined {
+    if (typeof value !== 'string' || value.length === 0 || value.length > 512) return undefined
+    const known = this.ids.replacementOf(value)
+    if (known !== undefined) return known
+    const replacement = pseudonymize(value, policy, 'resource')
+    this.ids.add(value, replacement)
+    return replacement
+  }
+}
+
+/** The scope of a context, if it has one. */
+export function scopeOf(ctx: AuditContext | undefined): RequestScope | undefined {
+  if (ctx === undefined || ctx === null) return undefined
+  const s = (ctx as { [SCOPE]?: RequestScope })[SCOPE]
+  // Duck-typed: the ESM and CommonJS builds of core share one context store but not one class.
+  return s !== undefined && s !== null && typeof s.current === 'function' ? s : undefined
+}
+
+/** The scope of a context, made on first use (a runWithContext scope gets one on its first access event). */
+export function ensureScope(ctx: AuditContext): RequestScope {
+  const existing = scopeOf(ctx)
+  if (existing) return existing
+  const scope = new RequestScope()
+  ;(ctx as { [SCOPE]?: RequestScope })[SCOPE] = scope
+  return scope
+}
