@@ -4,3 +4,7 @@ export function clearIdsNextToPseudonyms(
   pseudonymOf: (id: string) => string,
 ): [string, string][]
 export function hasToken(text: string, id: string): boolean
+export function clearValuesNextToPseudonyms(
+  lines: readonly string[],
+  pseudonymOf: (value: string) => string,
+): [string, string][]

@@ -2,7 +2,7 @@
 // `npm run demo`: the whole story in under a minute, on a machine with nothing but Node.js.
 //
 //  1. makes a verifier key pair and a pseudonym key (`boundary-audit keygen`); the service gets the
-//     public key and the pseudonym key, never the private key
+//     public key and the pseudonym key, never the private key (kept in DIR/demo-keys with --out)
 //  2. starts PostgreSQL (the one configured by DATABASE_URL / PG* / 127.0.0.1:5432, else an
 //     embedded one from npm)
 //  3. starts the clinic API (examples/clinic-express) with stdout captured, as a container runtime would
@@ -98,8 +98,12 @@ async function main() {
   const logFile = join(out, 'audit.ndjson')
 
   step(1, 'verifier key pair and pseudonym key (`boundary-audit keygen`)')
-  const keys = join(work, 'keys')
+  // kept with the logs when --out is given (the tests check the log with the pseudonym key); a
+  // previous demo's keys there are replaced (keygen never overwrites)
+  const keys = join(opts.out ? out : work, 'demo-keys')
+  rmSync(keys, { recursive: true, force: true })
   await run([cli, 'keygen', '--out', keys], { expect: [0], show: false })
+  note(`scratch directory (removed at the end): ${work}`)
   const publicKey = join(keys, 'verifier-public.pem')
   const privateKey = join(keys, 'verifier-private.pem')
   const pseudonymKey = join(keys, 'pseudonym.key')

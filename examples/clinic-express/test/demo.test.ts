@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { compilePolicy, pseudonymize } from '@boundary-audit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { clearValuesNextToPseudonyms } from '../../../scripts/clear-ids.mjs'
 import { plantedSecrets } from '../src/session.mjs'
 
 const root = join(import.meta.dirname, '../../..')
@@ -131,5 +133,12 @@ describe('npm run demo', () => {
     const pid = Number(/\(pid (\d+)\)/.exec(result.stdout)?.[1])
     expect(pid).toBeGreaterThan(0)
     expect(() => process.kill(pid, 0)).toThrow()
+  })
+
+  it('never writes a clear value next to its pseudonym (route parameters, resource ids, in any field)', () => {
+    const policy = compilePolicy({ pseudonymKey: join(out, 'demo-keys', 'pseudonym.key') }, {})
+    const lines = readFileSync(join(out, 'audit.ndjson'), 'utf8').trim().split('\n')
+    expect(lines.join('\n')).toMatch(/ps_[0-9a-f]{6}_[0-9a-f]{24}/)
+    expect(clearValuesNextToPseudonyms(lines, (v) => pseudonymize(v, policy, 'resource'))).toEqual([])
   })
 })

@@ -7,8 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { compilePolicy, pseudonymize } from '@boundary-audit/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { clearValuesNextToPseudonyms } from '../../../scripts/clear-ids.mjs'
 import { ensurePostgres } from '../../../scripts/postgres.mjs'
 import { startClinic } from '../src/launch.mjs'
 import { plantedSecrets, runSession } from '../src/session.mjs'
@@ -322,6 +324,13 @@ describe('PHI planted in the session', () => {
   it('nor does a patient id in clear, even on requests refused before the handler', () => {
     expect(patientId).toMatch(/^[0-9a-f-]{36}$/)
     expect(raw.toString('utf8').includes(patientId)).toBe(false)
+  })
+
+  it('nor a clear value next to its pseudonym, in any field of any request', () => {
+    const policy = compilePolicy({ pseudonymKey: join(work, 'keys/pseudonym.key') }, {})
+    const text = raw.toString('utf8').trim().split('\n')
+    expect(text.join('\n')).toMatch(/ps_[0-9a-f]{6}_[0-9a-f]{24}/)
+    expect(clearValuesNextToPseudonyms(text, (v) => pseudonymize(v, policy, 'resource'))).toEqual([])
   })
 
   it('nor do the bearer tokens, or any part of them', () => {

@@ -4,8 +4,10 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { compilePolicy, pseudonymize } from '@boundary-audit/core'
 import { plantedSecrets } from '@boundary-audit/example-clinic-express/session'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { clearValuesNextToPseudonyms } from '../../../scripts/clear-ids.mjs'
 
 const root = join(import.meta.dirname, '../../..')
 let out: string
@@ -89,5 +91,11 @@ describe('clinic-nest through the demo', () => {
     expect(log).not.toMatch(/\/patients\/[0-9a-f]{8}-[0-9a-f]{4}-/)
     expect(log).toMatch(/\/patients\/ps_[0-9a-f]{6}_[0-9a-f]{24}/)
     expect(plantedSecrets().filter((s: string) => log.includes(s.toLowerCase()))).toEqual([])
+  })
+
+  it('never writes a clear value next to its pseudonym (route parameters, resource ids, in any field)', () => {
+    const policy = compilePolicy({ pseudonymKey: join(out, 'demo-keys', 'pseudonym.key') }, {})
+    const lines = readFileSync(join(out, 'audit.ndjson'), 'utf8').trim().split('\n')
+    expect(clearValuesNextToPseudonyms(lines, (v) => pseudonymize(v, policy, 'resource'))).toEqual([])
   })
 })

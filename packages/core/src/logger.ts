@@ -6,16 +6,19 @@ import { dbRecord } from './events/db'
 import { httpRecord } from './events/http'
 import { type AuditRecord, type BuildEnv, buildEnv, ECS_VERSION } from './events/record'
 import { serializeRecord } from './events/serialize'
+import { isPhiShapedRequestId } from './http/request-id'
 import { prepareRecord } from './integrity/assemble'
 import { createChain, type IntegrityFields, newStreamId } from './integrity/chain'
 import { loadVerifierPublicKey } from './integrity/keys'
+import { attachPolicy } from './logger-policy'
 import { prepareMonitor } from './monitor/index'
 import { LEVELS, type ResolvedOptions, resolveOptions } from './options'
 import { createOtelEmitter, type OtelEmitter } from './otel/index'
-import { compilePolicy, NO_PSEUDONYM_KEY_WARNING } from './redact/index'
+import { compilePolicy, NO_PSEUDONYM_KEY_WARNING, type Policy } from './redact/index'
 import { LinkedIds } from './redact/linked-ids'
 import { ensureScope, type RequestScope, scopeOf } from './request-scope'
 import type { AuditContext, AuditLogger, AuditLoggerOptions, AuditStats, Level } from './types'
+import { randomUuid } from './uuid'
 import { type Backend, inlineBackend } from './writer/backend'
 import { registerExitHook } from './writer/exit'
 import type { Item } from './writer/items'
@@ -178,7 +181,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     runWithContext<T>(context: AuditContext, fn: () => T): T {
       if (typeof fn !== 'function')
         throw new TypeError('boundary-audit: runWithContext(context, fn) needs a function')
-      return runWithContext(context && typeof context === 'object' ? context : {}, fn)
+      return runWithContext(context && typeof context === 'object' ? saneContext(context, policy) : {}, fn)
     },
     setActor,
     getContext() {
@@ -196,6 +199,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
       return streamId
     },
   }
+  attachPolicy(logger, policy)
   return logger
 }
 
@@ -264,6 +268,18 @@ function attachIntegrity(record: Record<string, unknown>, integrity: IntegrityFi
   }
 }
 
+/**
+ * A caller's context with a request id that holds an identifier (an SSN, a card or phone number, an MRN,
+ * a date of birth) replaced by a fresh UUID: request ids are written as they are, so they must not be PHI.
+ */
+function saneContext(context: AuditContext, policy: Policy): AuditContext {
+  const id = context.requestId as unknown
+  if (id === undefined || id === null) return context
+  if (typeof id === 'string' && !isPhiShapedRequestId(id, policy)) return context
+  // a number may be an SSN or a phone number as much as a string of digits
+  return { ...context, requestId: randomUuid() }
+}
+
 /** The resource id an access call or custom event names, read without trusting the input. */
 function resourceIdOf(input: unknown): unknown {
   try {
@@ -289,7 +305,7 @@ function unlinkIds(
 ): void {
   const hasOwn = ownId !== undefined && ownId !== null
   const scope = given ?? scopeOf(ctx) ?? (hasOwn && ctx ? ensureScope(ctx) : undefined)
-  if (scope && isAccess) scope.accessEvents++
+  if (scope && isAccess) scope.noteAccess(record.event.action)
   let ids = scope?.current(env.policy)
   if (hasOwn) {
     const written = (record.audit?.resource as { id?: unknown } | undefined)?.id

@@ -1,7 +1,7 @@
 // What one request (or one runWithContext scope) remembers across its records: the clear ids it
 // pseudonymised (so they are replaced wherever else they occur in its records, see
-// redact/linked-ids.ts) and how many access events it wrote (so a route action does not count a read
-// twice, see http/exchange.ts). It lives on the request's context object (AsyncLocalStorage), never in
+// redact/linked-ids.ts) and the actions of the access events it wrote (so a route action does not
+// count a read twice, see http/exchange.ts). It lives on the request's context object (AsyncLocalStorage), never in
 // module scope: two requests never see each other's ids.
 import { SCOPE } from './context'
 import { pseudonymize } from './redact/index'
@@ -15,8 +15,21 @@ type ParamsReader = (req: any) => readonly string[] | undefined
 
 export class RequestScope {
   readonly ids = new LinkedIds()
-  /** Access events (audit.access) written inside this scope. */
-  accessEvents = 0
+  /** Actions of the access events (audit.access) written inside this scope, as written. */
+  private accessActions: string[] | undefined
+
+  /** Notes an access event's action (a request writes few: a short list, bounded). */
+  noteAccess(action: unknown): void {
+    if (typeof action !== 'string') return
+    this.accessActions ??= []
+    if (this.accessActions.length < 32 && !this.accessActions.includes(action))
+      this.accessActions.push(action)
+  }
+
+  /** True when an access event of `action` was written inside this scope. */
+  wroteAccess(action: string): boolean {
+    return this.accessActions?.includes(action) === true
+  }
   private readonly readParams: ParamsReader | undefined
   private readonly req: unknown
 

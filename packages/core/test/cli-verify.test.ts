@@ -172,4 +172,36 @@ describe('pretty', () => {
     expect(r.stdout).not.toContain('\u001b')
     expect(out[6]).toContain('evil \\x1b[2J\\x1b[31mred\\x0anewline')
   })
+  it('shows the request id and the SQLSTATE of a failed query', async () => {
+    const file = join(dir, 'pretty-db.ndjson')
+    const base = {
+      '@timestamp': '2026-11-29T00:00:00.000Z',
+      'log.level': 'warn',
+      http: { request: { id: 'req-7' } },
+    }
+    writeFileSync(
+      file,
+      [
+        {
+          ...base,
+          message: 'INSERT patients',
+          event: { action: 'db-query', outcome: 'failure' },
+          db: { response: { status_code: '23505' } },
+          error: { type: 'DatabaseError', code: '23505' },
+        },
+        {
+          ...base,
+          message: 'GET /patients 500',
+          event: { action: 'http-request', outcome: 'failure' },
+          error: { type: 'DatabaseError', code: '23505' },
+        },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    )
+    const r = await run(['pretty', file])
+    const out = r.stdout.trimEnd().split('\n')
+    expect(out[0]).toMatch(/INSERT patients {2}req req-7 {2}SQLSTATE 23505$/)
+    expect(out[1]).toMatch(/GET \/patients 500 {2}req req-7$/)
+  })
 })

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { hasToken } from '../../../scripts/clear-ids.mjs'
+import { clearValuesNextToPseudonyms, hasToken } from '../../../scripts/clear-ids.mjs'
 import { pseudonymize } from '../src/index'
 import { compilePolicy } from '../src/redact/index'
 import { capture } from './helpers'
@@ -104,5 +104,21 @@ describe('property: random opaque ids never appear as a token in a record that h
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe("the app tests' check (scripts/clear-ids.mjs) is not vacuous", () => {
+  it('finds a clear value planted next to its pseudonym, in the same record or the same request', () => {
+    const uuid = '3f2504e0-4f89-41d3-9a0c-0305e82c3301'
+    const lines = [
+      JSON.stringify({ http: { request: { id: 'r1' } }, url: { path: `/patients/${ps(uuid)}` } }),
+      JSON.stringify({ http: { request: { id: 'r1' } }, error: { message: `chart:${uuid} missing` } }),
+      JSON.stringify({ http: { request: { id: 'r2' } }, error: { message: 'chart p-1001 missing' } }),
+      JSON.stringify({ message: `x ${ps('p-1001')} and p-1001` }),
+    ]
+    expect(clearValuesNextToPseudonyms(lines, ps)).toEqual([
+      [uuid, 'r1'],
+      ['p-1001', '(none)'],
+    ])
   })
 })

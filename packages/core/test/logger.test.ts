@@ -285,3 +285,19 @@ setTimeout(() => console.log(JSON.stringify(a.stats())), 50)`
     expect(keyed.events()[0].audit.resource.id).toMatch(/^ps_[0-9a-f]{6}_[0-9a-f]{24}$/)
   })
 })
+
+describe('actor of an event', () => {
+  it('login({ actor: { id } }) after setActor({ id, roles, domain }) keeps roles and issuer; another id does not merge', () => {
+    const { audit, events } = capture()
+    audit.runWithContext({}, () => {
+      audit.setActor({ id: 'u-1', roles: ['clinician'], domain: 'https://idp.example.org' })
+      audit.login({ actor: { id: 'u-1' }, outcome: 'success', method: 'password' })
+      audit.login({ actor: { id: 'u-2' }, outcome: 'success' })
+      audit.logout({ actor: { id: 'u-1', roles: ['admin'] } })
+    })
+    const [a, b, c] = events()
+    expect(a.user).toEqual({ id: 'u-1', roles: ['clinician'], domain: 'https://idp.example.org' })
+    expect(b.user).toEqual({ id: 'u-2' })
+    expect(c.user).toEqual({ id: 'u-1', roles: ['admin'], domain: 'https://idp.example.org' })
+  })
+})

@@ -6,7 +6,7 @@
 import { compilePolicy, pseudonymize } from '@boundary-audit/core'
 import { describe, expect, it } from 'vitest'
 import { auditMiddleware } from '../src/index'
-import { capture, clearIdsNextToPseudonyms, listen, sleep, versions, waitFor } from './helpers'
+import { capture, clearIdsNextToPseudonyms, listen, PHI, sleep, versions, waitFor } from './helpers'
 
 const policy = compilePolicy({ pseudonymKey: 'test-pseudonym-key-0123456789' }, {})
 const ps = (id: string) => pseudonymize(id, policy, 'resource')
@@ -48,8 +48,8 @@ function app(express: any, audit: any, rejects: boolean) {
     res.json({ ok: true })
   })
   a.get('/route-only/:id', (_req: any, res: any) => res.json({ ok: true }))
-  // Express 4 prints errors through finalhandler's console.error when env is not test/production
-  a.set('env', 'production')
+  // finalhandler prints errors to stderr unless env is 'test'
+  a.set('env', 'test')
   return a
 }
 
@@ -108,5 +108,22 @@ describe.each(versions)('%s: clear ids next to pseudonyms', (name, express) => {
     const web = events().filter((e) => e.event.category.includes('web'))
     expect(web.find((e) => e.http.route === '/read/:id').event.action).toBe('http-request')
     expect(web.find((e) => e.http.route === '/route-only/:id').event.action).toBe('patient-record-read')
+  })
+
+  it('an incoming request id that holds an identifier is replaced, not written', async () => {
+    const { audit, lines, http } = capture()
+    const server = await listen(app(express, audit, rejects))
+    const planted = [PHI.ssn, '4111111111111111', '555-867-5309', PHI.mrn, PHI.dob, '48213377']
+    try {
+      for (const id of planted) {
+        const res = await fetch(`${server.url}/route-only/x-1`, { headers: { 'x-request-id': id } })
+        await res.arrayBuffer()
+        expect(res.headers.get('x-request-id')).not.toBe(id)
+      }
+      await waitFor(() => http().length === planted.length)
+    } finally {
+      await server.close()
+    }
+    for (const id of planted) expect(lines.join('\n')).not.toContain(id)
   })
 })

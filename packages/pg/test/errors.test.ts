@@ -3,7 +3,7 @@ import { createServer } from 'node:net'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { wrapClient, wrapPool } from '../src/index'
-import { capture, createSchema, dropSchema, url } from './helpers'
+import { capture, createSchema, type DbEvent, dropSchema, url } from './helpers'
 
 // Failures: each is one failure event with the SQLSTATE (or the driver's code) and a message
 // without values; the application sees exactly the error pg gives it.
@@ -194,5 +194,61 @@ describe('connection and pool errors', () => {
     expect(String(await thrown)).toContain('application bug')
     expect(events()).toHaveLength(1)
     await client.end()
+  })
+})
+
+describe('one error, one error.type', () => {
+  test('the db-query event and an event the app writes with the same error name the same type', async () => {
+    const { audit, events, lines } = capture()
+    const client = wrapClient(new pg.Client(url()), audit)
+    await client.connect()
+    let caught: unknown
+    try {
+      await client.query(`INSERT INTO ${table} (id, name) VALUES (1, 'x')`)
+    } catch (err) {
+      caught = err
+    } finally {
+      await client.end()
+    }
+    // what an HTTP adapter writes for the error the handler passed on
+    audit.event({ action: 'http-request', category: 'web', type: 'error', outcome: 'failure', error: caught })
+    const db = events()[0]!
+    const other = JSON.parse(lines[lines.length - 1]!) as DbEvent
+    expect(db.error?.type).toBe('DatabaseError')
+    expect(other.error?.type).toBe(db.error?.type)
+    expect(other.error?.code).toBe('23505')
+  })
+})
+
+describe('identifiers in table and schema names', () => {
+  test('db.collection.name and db.namespace go through the detectors, as the query text does', async () => {
+    const { audit, lines, events } = capture()
+    const odd = `${schema}_jane.doe_example.org_123-45-6789`
+    const names = [`"${odd}"`, `"${schema}"."tbl_555-867-5309"`, `"${schema}"."jane.doe@example.com"`]
+    const client = wrapClient(new pg.Client(url()), audit)
+    await client.connect()
+    try {
+      for (const name of names) {
+        await client.query(`CREATE TABLE ${name} (id int)`)
+        await client.query(`SELECT id FROM ${name}`)
+        await client.query(`DROP TABLE ${name}`)
+      }
+    } finally {
+      await client.end()
+    }
+    expect(events().length).toBeGreaterThanOrEqual(9)
+    const all = lines.join('\n')
+    for (const planted of ['123-45-6789', '555-867-5309', 'jane.doe@example.com', '5558675309'])
+      expect(all).not.toContain(planted)
+    // and directly: names the adapter could not normalise, given as they are
+    audit.dbQuery({
+      operation: 'SELECT',
+      collection: 'jane.doe_example.org_123-45-6789',
+      namespace: 'db_078-05-1120',
+    })
+    const last = JSON.parse(lines[lines.length - 1]!) as DbEvent
+    expect(last.db.collection?.name).toBe('jane.doe_example.org_[REDACTED:ssn]')
+    expect(last.db.namespace).toBe('db_[REDACTED:ssn]')
+    expect(last.message).not.toContain('123-45-6789')
   })
 })

@@ -6,7 +6,8 @@ import { type CliIO, inputChunks } from './io'
 
 export const PRETTY_USAGE = `usage: boundary-audit pretty [--no-color] [FILE|-]...
 
-One line per audit event: time, level, action, outcome, actor, summary. Reads the same inputs as
+One line per audit event: time, level, action, outcome, actor, summary (resource, rows, duration,
+request id, SQLSTATE, reason, seq). Reads the same inputs as
 \`verify\` (raw NDJSON, CRI, Fluentd/Docker, Elasticsearch exports); standard input when no FILE.
 `
 
@@ -57,6 +58,13 @@ export function formatEvent(record: Obj, color: boolean): string {
   if (typeof rows === 'number') extra.push(`${rows} row(s)`)
   const duration = get(record, 'event.duration')
   if (typeof duration === 'number') extra.push(`${(duration / 1e6).toFixed(1)} ms`)
+  const requestId = get(record, 'http.request.id')
+  if (requestId !== undefined) extra.push(`req ${clean(requestId, 64)}`)
+  // PostgreSQL's SQLSTATE (db.response.status_code; error.code of a failed query)
+  const sqlState =
+    get(record, 'db.response.status_code') ??
+    (get(record, 'db') !== undefined ? get(record, 'error.code') : undefined)
+  if (sqlState !== undefined) extra.push(`SQLSTATE ${clean(sqlState, 16)}`)
   const reason = get(record, 'event.reason')
   if (reason !== undefined) extra.push(`reason: ${clean(reason, 80)}`)
   const seq = get(record, 'audit.integrity.seq')

@@ -1,4 +1,4 @@
-import { redactText } from '../redact/index'
+import { type Policy, redactText } from '../redact/index'
 import type { AuditContext, DbQueryRecord, Level } from '../types'
 import { outcomeOf } from './auth'
 import { type AuditRecord, audit, type BuildEnv, baseRecord, renderError } from './record'
@@ -11,7 +11,9 @@ export function dbRecord(env: BuildEnv, ctx: AuditContext | undefined, input: Db
   const kind = input?.type === 'change' ? 'change' : 'access'
   const level: Level = input?.level ?? (failed ? 'warn' : input?.slow ? 'warn' : 'info')
   const operation = token(input?.operation)
-  const collection = token(input?.collection)
+  // Table and schema names are the app's (or the data's: `jane.doe_example.org_123-45-6789`): the same
+  // detectors as the query text, then the identifier characters.
+  const collection = nameOf(input?.collection, policy)
   const summary =
     typeof input?.summary === 'string'
       ? redactText(input.summary.slice(0, 256), policy)
@@ -36,7 +38,7 @@ export function dbRecord(env: BuildEnv, ctx: AuditContext | undefined, input: Db
   const statusCode = input?.statusCode ? token(input.statusCode) : undefined
   record.db = {
     collection: collection ? { name: collection } : undefined,
-    namespace: input?.namespace ? redactText(String(input.namespace).slice(0, 128), policy) : undefined,
+    namespace: input?.namespace ? nameOf(String(input.namespace), policy) : undefined,
     operation: operation ? { name: operation } : undefined,
     // Normalised text has no literals, but identifiers and leftovers still pass the detectors.
     query: summary || text !== undefined ? { summary, text } : undefined,
@@ -63,6 +65,13 @@ export function dbRecord(env: BuildEnv, ctx: AuditContext | undefined, input: Db
   }
   if (input?.error !== undefined) record.error = renderError(input.error, policy)
   return record
+}
+
+function nameOf(value: unknown, policy: Policy): string | undefined {
+  if (typeof value !== 'string' || value.length === 0) return undefined
+  return redactText(value.slice(0, 256), policy)
+    .replace(/[^A-Za-z0-9_.$:[\]-]+/g, '_')
+    .slice(0, 128)
 }
 
 function token(value: unknown): string | undefined {

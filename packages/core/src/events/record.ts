@@ -110,7 +110,7 @@ export function baseRecord(
     user_agent: undefined,
   }
 
-  const actor = input.actor ?? contextActor(ctx)
+  const actor = mergeActor(input.actor, ctx)
   if (actor) record.user = renderActor(actor, policy)
 
   if (facts) {
@@ -141,6 +141,23 @@ export function baseRecord(
     record.audit = audit
   }
   return record
+}
+
+/**
+ * The actor of an event: the caller's, else the context's. A caller's actor with the id of the
+ * context's (`setActor({ id, roles, domain })`, then `login({ actor: { id } })`) is the same person:
+ * what the caller left out (roles, issuer, name) comes from the context.
+ */
+function mergeActor(given: Actor | undefined, ctx: AuditContext | undefined): Actor | undefined {
+  if (!given) return contextActor(ctx)
+  if (!ctx || typeof given !== 'object') return given
+  const known = contextActor(ctx)
+  if (!known || known === given || known.id !== given.id) return given
+  const merged: Actor = { ...known }
+  for (const key of Object.keys(given) as (keyof Actor)[]) {
+    if (given[key] !== undefined) (merged as unknown as Record<string, unknown>)[key] = given[key]
+  }
+  return merged
 }
 
 /** ECS `user.*` from an actor. The id is kept (it says who), but still passes the value detectors. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ownStore, runInStore } from '../context'
+import { policyOf } from '../logger-policy'
 import { RequestScope, SCOPE, scopeOf } from '../request-scope'
 import { activeTraceIds } from '../trace'
 import type { AuditContext, AuditLogger, HttpRequestRecord, Outcome } from '../types'
@@ -153,7 +154,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     this.routeFn = init.route
     this.paramsFn = init.pathParams
     const headers = req.headers
-    this.requestId = requestIdFrom(headers[config.requestIdHeader])
+    this.requestId = requestIdFrom(headers[config.requestIdHeader], policyOf(audit))
 
     // An active OpenTelemetry span (instrumentation-http already extracted traceparent) wins; the
     // logger reads it for nested events, so it is not copied into the context.
@@ -351,11 +352,10 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
       const actor = this.store?.actor ?? config.resolveActor(req)
       if (actor) record.actor = actor
       // One count per read: a route's action names this event only when the request wrote no access
-      // event (which is then the record of the read); otherwise this event stays `http-request`.
+      // event of that action (which is then the record of the read); otherwise it stays `http-request`.
       const scope = scopeOf(this.context)
-      const action =
-        this.action ??
-        (scope !== undefined && scope.accessEvents > 0 ? undefined : config.actionFor(method, route))
+      let action = this.action ?? config.actionFor(method, route)
+      if (this.action === undefined && action !== undefined && scope?.wroteAccess(action)) action = undefined
       if (action) record.action = action
       if (scope !== undefined) (record as { [SCOPE]?: RequestScope })[SCOPE] = scope
       if (this.handler) record.handler = this.handler

@@ -1,3 +1,4 @@
+import { hasIdentifier, type Policy } from '../redact/index'
 import { randomUuid } from '../uuid'
 
 /** Longest incoming request id we keep. Longer values are replaced, not truncated. */
@@ -17,11 +18,24 @@ export function isSaneRequestId(value: unknown): value is string {
   )
 }
 
+// Digits and separators only: what an SSN, a phone or card number, an MRN or a date of birth
+// (1961-07-04) look like. Generated ids (UUIDs, ULIDs, hex trace ids) have letters.
+const DIGITS_ONLY = /^[0-9._:-]+$/
+
+/**
+ * True when an id may hold an identifier: digits and separators only, or anything the policy's value
+ * detectors (SSN, email, phone, card, the service's own such as an MRN format) find in it.
+ */
+export function isPhiShapedRequestId(value: string, policy?: Policy): boolean {
+  return DIGITS_ONLY.test(value) || hasIdentifier(value, policy)
+}
+
 /**
  * The request id for an exchange: the caller's when it is a sane token (so ids correlate across
- * services), otherwise a fresh random UUID. A rejected value is dropped, never logged.
+ * services) that holds no identifier, otherwise a fresh random UUID. A rejected value is dropped,
+ * never logged. `policy` is the logger's (its own detectors); without it the built-in detectors.
  */
-export function requestIdFrom(incoming: string | readonly string[] | undefined): string {
+export function requestIdFrom(incoming: string | readonly string[] | undefined, policy?: Policy): string {
   const value = Array.isArray(incoming) ? incoming[0] : incoming
-  return isSaneRequestId(value) ? value : randomUuid()
+  return isSaneRequestId(value) && !isPhiShapedRequestId(value, policy) ? value : randomUuid()
 }

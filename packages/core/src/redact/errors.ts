@@ -18,15 +18,21 @@ function read(obj: object, key: string): unknown {
   }
 }
 
+/**
+ * The error's type: its `name` when that reads like a class name (`TypeError`, `NotFoundException`),
+ * else its class. pg's DatabaseError carries the protocol message name (`error`) in `name`: the class
+ * name then, the same rule as the pg adapter's, so one error has one `error.type` on every event.
+ */
 function typeName(err: object, fallback: string): string {
   const name = read(err, 'name')
-  if (typeof name === 'string' && name.length > 0) return name
+  if (typeof name === 'string' && /^[A-Z]/.test(name)) return name
   try {
     const ctor = Object.getPrototypeOf(err)?.constructor?.name
-    if (typeof ctor === 'string' && ctor.length > 0) return ctor
+    if (typeof ctor === 'string' && ctor.length > 0 && ctor !== 'Object') return ctor
   } catch {
     // a Proxy whose getPrototypeOf trap throws
   }
+  if (typeof name === 'string' && name.length > 0) return name
   return fallback
 }
 

@@ -17,7 +17,7 @@
 import { describeWith, type ErrorDescription } from './errors'
 import { internal, type Policy } from './policy'
 import { hmacPseudonym, maskOf } from './pseudonymize'
-import { scrub } from './scrub'
+import { scrub, scrubWhole } from './scrub'
 
 export { BUILTIN_NAMES, OPT_IN_NAMES } from './detectors'
 export type { ErrorDescription } from './errors'
@@ -43,6 +43,19 @@ export function redactText(text: string, policy: Policy): string {
     return scrub(typeof text === 'string' ? text : String(text), c)
   } catch {
     return '[Unreadable]'
+  }
+}
+
+/**
+ * True when the detectors find an identifier in a short token (a request id). Not remembered in the
+ * policy's memo of PHI-free texts: a value seen once (a request id) would only push out recurring ones.
+ */
+export function hasIdentifier(text: string, policy: Policy | undefined): boolean {
+  try {
+    const s = String(text).slice(0, 1024)
+    return scrubWhole(s, internal(policy)) !== s
+  } catch {
+    return true
   }
 }
 

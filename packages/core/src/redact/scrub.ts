@@ -53,7 +53,7 @@ export function detect(s: string, info: number, c: Compiled): string {
 }
 
 /** Sanitises and redacts a string short enough to be kept whole. */
-function scrubWhole(s: string, c: Compiled): string {
+export function scrubWhole(s: string, c: Compiled): string {
   if (!INTERESTING.test(s)) return c.userDetectors ? detect(s, 0, c) : s
   const info = scan(s)
   return detect(info & F_DIRTY ? clean(s) : s, info, c)
