@@ -106,7 +106,6 @@ async function main() {
   note(`scratch directory (removed at the end): ${work}`)
   const publicKey = join(keys, 'verifier-public.pem')
   const privateKey = join(keys, 'verifier-private.pem')
-  const pseudonymKey = join(keys, 'pseudonym.key')
   note(`public key  -> the service (BOUNDARY_AUDIT_VERIFIER_KEY): ${publicKey}`)
   note(`private key -> kept by the verifier only, never on the service's cluster: ${privateKey}`)
   const pseudonymKey = join(keys, 'pseudonym.key')
