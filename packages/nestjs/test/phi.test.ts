@@ -120,7 +120,7 @@ describe('PHI in params, query, body and headers', () => {
     await res.arrayBuffer()
     expect(res.status).toBe(404)
     await until(() => t.events().some((e) => e.http?.request?.id === 'r-404'), 'the 404 request event')
-    const event = t.events().find((e) => e.http?.request?.id === 'r-404')
+    const event = t.events().find((e) => e.http?.request?.id === 'r-404')!
     expect(event.http.route).toBeUndefined()
     expect(event.message).toBe('GET /no-such-route/here 404')
   })
