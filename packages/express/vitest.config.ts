@@ -1,10 +1,3 @@
-import { defineConfig } from 'vitest/config'
+import { packageTestConfig } from '../../vitest.package'
 
-export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
-  },
-})
+export default packageTestConfig()

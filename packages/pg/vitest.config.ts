@@ -1,14 +1,7 @@
-import { defineConfig } from 'vitest/config'
+import { packageTestConfig } from '../../vitest.package'
 
-export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
-    setupFiles: ['../../scripts/vitest-fc-seed.ts'],
-    hookTimeout: 60_000,
-    // Finds (or starts) a PostgreSQL server once and provides its URL to every test file.
-    globalSetup: ['./test/global-setup.ts'],
-  },
+export default packageTestConfig({
+  hookTimeout: 60_000,
+  // Finds (or starts) a PostgreSQL server once and provides its URL to every test file.
+  globalSetup: ['./test/global-setup.ts'],
 })
