@@ -78,21 +78,17 @@ export function hookExpressApp(app: unknown): boolean {
   return counted
 }
 
+/** Which of the two spellings `proto` has: Express 4 snake_case, router 2 (Express 5) camelCase. */
+function methodNamed(proto: Record<string | symbol, unknown>, snake: string, camel: string): string | undefined {
+  if (typeof proto[snake] === 'function') return snake
+  return typeof proto[camel] === 'function' ? camel : undefined
+}
+
 export function hookLayerPrototype(proto: Record<string | symbol, unknown> | null): boolean {
   if (!proto) return false
   if (proto[HOOKED]) return true
-  const requestName =
-    typeof proto.handle_request === 'function'
-      ? 'handle_request'
-      : typeof proto.handleRequest === 'function'
-        ? 'handleRequest'
-        : undefined
-  const errorName =
-    typeof proto.handle_error === 'function'
-      ? 'handle_error'
-      : typeof proto.handleError === 'function'
-        ? 'handleError'
-        : undefined
+  const requestName = methodNamed(proto, 'handle_request', 'handleRequest')
+  const errorName = methodNamed(proto, 'handle_error', 'handleError')
   if (!requestName || !errorName) return false
 
   const handleRequest = proto[requestName] as LayerMethod

@@ -208,8 +208,12 @@ function skipBlockComment(sql: string, start: number): number {
   return n
 }
 
-/** From an opening `'` at `start`, returns the index after the closing quote. */
-function skipQuoted(sql: string, start: number, backslashEscapes: boolean): number {
+/**
+ * From an opening quote at `start` (`'` for a string, `"` for a quoted identifier), returns the index
+ * after the closing one; a doubled quote stands for itself. `backslashEscapes`: E'...' strings, where
+ * a backslash escapes the next character.
+ */
+function skipQuoted(sql: string, start: number, backslashEscapes: boolean, quote = 39): number {
   const n = sql.length
   let i = start + 1
   while (i < n) {
@@ -218,8 +222,8 @@ function skipQuoted(sql: string, start: number, backslashEscapes: boolean): numb
       i += 2
       continue
     }
-    if (c === 39) {
-      if (sql.charCodeAt(i + 1) === 39) {
+    if (c === quote) {
+      if (sql.charCodeAt(i + 1) === quote) {
         i += 2
         continue
       }
@@ -231,19 +235,7 @@ function skipQuoted(sql: string, start: number, backslashEscapes: boolean): numb
 }
 
 function skipQuotedIdent(sql: string, start: number): number {
-  const n = sql.length
-  let i = start + 1
-  while (i < n) {
-    if (sql.charCodeAt(i) === 34) {
-      if (sql.charCodeAt(i + 1) === 34) {
-        i += 2
-        continue
-      }
-      return i + 1
-    }
-    i++
-  }
-  return n
+  return skipQuoted(sql, start, false, 34)
 }
 
 /** `$$...$$` or `$tag$...$tag$`; returns 0 when `$` does not open a dollar quote. */
