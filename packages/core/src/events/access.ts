@@ -1,7 +1,8 @@
-import { pseudonymize, redactText } from '../redact/index'
+import { pseudonymize } from '../redact/index'
 import type { AccessInput, AuditContext, EventCategory, EventInput, EventType, Level } from '../types'
 import { finishCommon, outcomeOf } from './auth'
 import { type AuditRecord, audit, type BuildEnv, baseRecord, levelForOutcome, renderError } from './record'
+import { cleanToken } from './tokens'
 
 const VERB_TYPES: [RegExp, EventType][] = [
   [/(^|-)(read|view|get|search|list|query|export|print|download|open)(-|$)/, 'access'],
@@ -81,24 +82,4 @@ function renderResource(
 /** Actions and resource types are identifiers of our vocabulary, never free text. */
 export function cleanAction(value: unknown, fallback: string, env: BuildEnv): string {
   return cleanToken(value, fallback, env)
-}
-
-function cleanToken(value: unknown, fallback: string, env: BuildEnv): string {
-  if (typeof value !== 'string') return fallback
-  // Actions and resource types are a small vocabulary that repeats on every event: the clean ones
-  // are remembered. One that cleaning changed is not (it may hold what a detector found), and is
-  // cleaned again each time.
-  if (env.tokens.has(value)) return value
-  const token = cleanTokenUncached(value, fallback, env)
-  if (token === value) env.tokens.add(value)
-  return token
-}
-
-function cleanTokenUncached(value: string, fallback: string, env: BuildEnv): string {
-  // Still free text from the caller's point of view: an id pasted into an action name is caught here,
-  // before the character clean-up (which would turn "jane@example.org" into an undetectable "jane-example.org").
-  const t = redactText(value.slice(0, 256), env.policy)
-    .replace(/[^A-Za-z0-9._:[\]-]+/g, '-')
-    .slice(0, 128)
-  return t.length === 0 ? fallback : t
 }

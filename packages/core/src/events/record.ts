@@ -7,6 +7,7 @@ import { activeTraceIds } from '../trace'
 import type { Actor, AuditContext, EventCategory, EventType, Level, Outcome } from '../types'
 import { randomUuid } from '../uuid'
 import { isoNow } from './time'
+import { tokenList } from './tokens'
 
 /** ECS version the lines follow. */
 export const ECS_VERSION = '8.17.0'
@@ -21,7 +22,7 @@ export type AuditRecord = Record<string, unknown> & {
 export interface BuildEnv {
   policy: Policy
   service: Record<string, unknown>
-  /** Action and resource-type tokens that cleaning left unchanged (see events/access.ts). */
+  /** Action and resource-type tokens that cleaning left unchanged (see events/tokens.ts). */
   tokens: BoundedCache
 }
 
@@ -74,15 +75,17 @@ export function baseRecord(
   facts: RequestFacts | undefined = ctx,
 ): AuditRecord {
   const policy = env.policy
+  const category = tokenList(input.category, env)
+  const type = tokenList(input.type, env)
   const event: Record<string, unknown> = {
     action: input.action,
-    category: Array.isArray(input.category) ? input.category : [input.category],
+    category: category.list,
     duration: input.durationNs,
     id: randomUuid(),
     kind: 'event',
     outcome: input.outcome,
     reason: input.reason !== undefined ? text(String(input.reason), policy) : undefined,
-    type: Array.isArray(input.type) ? input.type : [input.type],
+    type: type.list,
   }
 
   // Every top-level field a record can have, in sorted order (log.level and ecs.version sort as log
@@ -140,6 +143,8 @@ export function baseRecord(
     if (session !== undefined) audit.session = pseudonymize(String(session), policy, 'session')
     record.audit = audit
   }
+  // A caller's list longer than MAX_TOKENS was cut: the line says it is not the whole input.
+  if (category.cut || type.cut) audit(record).truncated = true
   return record
 }
 
