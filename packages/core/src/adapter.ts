@@ -8,6 +8,7 @@ export {
   httpExchangeOf,
   installResponseCounting,
   normalizeIp,
+  refuseUnaudited,
   respondUnavailable,
   startHttpExchange,
 } from './http/exchange'

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import { contextActor, currentContext, runWithContext, setActor } from './context'
+import { createDrain, DRAIN, DRAIN_TIMEOUT_MS } from './drain'
 import { accessRecord, customRecord } from './events/access'
 import { loginRecord, logoutRecord } from './events/auth'
 import { dbRecord } from './events/db'
@@ -150,7 +151,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
 
   // Process end without close(): the exit hooks close with a reason and write (writer/exit.ts).
   let closing: Promise<void> | undefined
-  const end = (reason: string | undefined): Promise<void> => {
+  const closeWriter = (reason: string | undefined): Promise<void> => {
     if (timer) clearInterval(timer)
     writer.close(reason)
     closing ??= (async () => {
@@ -160,13 +161,25 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     })()
     return closing
   }
+  // HTTP requests the adapters admitted finish and write their events before the closing record
+  // (bounded; new ones are refused meanwhile, see http/exchange.ts).
+  const drain = createDrain()
+  const drainMs = Math.min(DRAIN_TIMEOUT_MS, Math.floor(resolved.shutdownTimeoutMs / 2))
+  let draining: Promise<void> | undefined
+  const end = (reason: string | undefined): Promise<void> => {
+    const requests = drain.close(drainMs)
+    if (requests === undefined) return closeWriter(reason)
+    draining ??= requests.then(() => closeWriter(reason))
+    return draining
+  }
   const hook = {
     finish: (reason: string) => end(reason),
     finishSync(reason: string) {
+      void drain.close(0)
       if (timer) clearInterval(timer)
       writer.endSync(reason)
     },
-    timeoutMs: resolved.shutdownTimeoutMs,
+    timeoutMs: resolved.shutdownTimeoutMs + drainMs,
   }
   const unregister = registerExitHook(hook)
 
@@ -200,6 +213,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     },
   }
   attachPolicy(logger, policy)
+  Object.defineProperty(logger, DRAIN, { value: drain })
   return logger
 }
 

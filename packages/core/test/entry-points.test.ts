@@ -44,6 +44,7 @@ const ADAPTER_VALUES = [
   'installResponseCounting',
   'joinRoute',
   'normalizeIp',
+  'refuseUnaudited',
   'respondRefused',
   'respondUnavailable',
   'routeTemplate',

@@ -66,7 +66,7 @@ async function finish(audit: AuditLogger, file: string, expected: number): Promi
   return records.slice(1, -1)
 }
 
-const many = (n: number, make: (i: number) => string) => Array.from({ length: n }, (_, i) => make(i))
+const many = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i))
 
 describe.each<Mode>(['inline', 'worker'])('16 KiB cap, %s sealing', (thread) => {
   it('lists of 3,000 and 100,000 entries, huge roles, deep and wide details', async () => {

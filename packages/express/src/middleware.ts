@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuditLogger } from '@boundary-audit/core'
 import {
-  auditUnavailable,
   type HttpExchange,
   httpExchangeOf,
+  refuseUnaudited,
   respondRefused,
   respondUnavailable,
   splitUrl,
@@ -52,8 +52,7 @@ export function auditMiddleware(audit: AuditLogger, options?: ExpressAuditOption
           pathParams: pathParamsFromRequest,
           responseCounted: hooked,
         })
-        if (config.failClosed && auditUnavailable(audit)) {
-          exchange.markRefused()
+        if (refuseUnaudited(exchange, audit, config)) {
           respondUnavailable(res)
           return
         }

@@ -242,28 +242,28 @@ describe.each(versions)('%s: aborts, ignore rules, failClosed', (_name, express)
     }
   })
 
-  it('failClosed refuses after the logger is closed; without failClosed requests still run', async () => {
-    const { audit } = capture()
-    const closedApp = express()
-    closedApp.use(auditMiddleware(audit, { failClosed: true }))
-    closedApp.get('/', (_req, res) => {
-      res.send('ok')
+  it('after close() every setting but failClosed: false answers 503 (Retry-After); failClosed: false still serves', async () => {
+    const { audit, events } = capture()
+    const apps = ([{ failClosed: true }, {}, { failClosed: false }] as const).map((options) => {
+      const app = express()
+      app.use(auditMiddleware(audit, options))
+      app.get('/', (_req, res) => {
+        res.send('ok')
+      })
+      return app
     })
-    const openApp = express()
-    openApp.use(auditMiddleware(audit))
-    openApp.get('/', (_req, res) => {
-      res.send('ok')
-    })
-    const a = await listen(closedApp)
-    const b = await listen(openApp)
+    const servers = await Promise.all(apps.map((app) => listen(app)))
     try {
-      expect((await fetch(a.url)).status).toBe(200)
+      for (const s of servers) expect((await fetch(s.url)).status).toBe(200)
+      expect(events()).toHaveLength(3)
       await audit.close()
-      expect((await fetch(a.url)).status).toBe(503)
-      expect((await fetch(b.url)).status).toBe(200)
+      const after = await Promise.all(servers.map((s) => fetch(s.url)))
+      expect(after.map((r) => r.status)).toEqual([503, 503, 200])
+      expect(after[1]!.headers.get('retry-after')).toBe('5')
+      // Nothing more could be recorded: the refusals write no event (no handler ran).
+      expect(events()).toHaveLength(3)
     } finally {
-      await a.close()
-      await b.close()
+      for (const s of servers) await s.close()
     }
   })
 })

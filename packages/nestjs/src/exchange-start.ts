@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
-  auditUnavailable,
   type HttpExchange,
   httpExchangeOf,
   normalizeIp,
+  refuseUnaudited,
   respondRefused,
   respondUnavailable,
   splitUrl,
@@ -100,10 +100,8 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
       }
       if (exchange !== undefined) {
         markEntered(exchange)
-        if (http.failClosed && auditUnavailable(logger)) {
-          exchange.markRefused()
-          refused = true
-        } else {
+        refused = refuseUnaudited(exchange, logger, http)
+        if (!refused) {
           // Privacy monitor: scram, or an actor already known to be blocked (the interceptor checks
           // again after the guards have authenticated).
           verdict = exchange.enforce()

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ownStore, runInStore } from '../context'
+import { type Drain, drainOf } from '../drain'
 import { policyOf } from '../logger-policy'
 import { RequestScope, SCOPE, scopeOf } from '../request-scope'
 import { activeTraceIds } from '../trace'
@@ -40,6 +41,11 @@ export interface HttpExchange {
   readonly context: AuditContext
   /** True once the event has been handed to the logger. */
   readonly done: boolean
+  /**
+   * False when the logger had begun closing when the request arrived: its event could not be
+   * recorded, so adapters answer 503 (see `refuseUnaudited`) unless the app chose `failClosed: false`.
+   */
+  readonly admitted: boolean
   /** Runs `fn` inside the request's audit context (AsyncLocalStorage). */
   run<T>(fn: () => T): T
   /** Route template such as `/patients/:id`. The last call wins. */
@@ -94,6 +100,22 @@ export function auditUnavailable(audit: AuditLogger): boolean {
   }
 }
 
+/**
+ * Whether the adapter must answer 503 (`respondUnavailable`) instead of running the handler: the
+ * logger had begun closing when the request arrived (its event could no longer be recorded; unless
+ * the app chose availability with `failClosed: false`), or `failClosed: true` and the audit sink
+ * cannot accept events. Marks the exchange refused. Never throws.
+ */
+export function refuseUnaudited<Req extends IncomingMessage>(
+  exchange: HttpExchange,
+  audit: AuditLogger,
+  config: HttpAuditConfig<Req>,
+): boolean {
+  const refuse = exchange.admitted ? config.failClosed && auditUnavailable(audit) : config.refuseWhenClosed
+  if (refuse) exchange.markRefused()
+  return refuse
+}
+
 /** Answers 503 without running the handler. Used by failClosed. */
 export function respondUnavailable(res: ServerResponse): void {
   try {
@@ -114,6 +136,8 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   readonly requestId: string
   readonly context: AuditContext
   done = false
+  readonly admitted: boolean
+  private readonly drain: Drain | undefined
   private readonly start = process.hrtime.bigint()
   private readonly audit: AuditLogger
   private readonly config: HttpAuditConfig<Req>
@@ -200,6 +224,11 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     // Node emits 'close' on every response: right after 'finish' when it completed, or when the
     // connection went away first (client abort). One listener decides which, exactly once. It holds
     // the exchange itself: the event must not depend on finding the exchange again.
+    // Counted in flight (last, once nothing above can throw), so that close() waits for this
+    // request's event before it writes the closing record.
+    const drain = drainOf(audit)
+    this.drain = drain
+    this.admitted = drain === undefined || drain.enter()
     res.on('close', () => this.onClose())
   }
 
@@ -306,6 +335,11 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
   private finish(aborted: boolean): void {
     if (this.done) return
     this.done = true
+    if (!this.admitted) {
+      // Arrived while the logger was closing: its event cannot be recorded (and a refused one
+      // ran no handler, so there is nothing to record).
+      return
+    }
     try {
       const { req, res, config } = this
       const method = req.method ?? 'GET'
@@ -367,6 +401,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     } catch {
       // Runs in a response event listener: a throw here would crash the host process.
     }
+    this.drain?.leave()
   }
 }
 

@@ -9,6 +9,15 @@ describe('compileHttpAuditOptions', () => {
   it('has safe defaults', () => {
     const c = compileHttpAuditOptions(undefined)
     expect(c.failClosed).toBe(false)
+    expect(c.refuseWhenClosed).toBe(true)
+    expect(compileHttpAuditOptions({ failClosed: true })).toMatchObject({
+      failClosed: true,
+      refuseWhenClosed: true,
+    })
+    expect(compileHttpAuditOptions({ failClosed: false })).toMatchObject({
+      failClosed: false,
+      refuseWhenClosed: false,
+    })
     expect(c.requestIdHeader).toBe('x-request-id')
     expect(c.echoRequestId).toBe(true)
     expect(c.isIgnored(req(), '/healthz')).toBe(false)

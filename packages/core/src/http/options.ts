@@ -45,7 +45,13 @@ export interface HttpAuditOptions<Req = IncomingMessage> {
   trustedIdentityHeaders?: IdentityHeadersOption
   /** Request headers to log in addition to the default allow-list. Credential headers are refused. */
   headers?: readonly string[]
-  /** Respond 503 without running the handler while the audit sink cannot accept events. Default false. */
+  /**
+   * When to answer 503 (with Retry-After) instead of running the handler of an audited request:
+   * - unset (default): once the logger has begun closing (close(), SIGTERM): its events could no
+   *   longer be recorded. Requests admitted before that finish and are recorded first.
+   * - `true`: also while the audit sink cannot accept events (`audit.stats().healthy` false).
+   * - `false`: never; requests are served unaudited after close (availability first).
+   */
   failClosed?: boolean
   /** Header read for an incoming request id and set on the response. Default `x-request-id`. */
   requestIdHeader?: string
@@ -62,7 +68,10 @@ export interface HttpAuditConfig<Req = IncomingMessage> {
   /** Never throws: a failing resolver gives undefined. */
   resolveActor(req: Req): Actor | undefined
   headerAllowList: readonly string[]
+  /** Refuse while the sink is unhealthy (`failClosed: true`). */
   failClosed: boolean
+  /** Refuse requests that arrive once the logger has begun closing (unless `failClosed: false`). */
+  refuseWhenClosed: boolean
   requestIdHeader: string
   echoRequestId: boolean
 }
@@ -160,7 +169,8 @@ export function compileHttpAuditOptions<Req = IncomingMessage>(
     actionFor,
     resolveActor,
     headerAllowList,
-    failClosed: o.failClosed ?? false,
+    failClosed: o.failClosed === true,
+    refuseWhenClosed: o.failClosed !== false,
     requestIdHeader,
     echoRequestId: o.echoRequestId ?? true,
   }
