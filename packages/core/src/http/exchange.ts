@@ -221,14 +221,14 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
       }
     }
 
-    // Node emits 'close' on every response: right after 'finish' when it completed, or when the
-    // connection went away first (client abort). One listener decides which, exactly once. It holds
-    // the exchange itself: the event must not depend on finding the exchange again.
     // Counted in flight (last, once nothing above can throw), so that close() waits for this
     // request's event before it writes the closing record.
     const drain = drainOf(audit)
     this.drain = drain
     this.admitted = drain === undefined || drain.enter()
+    // Node emits 'close' on every response: right after 'finish' when it completed, or when the
+    // connection went away first (client abort). One listener decides which, exactly once. It holds
+    // the exchange itself: the event must not depend on finding the exchange again.
     res.on('close', () => this.onClose())
   }
 
