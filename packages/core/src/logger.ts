@@ -25,6 +25,7 @@ import { registerExitHook } from './writer/exit'
 import type { Item } from './writer/items'
 import { byteLength, MAX_LINE_BYTES, shrinkToFit } from './writer/limit'
 import { boomOutput, errorName, nullOutput, objectOutput } from './writer/output'
+import { sealThreadUnavailable } from './writer/seal-worker-file'
 import { threadBackend } from './writer/thread'
 import { createWriter } from './writer/writer'
 
@@ -247,8 +248,15 @@ function chooseBackend(
     dest !== false &&
     typeof dest !== 'object'
   ) {
-    const thread = threadBackend({ ...common, dest, report, chain: chainOptions })
+    const thread = threadBackend({
+      ...common,
+      dest,
+      report,
+      chain: chainOptions,
+      workerFile: integrity.sealWorker,
+    })
     if (thread) return thread
+    report(sealThreadUnavailable(integrity.sealWorker))
   }
   return inlineBackend({
     ...common,

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import type { AuditLoggerOptions, Destination, Level } from './types'
+import { resolveSealWorker } from './writer/seal-worker-file'
 
 /** Options after defaults and environment are applied; what the rest of core reads. */
 export interface ResolvedOptions {
@@ -15,6 +16,7 @@ export interface ResolvedOptions {
     checkpointIntervalSeconds: number
     stateFile?: string
     thread: 'worker' | 'inline'
+    sealWorker?: string
   }
   otel: { enabled: boolean; loggerName: string }
 }
@@ -170,6 +172,11 @@ export function resolveOptions(
     )
   }
 
+  const sealWorker =
+    integrity.sealWorker !== undefined
+      ? resolveSealWorker(integrity.sealWorker, false)
+      : resolveSealWorker(env.BOUNDARY_AUDIT_SEAL_WORKER, true)
+
   const otel = options.otel ?? {}
   if (typeof otel !== 'object') fail('otel must be an object like { enabled: true }', otel)
   const otelEnabled = otel.enabled ?? parseBool(env.BOUNDARY_AUDIT_OTEL, 'BOUNDARY_AUDIT_OTEL') ?? false
@@ -196,6 +203,7 @@ export function resolveOptions(
       checkpointIntervalSeconds: interval,
       stateFile,
       thread,
+      sealWorker,
     },
     otel: { enabled: otelEnabled, loggerName },
   }

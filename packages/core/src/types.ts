@@ -98,6 +98,12 @@ export interface IntegrityOptions {
    * `BOUNDARY_AUDIT_SEAL_THREAD`, else `worker`.
    */
   thread?: 'worker' | 'inline'
+  /**
+   * Path of the sealing thread's script, `seal-worker.cjs` from `@boundary-audit/core/dist`, for
+   * bundled apps (esbuild, webpack), where it is not next to the code that starts it. Default: next
+   * to the module; env `BOUNDARY_AUDIT_SEAL_WORKER`. A path that names no file fails at creation.
+   */
+  sealWorker?: string
 }
 
 export interface OtelOptions {
