@@ -1,6 +1,6 @@
 // The one bounded cache of core. Every cache of derived strings uses it (the redaction policy's key
-// verdicts and its memos of PHI-free texts, paths and path segments; the logger's action tokens; the
-// canonical form's quoted keys), so there is one eviction rule to know:
+// verdicts and its memos of PHI-free texts, paths and path segments; the logger's action tokens), so
+// there is one eviction rule to know:
 //
 //   A cache has a fixed number of slots. A key goes to the slot its hash names and replaces whatever
 //   was there (direct-mapped, like a CPU cache).
@@ -18,8 +18,7 @@
 // (rarely repeated, costly to compare), and a kept key is copied first: a key may be a slice of a
 // larger string (Express's `req.path` is one of `req.url`, query string included), which the cache
 // would otherwise keep alive, PHI and all. A cache belongs to the instance whose facts it holds (a
-// compiled policy, a logger), not to the module; only a value that depends on the key alone (a JSON
-// string literal) may be cached at module level.
+// compiled policy, a logger), never to the module.
 
 export class BoundedCache<V = true> {
   // Allocated on first use: many policies (one per test, say) never fill a slot.

@@ -6,9 +6,9 @@ import { loginRecord, logoutRecord } from './events/auth'
 import { dbRecord } from './events/db'
 import { httpRecord } from './events/http'
 import { type AuditRecord, type BuildEnv, buildEnv, ECS_VERSION } from './events/record'
-import { serializeRecord } from './events/serialize'
+import { createRecordSerializer } from './events/serialize'
 import { isPhiShapedRequestId } from './http/request-id'
-import { prepareRecord } from './integrity/assemble'
+import { createPreparer } from './integrity/assemble'
 import { createChain, type IntegrityFields, newStreamId } from './integrity/chain'
 import { loadVerifierPublicKey } from './integrity/keys'
 import { attachPolicy } from './logger-policy'
@@ -76,11 +76,14 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     shutdownTimeoutMs: resolved.shutdownTimeoutMs,
     report,
   })
-  const prepareOptions = {
+  // One serializer and one preparer per logger: what they remember between records is this logger's.
+  const serializer = createRecordSerializer()
+  const serializeRecord = serializer.serialize
+  const prepare = createPreparer({
     maxLineBytes: MAX_LINE_BYTES - 1,
     shrink: shrinkToFit,
     stringify: serializeRecord as (record: Record<string, unknown>) => string,
-  }
+  })
   let errors = 0
 
   /**
@@ -101,7 +104,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   const toItem = (record: AuditRecord): Item => {
     const keep = otel ? record : undefined
     if (integrity.enabled)
-      return { kind: 'record', prepared: prepareRecord(record, prepareOptions), record: keep }
+      return { kind: 'record', prepared: prepare(record), record: keep }
     let line = serializeRecord(record)
     if (byteLength(line) > MAX_LINE_BYTES - 1) line = shrinkToFit(record, MAX_LINE_BYTES - 1)
     return { kind: 'record', line, record: keep }

@@ -1,5 +1,4 @@
 import { safeDecode } from '../decode'
-import { vouchCanonical } from '../integrity/assemble'
 import { type Policy, pseudonymize, redactText, redactUrlPath } from '../redact/index'
 import { type RequestScope, scopeOf } from '../request-scope'
 import type { AuditContext, EventCategory, EventType, HttpRequestRecord, Level, Outcome } from '../types'
@@ -114,34 +113,7 @@ export function httpRecord(
     }
   }
   if (input?.error !== undefined) record.error = renderError(input.error, policy)
-  if (headersAsGiven && canonicalAsBuilt(record)) vouchCanonical(record)
   return record
-}
-
-/**
- * An http-request record has baseRecord's top-level keys and event, and every object of it is built
- * here, in baseRecord or renderActor, with its keys in sorted order and strings, numbers or lists of
- * strings in it, so the integrity chain need not check them again (assemble.ts vouchCanonical). Except what is taken as it comes: client address,
- * request and trace ids from the caller or the context (strings by type, but JavaScript callers may
- * pass anything), header names (checked by asWritten) and an impersonated user (renderActor nests
- * it as deep as the caller's object goes). Those are checked here; audit is checked by the chain in
- * any case.
- */
-function canonicalAsBuilt(record: AuditRecord): boolean {
-  const http = record.http as { request: { id?: unknown } }
-  const user = record.user as { effective?: unknown } | undefined
-  return (
-    isText((record.client as { ip?: unknown } | undefined)?.ip) &&
-    isText((record.source as { ip?: unknown } | undefined)?.ip) &&
-    isText((record.trace as { id?: unknown } | undefined)?.id) &&
-    isText((record.span as { id?: unknown } | undefined)?.id) &&
-    isText(http.request.id) &&
-    (user === undefined || user.effective === undefined)
-  )
-}
-
-function isText(v: unknown): boolean {
-  return v === undefined || typeof v === 'string'
 }
 
 function headerCopy(

@@ -6,7 +6,7 @@ import { describeError, pseudonymize, redact } from '../redact/index'
 import { activeTraceIds } from '../trace'
 import type { Actor, AuditContext, EventCategory, EventType, Level, Outcome } from '../types'
 import { randomUuid } from '../uuid'
-import { isoNow } from './time'
+import { createIsoClock, type IsoClock } from './time'
 import { tokenList } from './tokens'
 
 /** ECS version the lines follow. */
@@ -24,6 +24,8 @@ export interface BuildEnv {
   service: Record<string, unknown>
   /** Action and resource-type tokens that cleaning left unchanged (see events/tokens.ts). */
   tokens: BoundedCache
+  /** `@timestamp` of now (events/time.ts). */
+  clock: IsoClock
 }
 
 /** Action and resource-type tokens remembered per logger: a vocabulary of tens, rarely hundreds. */
@@ -31,7 +33,12 @@ const TOKEN_SLOTS = 256
 
 /** The build environment of one logger. */
 export function buildEnv(policy: Policy, options: ResolvedOptions): BuildEnv {
-  return { policy, service: buildService(options), tokens: new BoundedCache(TOKEN_SLOTS, 128) }
+  return {
+    policy,
+    service: buildService(options),
+    tokens: new BoundedCache(TOKEN_SLOTS, 128),
+    clock: createIsoClock(),
+  }
 }
 
 export function buildService(options: ResolvedOptions): Record<string, unknown> {
@@ -93,7 +100,7 @@ export function baseRecord(
   // so the line is already in canonical order and the integrity chain seals it with a single
   // JSON.stringify (integrity/chain.ts). Readers of raw lines: @timestamp still comes first.
   const record: AuditRecord = {
-    '@timestamp': isoNow(),
+    '@timestamp': env.clock.now(),
     audit: undefined,
     client: undefined,
     db: undefined,

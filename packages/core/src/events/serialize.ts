@@ -1,4 +1,3 @@
-import { SLOT } from '../integrity/assemble'
 import { type AuditRecord, ECS_VERSION } from './record'
 
 /**
@@ -15,17 +14,378 @@ import { type AuditRecord, ECS_VERSION } from './record'
  * same way (objectText). Whatever does not fit is written by JSON.stringify: the value or the object
  * it sits in (every object above has been checked for toJSON, so JSON.stringify of the part writes
  * what it would have written inside the whole), or, for a toJSON method or a BigInt, the whole record.
+ *
+ * What the serializer remembers between records (strings known to need no escaping, key texts, the
+ * last actor's and service's text) is its own: one serializer per logger (createRecordSerializer).
  */
-export function serializeRecord(record: AuditRecord): string {
-  if (prototypeClean() && matches(record, TOP_KEYS)) {
-    try {
-      const out = top(record as Record<string, unknown>)
-      if (out !== undefined) return out
-    } catch {
-      // WHOLE, a throwing getter or a cycle: JSON.stringify of the whole record decides.
+export interface RecordSerializer {
+  /** JSON.stringify(record)'s exact text. */
+  serialize(record: AuditRecord): string
+  /** True when JSON.stringify writes the string as `"` + s + `"` (remembered per serializer). */
+  isPlain(s: string): boolean
+}
+
+export function createRecordSerializer(): RecordSerializer {
+  function serialize(record: AuditRecord): string {
+    if (prototypeClean() && matches(record, TOP_KEYS)) {
+      try {
+        const out = top(record as Record<string, unknown>)
+        if (out !== undefined) return out
+      } catch {
+        // WHOLE, a throwing getter or a cycle: JSON.stringify of the whole record decides.
+      }
+    }
+    return JSON.stringify(record)
+  }
+
+  /**
+   * Strings recently found to need no escaping, one per slot of a hash of length and end characters.
+   * Most strings of a record recur from event to event (action, outcome, roles, user agent, the time
+   * within a millisecond), so most checks are one comparison: an equal string needs the same escaping,
+   * whichever object holds it. Bounded: a slot holds one string, and only short ones are kept.
+   */
+  const seen: string[] = new Array<string>(SLOTS).fill('')
+
+  /** True when JSON.stringify writes the string as `"` + s + `"`. */
+  function isPlain(s: string): boolean {
+    const n = s.length
+    if (n === 0) return true
+    const slot = slotOf(s, n)
+    if (seen[slot] === s) return true
+    if (n < 24) {
+      // Short strings: a loop costs less than starting the regular expression.
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i)
+        if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false
+      }
+    } else if (NEEDS_ESCAPE.test(s)) {
+      return false
+    }
+    if (n <= KEEP_LENGTH) seen[slot] = s
+    return true
+  }
+
+  /** JSON text of any value as it appears inside a record; undefined where JSON.stringify leaves it out. */
+  function json(v: unknown): string | undefined {
+    switch (typeof v) {
+      case 'string':
+        return isPlain(v) ? `"${v}"` : JSON.stringify(v)
+      case 'number':
+        return Number.isFinite(v) ? `${v}` : 'null'
+      case 'boolean':
+        return v ? 'true' : 'false'
+      case 'object':
+        if (v === null) return 'null'
+        // toJSON would be called with this key inside the record and with '' on its own.
+        if (hasToJSON(v)) throw WHOLE
+        return JSON.stringify(v)
+      case 'bigint':
+        throw WHOLE
+      default:
+        return undefined // undefined, functions, symbols
     }
   }
-  return JSON.stringify(record)
+
+  /**
+   * Appends one field: `kq` is its key text with the opening quote of a string (`,"message":"`), used
+   * for a plain string value; `k` is the key text alone (`,"message":`), for anything else.
+   */
+  function add(s: string, k: string, kq: string, v: unknown): string {
+    if (typeof v === 'string' && isPlain(v)) return `${s}${kq}${v}"`
+    if (v === undefined) return s
+    return put(s, k, json(v))
+  }
+
+  /** As add(), for a field that usually holds an object of any shape (http, url, client, db, ...). */
+  function addObject(s: string, k: string, kq: string, v: unknown): string {
+    return isObject(v) ? put(s, k, objectText(v, 1)) : add(s, k, kq, v)
+  }
+
+  const oneSeen: string[] = new Array<string>(SLOTS).fill('')
+
+  const oneText: string[] = new Array<string>(SLOTS).fill('')
+
+  /** A list of strings (categories, types, roles); anything else through json(). */
+  function strings(v: unknown): string | undefined {
+    if (!Array.isArray(v) || hasToJSON(v)) return json(v)
+    const n = v.length
+    if (n === 1) {
+      // ["database"], ["access"]: a handful of values, remembered per slot like `seen`.
+      const a = v[0]
+      if (typeof a !== 'string' || a.length === 0) return JSON.stringify(v)
+      const slot = slotOf(a, a.length)
+      if (oneSeen[slot] === a) return oneText[slot]
+      if (!isPlain(a)) return JSON.stringify(v)
+      const text = flat(`["${a}"]`)
+      if (a.length <= KEEP_LENGTH) {
+        oneSeen[slot] = a
+        oneText[slot] = text
+      }
+      return text
+    }
+    if (n === 0) return '[]'
+    let s = '["'
+    for (let i = 0; i < n; i++) {
+      const a = v[i]
+      if (typeof a !== 'string' || !isPlain(a)) return JSON.stringify(v)
+      s += i === 0 ? a : `","${a}`
+    }
+    return `${s}"]`
+  }
+
+  function top(r: Record<string, unknown>): string | undefined {
+    // Every record has its time; the fields after it start with a comma.
+    const time = r['@timestamp']
+    if (typeof time !== 'string' || !isPlain(time)) return undefined
+    let s = `{"@timestamp":"${time}"`
+    const audit = r.audit
+    s = put(s, ',"audit":', isObject(audit) ? auditText(audit) : json(audit))
+    s = addObject(s, ',"client":', ',"client":"', r.client)
+    s = addObject(s, ',"db":', ',"db":"', r.db)
+    const ecs = r['ecs.version']
+    s = ecs === ECS_VERSION ? s + ECS_TEXT : add(s, ',"ecs.version":', ',"ecs.version":"', ecs)
+    s = addObject(s, ',"error":', ',"error":"', r.error)
+    const event = r.event
+    s = put(s, ',"event":', isObject(event) ? eventText(event) : json(event))
+    s = addObject(s, ',"http":', ',"http":"', r.http)
+    const level = r['log.level']
+    const levelText = typeof level === 'string' ? LEVEL_TEXT.get(level) : undefined
+    s = levelText !== undefined ? s + levelText : add(s, ',"log.level":', ',"log.level":"', level)
+    s = add(s, ',"message":', ',"message":"', r.message)
+    s = addObject(s, ',"server":', ',"server":"', r.server)
+    const service = r.service
+    s = put(s, ',"service":', isObject(service) ? serviceText(service) : json(service))
+    s = addObject(s, ',"source":', ',"source":"', r.source)
+    s = addObject(s, ',"span":', ',"span":"', r.span)
+    s = addObject(s, ',"trace":', ',"trace":"', r.trace)
+    s = addObject(s, ',"url":', ',"url":"', r.url)
+    const user = r.user
+    s = put(s, ',"user":', isObject(user) ? userText(user) : json(user))
+    s = addObject(s, ',"user_agent":', ',"user_agent":"', r.user_agent)
+    return flat(`${s}}`)
+  }
+
+  /** `event` from baseRecord: action, id, kind and outcome are always strings, reason usually. */
+  function eventText(o: object): string | undefined {
+    if (!matches(o, EVENT_KEYS)) return json(o)
+    const e = o as Record<string, unknown>
+    const action = e.action
+    const id = e.id
+    const kind = e.kind
+    const outcome = e.outcome
+    const reason = e.reason
+    const duration = e.duration
+    if (
+      typeof action !== 'string' ||
+      typeof id !== 'string' ||
+      typeof kind !== 'string' ||
+      typeof outcome !== 'string' ||
+      !(reason === undefined || typeof reason === 'string') ||
+      !(duration === undefined || typeof duration === 'number') ||
+      !isPlain(action) ||
+      !isPlain(id) ||
+      !isPlain(kind) ||
+      !isPlain(outcome) ||
+      (reason !== undefined && !isPlain(reason))
+    ) {
+      return JSON.stringify(o)
+    }
+    const category = strings(e.category)
+    const type = strings(e.type)
+    let s = `{"action":"${action}"`
+    if (category !== undefined) s += `,"category":${category}`
+    if (duration !== undefined) s += `,"duration":${json(duration)}`
+    const tail = kind === 'event' ? OUTCOME_TEXT.get(outcome) : undefined
+    s += tail !== undefined ? `,"id":"${id}${tail}` : `,"id":"${id}","kind":"${kind}","outcome":"${outcome}"`
+    if (reason !== undefined) s += `,"reason":"${reason}"`
+    if (type !== undefined) s += `,"type":${type}`
+    return `${s}}`
+  }
+
+  /** `user` from renderActor: strings and a list of roles; an effective (impersonated) user is rare. */
+  function userText(o: object): string | undefined {
+    if (!matches(o, USER_KEYS)) return json(o)
+    const u = o as Record<string, unknown>
+    const { domain, id, name, roles, type } = u
+    if (u.effective !== undefined) return JSON.stringify(o)
+    // The same actor usually makes several events in a row (a request, a job): the text of the last
+    // one is reused while every value in it is the same.
+    if (
+      id === last.id &&
+      domain === last.domain &&
+      name === last.name &&
+      type === last.type &&
+      sameStrings(roles, last.roles) &&
+      last.text !== undefined
+    ) {
+      return last.text
+    }
+    // renderActor always writes the id; without it the first field would need other key texts.
+    if (typeof id !== 'string' || !isPlain(id)) return JSON.stringify(o)
+    let s =
+      typeof domain === 'string' && isPlain(domain)
+        ? `{"domain":"${domain}","id":"${id}"`
+        : domain === undefined
+          ? `{"id":"${id}"`
+          : undefined
+    if (s === undefined) return JSON.stringify(o)
+    s = add(s, ',"name":', ',"name":"', name)
+    s = put(s, ',"roles":', strings(roles))
+    const text = flat(`${add(s, ',"type":', ',"type":"', type)}}`)
+    last.text = undefined
+    if (isText(name) && isText(type) && (roles === undefined || allStrings(roles))) {
+      last.id = id
+      last.domain = domain
+      last.name = name
+      last.type = type
+      last.roles = roles === undefined ? undefined : [...(roles as string[])]
+      last.text = text
+    }
+    return text
+  }
+
+  const last: {
+    id?: unknown
+    domain?: unknown
+    name?: unknown
+    type?: unknown
+    roles?: readonly string[] | undefined
+    text?: string | undefined
+  } = {}
+
+  /** `audit`: its keys depend on the event (purpose, session, resource, details, ...). */
+  function auditText(o: object): string | undefined {
+    if (hasToJSON(o) || Object.getPrototypeOf(o) !== Object.prototype) return json(o)
+    const a = o as Record<string, unknown>
+    let s = ''
+    for (const k in a) {
+      const v = a[k]
+      if (typeof v === 'string' && isPlain(v)) {
+        s += keyText(k, s === '', true) + v
+        s += '"'
+      } else {
+        const x = !isObject(v) ? json(v) : k === 'resource' ? resourceText(v) : objectText(v, 2)
+        if (x !== undefined) s += keyText(k, s === '', false) + x
+      }
+    }
+    return s === '' ? '{}' : `${s}}`
+  }
+
+  function resourceText(o: object): string | undefined {
+    if (!matches(o, RESOURCE_KEYS)) return json(o)
+    const r = o as Record<string, unknown>
+    const id = r.id
+    const type = r.type
+    if (typeof id === 'string' && typeof type === 'string' && isPlain(id) && isPlain(type)) {
+      return `{"id":"${id}","type":"${type}"}`
+    }
+    return JSON.stringify(o)
+  }
+
+  /**
+   * Any object of a record whose keys are not fixed: http, url, client, db (the builders'), details
+   * (the caller's, after the redaction walk). Its plain strings go between quotes as they are, lists
+   * of them through strings(), nested plain objects through here again; every other value through
+   * json(), one at a time, so no value is read twice (a getter runs once, as in JSON.stringify).
+   * Deeper than MAX_DEPTH a plain object is written by JSON.stringify (which also finds a cycle there
+   * and throws, so that JSON.stringify of the whole record decides); it has been checked for toJSON
+   * first, like every object above it.
+   */
+  function objectText(o: object, depth: number): string | undefined {
+    if (Array.isArray(o)) return strings(o)
+    if (hasToJSON(o)) throw WHOLE
+    const proto = Object.getPrototypeOf(o)
+    // Another prototype (a class, a boxed value, a Map): JSON.stringify may write it otherwise, and
+    // `for in` would list the prototype's enumerable keys, which JSON.stringify leaves out.
+    if ((proto !== Object.prototype && proto !== null) || depth > MAX_DEPTH) return JSON.stringify(o)
+    const d = o as Record<string, unknown>
+    let s = ''
+    for (const k in d) {
+      const v = d[k]
+      let x: string | undefined
+      if (typeof v === 'string') {
+        if (isPlain(v)) {
+          s += keyText(k, s === '', true) + v
+          s += '"'
+          continue
+        }
+        x = JSON.stringify(v)
+      } else if (v === undefined) {
+        continue // most fields the builders leave empty
+      } else {
+        x = isObject(v) ? objectText(v, depth + 1) : json(v)
+        if (x === undefined) continue
+      }
+      s += keyText(k, s === '', false) + x
+    }
+    return s === '' ? '{}' : `${s}}`
+  }
+
+  /**
+   * Key texts of objects whose keys are not fixed: `{"key":` or `,"key":`, with `"` after it when a
+   * string follows. Kept per slot like `seen`, four variants each.
+   */
+  const keySeen: string[] = new Array<string>(SLOTS).fill('')
+
+  const keyTexts: string[] = new Array<string>(SLOTS * 4).fill('')
+
+  function keyText(k: string, first: boolean, quoted: boolean): string {
+    const n = k.length
+    const variant = (first ? 0 : 2) + (quoted ? 1 : 0)
+    const slot = n === 0 ? 0 : slotOf(k, n)
+    if (n === 0 || keySeen[slot] !== k) {
+      const q = isPlain(k) ? `"${k}"` : JSON.stringify(k)
+      const texts = [`{${q}:`, `{${q}:"`, `,${q}:`, `,${q}:"`]
+      if (n === 0 || n > KEEP_LENGTH) return texts[variant]!
+      keySeen[slot] = k
+      for (let i = 0; i < 4; i++) keyTexts[slot * 4 + i] = flat(texts[i]!)
+    }
+    return keyTexts[slot * 4 + variant]!
+  }
+
+  /**
+   * `service` is one object per logger (buildService): its text is reused while the object, its
+   * `node` and every value in them are the same as when it was written.
+   */
+  let lastService: object | undefined
+
+  let lastNode: object | undefined
+
+  let lastValues: readonly unknown[] = []
+
+  let lastServiceText: string | undefined
+
+  function serviceText(o: object): string | undefined {
+    const svc = o as Record<string, unknown>
+    const node = svc.node
+    if (
+      o === lastService &&
+      node === lastNode &&
+      svc.environment === lastValues[0] &&
+      svc.name === lastValues[1] &&
+      svc.version === lastValues[2] &&
+      (node as Record<string, unknown>).name === lastValues[3] &&
+      matches(o, SERVICE_KEYS) &&
+      matches(node as object, NODE_KEYS)
+    ) {
+      return lastServiceText
+    }
+    const text = json(o)
+    lastService = undefined
+    if (text !== undefined && isObject(node) && matches(o, SERVICE_KEYS) && matches(node, NODE_KEYS)) {
+      const values = [svc.environment, svc.name, svc.version, (node as Record<string, unknown>).name]
+      // Only text made of strings can be vouched for by comparing values.
+      if (values.every((v) => v === undefined || typeof v === 'string')) {
+        lastService = o
+        lastNode = node
+        lastValues = values
+        lastServiceText = flat(text)
+      }
+    }
+    return text
+  }
+
+  return { serialize, isPlain }
 }
 
 /**
@@ -43,37 +403,12 @@ const WHOLE: unique symbol = Symbol('whole record')
 /** What JSON.stringify escapes: `"`, `\`, control characters, and (lone) surrogates. */
 const NEEDS_ESCAPE = /[\x00-\x1f"\\\ud800-\udfff]/
 
-/**
- * Strings recently found to need no escaping, one per slot of a hash of length and end characters.
- * Most strings of a record recur from event to event (action, outcome, roles, user agent, the time
- * within a millisecond), so most checks are one comparison: an equal string needs the same escaping,
- * whichever object holds it. Bounded: a slot holds one string, and only short ones are kept.
- */
+/** Slots of each memo below, and the longest string a slot keeps. */
 const SLOTS = 512
 const KEEP_LENGTH = 256
-const seen: string[] = new Array<string>(SLOTS).fill('')
 
 function slotOf(s: string, n: number): number {
   return (n * 31 + s.charCodeAt(0) * 7 + s.charCodeAt(n - 1)) & (SLOTS - 1)
-}
-
-/** True when JSON.stringify writes the string as `"` + s + `"`. */
-export function isPlain(s: string): boolean {
-  const n = s.length
-  if (n === 0) return true
-  const slot = slotOf(s, n)
-  if (seen[slot] === s) return true
-  if (n < 24) {
-    // Short strings: a loop costs less than starting the regular expression.
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i)
-      if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false
-    }
-  } else if (NEEDS_ESCAPE.test(s)) {
-    return false
-  }
-  if (n <= KEEP_LENGTH) seen[slot] = s
-  return true
 }
 
 function hasToJSON(o: object): boolean {
@@ -95,81 +430,9 @@ function matches(o: object, keys: readonly string[]): boolean {
   return i === keys.length && !hasToJSON(o)
 }
 
-const SLOT_JSON = JSON.stringify(SLOT)
-
-/** JSON text of any value as it appears inside a record; undefined where JSON.stringify leaves it out. */
-function json(v: unknown): string | undefined {
-  switch (typeof v) {
-    case 'string':
-      if (isPlain(v)) return `"${v}"`
-      // The integrity chain's stand-in for audit.integrity (integrity/assemble.ts) is in every record
-      // it prepares, and needs escaping: a constant, so its text is written once, here.
-      return v === SLOT ? SLOT_JSON : JSON.stringify(v)
-    case 'number':
-      return Number.isFinite(v) ? `${v}` : 'null'
-    case 'boolean':
-      return v ? 'true' : 'false'
-    case 'object':
-      if (v === null) return 'null'
-      // toJSON would be called with this key inside the record and with '' on its own.
-      if (hasToJSON(v)) throw WHOLE
-      return JSON.stringify(v)
-    case 'bigint':
-      throw WHOLE
-    default:
-      return undefined // undefined, functions, symbols
-  }
-}
-
 /** Appends a field's key text `k` (`,"key":`) and value text, unless JSON.stringify leaves it out. */
 function put(s: string, k: string, x: string | undefined): string {
   return x === undefined ? s : s + k + x
-}
-
-/**
- * Appends one field: `kq` is its key text with the opening quote of a string (`,"message":"`), used
- * for a plain string value; `k` is the key text alone (`,"message":`), for anything else.
- */
-function add(s: string, k: string, kq: string, v: unknown): string {
-  if (typeof v === 'string' && isPlain(v)) return `${s}${kq}${v}"`
-  if (v === undefined) return s
-  return put(s, k, json(v))
-}
-
-/** As add(), for a field that usually holds an object of any shape (http, url, client, db, ...). */
-function addObject(s: string, k: string, kq: string, v: unknown): string {
-  return isObject(v) ? put(s, k, objectText(v, 1)) : add(s, k, kq, v)
-}
-
-const oneSeen: string[] = new Array<string>(SLOTS).fill('')
-const oneText: string[] = new Array<string>(SLOTS).fill('')
-
-/** A list of strings (categories, types, roles); anything else through json(). */
-function strings(v: unknown): string | undefined {
-  if (!Array.isArray(v) || hasToJSON(v)) return json(v)
-  const n = v.length
-  if (n === 1) {
-    // ["database"], ["access"]: a handful of values, remembered per slot like `seen`.
-    const a = v[0]
-    if (typeof a !== 'string' || a.length === 0) return JSON.stringify(v)
-    const slot = slotOf(a, a.length)
-    if (oneSeen[slot] === a) return oneText[slot]
-    if (!isPlain(a)) return JSON.stringify(v)
-    const text = flat(`["${a}"]`)
-    if (a.length <= KEEP_LENGTH) {
-      oneSeen[slot] = a
-      oneText[slot] = text
-    }
-    return text
-  }
-  if (n === 0) return '[]'
-  let s = '["'
-  for (let i = 0; i < n; i++) {
-    const a = v[i]
-    if (typeof a !== 'string' || !isPlain(a)) return JSON.stringify(v)
-    s += i === 0 ? a : `","${a}`
-  }
-  return `${s}"]`
 }
 
 /** The top-level keys of a record from baseRecord (record.ts), in their order. */
@@ -194,38 +457,6 @@ const TOP_KEYS = [
   'user_agent',
 ]
 
-function top(r: Record<string, unknown>): string | undefined {
-  // Every record has its time; the fields after it start with a comma.
-  const time = r['@timestamp']
-  if (typeof time !== 'string' || !isPlain(time)) return undefined
-  let s = `{"@timestamp":"${time}"`
-  const audit = r.audit
-  s = put(s, ',"audit":', isObject(audit) ? auditText(audit) : json(audit))
-  s = addObject(s, ',"client":', ',"client":"', r.client)
-  s = addObject(s, ',"db":', ',"db":"', r.db)
-  const ecs = r['ecs.version']
-  s = ecs === ECS_VERSION ? s + ECS_TEXT : add(s, ',"ecs.version":', ',"ecs.version":"', ecs)
-  s = addObject(s, ',"error":', ',"error":"', r.error)
-  const event = r.event
-  s = put(s, ',"event":', isObject(event) ? eventText(event) : json(event))
-  s = addObject(s, ',"http":', ',"http":"', r.http)
-  const level = r['log.level']
-  const levelText = typeof level === 'string' ? LEVEL_TEXT.get(level) : undefined
-  s = levelText !== undefined ? s + levelText : add(s, ',"log.level":', ',"log.level":"', level)
-  s = add(s, ',"message":', ',"message":"', r.message)
-  s = addObject(s, ',"server":', ',"server":"', r.server)
-  const service = r.service
-  s = put(s, ',"service":', isObject(service) ? serviceText(service) : json(service))
-  s = addObject(s, ',"source":', ',"source":"', r.source)
-  s = addObject(s, ',"span":', ',"span":"', r.span)
-  s = addObject(s, ',"trace":', ',"trace":"', r.trace)
-  s = addObject(s, ',"url":', ',"url":"', r.url)
-  const user = r.user
-  s = put(s, ',"user":', isObject(user) ? userText(user) : json(user))
-  s = addObject(s, ',"user_agent":', ',"user_agent":"', r.user_agent)
-  return flat(`${s}}`)
-}
-
 /**
  * The text built from pieces is a tree of them. A line waits in the writer's queue until the event
  * loop turns, and the garbage collector would trace every piece on every pass; slice() has V8 copy
@@ -240,100 +471,14 @@ const EVENT_KEYS = ['action', 'category', 'duration', 'id', 'kind', 'outcome', '
 // Values that nearly every record has, written as one piece with their keys: fewer pieces, less to
 // copy together at the end.
 const ECS_TEXT = `,"ecs.version":"${ECS_VERSION}"`
+
 const LEVEL_TEXT = new Map(['debug', 'info', 'warn', 'error'].map((l) => [l, `,"log.level":"${l}"`]))
+
 const OUTCOME_TEXT = new Map(
   ['success', 'failure', 'unknown'].map((o) => [o, `","kind":"event","outcome":"${o}"`]),
 )
 
-/** `event` from baseRecord: action, id, kind and outcome are always strings, reason usually. */
-function eventText(o: object): string | undefined {
-  if (!matches(o, EVENT_KEYS)) return json(o)
-  const e = o as Record<string, unknown>
-  const action = e.action
-  const id = e.id
-  const kind = e.kind
-  const outcome = e.outcome
-  const reason = e.reason
-  const duration = e.duration
-  if (
-    typeof action !== 'string' ||
-    typeof id !== 'string' ||
-    typeof kind !== 'string' ||
-    typeof outcome !== 'string' ||
-    !(reason === undefined || typeof reason === 'string') ||
-    !(duration === undefined || typeof duration === 'number') ||
-    !isPlain(action) ||
-    !isPlain(id) ||
-    !isPlain(kind) ||
-    !isPlain(outcome) ||
-    (reason !== undefined && !isPlain(reason))
-  ) {
-    return JSON.stringify(o)
-  }
-  const category = strings(e.category)
-  const type = strings(e.type)
-  let s = `{"action":"${action}"`
-  if (category !== undefined) s += `,"category":${category}`
-  if (duration !== undefined) s += `,"duration":${json(duration)}`
-  const tail = kind === 'event' ? OUTCOME_TEXT.get(outcome) : undefined
-  s += tail !== undefined ? `,"id":"${id}${tail}` : `,"id":"${id}","kind":"${kind}","outcome":"${outcome}"`
-  if (reason !== undefined) s += `,"reason":"${reason}"`
-  if (type !== undefined) s += `,"type":${type}`
-  return `${s}}`
-}
-
 const USER_KEYS = ['domain', 'effective', 'id', 'name', 'roles', 'type']
-
-/** `user` from renderActor: strings and a list of roles; an effective (impersonated) user is rare. */
-function userText(o: object): string | undefined {
-  if (!matches(o, USER_KEYS)) return json(o)
-  const u = o as Record<string, unknown>
-  const { domain, id, name, roles, type } = u
-  if (u.effective !== undefined) return JSON.stringify(o)
-  // The same actor usually makes several events in a row (a request, a job): the text of the last
-  // one is reused while every value in it is the same.
-  if (
-    id === last.id &&
-    domain === last.domain &&
-    name === last.name &&
-    type === last.type &&
-    sameStrings(roles, last.roles) &&
-    last.text !== undefined
-  ) {
-    return last.text
-  }
-  // renderActor always writes the id; without it the first field would need other key texts.
-  if (typeof id !== 'string' || !isPlain(id)) return JSON.stringify(o)
-  let s =
-    typeof domain === 'string' && isPlain(domain)
-      ? `{"domain":"${domain}","id":"${id}"`
-      : domain === undefined
-        ? `{"id":"${id}"`
-        : undefined
-  if (s === undefined) return JSON.stringify(o)
-  s = add(s, ',"name":', ',"name":"', name)
-  s = put(s, ',"roles":', strings(roles))
-  const text = flat(`${add(s, ',"type":', ',"type":"', type)}}`)
-  last.text = undefined
-  if (isText(name) && isText(type) && (roles === undefined || allStrings(roles))) {
-    last.id = id
-    last.domain = domain
-    last.name = name
-    last.type = type
-    last.roles = roles === undefined ? undefined : [...(roles as string[])]
-    last.text = text
-  }
-  return text
-}
-
-const last: {
-  id?: unknown
-  domain?: unknown
-  name?: unknown
-  type?: unknown
-  roles?: readonly string[] | undefined
-  text?: string | undefined
-} = {}
 
 function isText(v: unknown): boolean {
   return v === undefined || typeof v === 'string'
@@ -353,138 +498,11 @@ function sameStrings(v: unknown, known: readonly string[] | undefined): boolean 
   return true
 }
 
-/** `audit`: its keys depend on the event (purpose, session, resource, details, ...). */
-function auditText(o: object): string | undefined {
-  if (hasToJSON(o) || Object.getPrototypeOf(o) !== Object.prototype) return json(o)
-  const a = o as Record<string, unknown>
-  let s = ''
-  for (const k in a) {
-    const v = a[k]
-    if (typeof v === 'string' && isPlain(v)) {
-      s += keyText(k, s === '', true) + v
-      s += '"'
-    } else {
-      const x = !isObject(v) ? json(v) : k === 'resource' ? resourceText(v) : objectText(v, 2)
-      if (x !== undefined) s += keyText(k, s === '', false) + x
-    }
-  }
-  return s === '' ? '{}' : `${s}}`
-}
-
 const RESOURCE_KEYS = ['id', 'type']
-
-function resourceText(o: object): string | undefined {
-  if (!matches(o, RESOURCE_KEYS)) return json(o)
-  const r = o as Record<string, unknown>
-  const id = r.id
-  const type = r.type
-  if (typeof id === 'string' && typeof type === 'string' && isPlain(id) && isPlain(type)) {
-    return `{"id":"${id}","type":"${type}"}`
-  }
-  return JSON.stringify(o)
-}
 
 /** A top-level field's object is at depth 1 (details at 2); deeper objects go to JSON.stringify whole. */
 const MAX_DEPTH = 4
 
-/**
- * Any object of a record whose keys are not fixed: http, url, client, db (the builders'), details
- * (the caller's, after the redaction walk). Its plain strings go between quotes as they are, lists
- * of them through strings(), nested plain objects through here again; every other value through
- * json(), one at a time, so no value is read twice (a getter runs once, as in JSON.stringify).
- * Deeper than MAX_DEPTH a plain object is written by JSON.stringify (which also finds a cycle there
- * and throws, so that JSON.stringify of the whole record decides); it has been checked for toJSON
- * first, like every object above it.
- */
-function objectText(o: object, depth: number): string | undefined {
-  if (Array.isArray(o)) return strings(o)
-  if (hasToJSON(o)) throw WHOLE
-  const proto = Object.getPrototypeOf(o)
-  // Another prototype (a class, a boxed value, a Map): JSON.stringify may write it otherwise, and
-  // `for in` would list the prototype's enumerable keys, which JSON.stringify leaves out.
-  if ((proto !== Object.prototype && proto !== null) || depth > MAX_DEPTH) return JSON.stringify(o)
-  const d = o as Record<string, unknown>
-  let s = ''
-  for (const k in d) {
-    const v = d[k]
-    let x: string | undefined
-    if (typeof v === 'string') {
-      if (isPlain(v)) {
-        s += keyText(k, s === '', true) + v
-        s += '"'
-        continue
-      }
-      x = JSON.stringify(v)
-    } else if (v === undefined) {
-      continue // most fields the builders leave empty
-    } else {
-      x = isObject(v) ? objectText(v, depth + 1) : json(v)
-      if (x === undefined) continue
-    }
-    s += keyText(k, s === '', false) + x
-  }
-  return s === '' ? '{}' : `${s}}`
-}
-
-/**
- * Key texts of objects whose keys are not fixed: `{"key":` or `,"key":`, with `"` after it when a
- * string follows. Kept per slot like `seen`, four variants each.
- */
-const keySeen: string[] = new Array<string>(SLOTS).fill('')
-const keyTexts: string[] = new Array<string>(SLOTS * 4).fill('')
-
-function keyText(k: string, first: boolean, quoted: boolean): string {
-  const n = k.length
-  const variant = (first ? 0 : 2) + (quoted ? 1 : 0)
-  const slot = n === 0 ? 0 : slotOf(k, n)
-  if (n === 0 || keySeen[slot] !== k) {
-    const q = isPlain(k) ? `"${k}"` : JSON.stringify(k)
-    const texts = [`{${q}:`, `{${q}:"`, `,${q}:`, `,${q}:"`]
-    if (n === 0 || n > KEEP_LENGTH) return texts[variant]!
-    keySeen[slot] = k
-    for (let i = 0; i < 4; i++) keyTexts[slot * 4 + i] = flat(texts[i]!)
-  }
-  return keyTexts[slot * 4 + variant]!
-}
-
 const SERVICE_KEYS = ['environment', 'name', 'node', 'version']
+
 const NODE_KEYS = ['name']
-
-/**
- * `service` is one object per logger (buildService): its text is reused while the object, its
- * `node` and every value in them are the same as when it was written.
- */
-let lastService: object | undefined
-let lastNode: object | undefined
-let lastValues: readonly unknown[] = []
-let lastServiceText: string | undefined
-
-function serviceText(o: object): string | undefined {
-  const svc = o as Record<string, unknown>
-  const node = svc.node
-  if (
-    o === lastService &&
-    node === lastNode &&
-    svc.environment === lastValues[0] &&
-    svc.name === lastValues[1] &&
-    svc.version === lastValues[2] &&
-    (node as Record<string, unknown>).name === lastValues[3] &&
-    matches(o, SERVICE_KEYS) &&
-    matches(node as object, NODE_KEYS)
-  ) {
-    return lastServiceText
-  }
-  const text = json(o)
-  lastService = undefined
-  if (text !== undefined && isObject(node) && matches(o, SERVICE_KEYS) && matches(node, NODE_KEYS)) {
-    const values = [svc.environment, svc.name, svc.version, (node as Record<string, unknown>).name]
-    // Only text made of strings can be vouched for by comparing values.
-    if (values.every((v) => v === undefined || typeof v === 'string')) {
-      lastService = o
-      lastNode = node
-      lastValues = values
-      lastServiceText = flat(text)
-    }
-  }
-  return text
-}

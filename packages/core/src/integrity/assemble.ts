@@ -1,16 +1,22 @@
 /**
  * Turning a record into the text the chain seals, in two steps that may run on different threads:
  *
- * 1. prepareRecord(record), where the record is (the caller's thread): checks its shape, lists the
- *    top-level fields it commits to, caps its size and serialises it once, with a stand-in where
- *    `audit.integrity` goes. The result is plain strings, cheap to hand to a worker thread.
+ * 1. a preparer (createPreparer, one per logger; prepareRecord for a one-off), where the record is
+ *    (the caller's thread): checks its shape, lists the top-level fields it commits to, caps its
+ *    size and serialises it once, split where `audit.integrity` goes. The result is plain strings,
+ *    cheap to hand to a worker thread.
  * 2. templateOf(prepared), where the chain is: the line and the MAC input, each as the text before
  *    and after the integrity object, which only the chain can write (it holds seq, prev and the key).
+ *
+ * Nothing is taken on trust: every record's shape is checked here, whoever built it; a record of
+ * any other shape takes the general path, which is slower, never wrong.
  *
  * The line keeps the record's own top-level order and dotted keys (`@timestamp`, `log.level`, ...
  * as ECS logging asks); the MAC input is the canonical form (canonical.ts). For the records the
  * logger writes, both come from one JSON.stringify of the record and a few splices.
  */
+
+import { randomBytes } from 'node:crypto'
 import {
   alreadyCanonical,
   canonicalize,
@@ -34,9 +40,10 @@ export interface Prepared {
   names?: string[]
   /**
    * The common shape: JSON.stringify of the record (keys sorted, `log.level` and `ecs.version`
-   * dotted) with the stand-in at audit.integrity. templateOf splices it.
+   * dotted), split where audit.integrity's value goes: line = head + integrity + tail. templateOf
+   * derives the MAC input from it.
    */
-  text?: string
+  sorted?: { head: string; tail: string }
   /** Any other shape: the texts around the integrity object, already split. */
   template?: Template
 }
@@ -69,61 +76,48 @@ export interface PrepareOptions {
 const INTEGRITY_ROOM = 1024
 
 /**
- * Stand-in serialised in place of `audit.integrity`, then swapped for its real text. Its JSON form
- * `"\u0000I"` cannot come from anywhere else: redaction strips NUL from every string, and a string
- * holding a literal backslash is written with the backslash doubled.
+ * Stand-in serialised in place of `audit.integrity`, then split out. A plain string (nothing in it
+ * to escape), random per process, so no record can hold it by chance; should one hold it all the
+ * same, the stand-in is not found exactly once and the record takes the general path.
  */
-export const SLOT = '\u0000I'
-const SLOT_JSON = JSON.stringify(SLOT)
+export const SLOT = `~${randomBytes(12).toString('base64url')}~`
+const SLOT_JSON = `"${SLOT}"`
 const SLOT_TEXT = `"integrity":${SLOT_JSON}`
 
-/**
- * The record last built whose builder vouches that it is laid out as baseRecord (events/record.ts)
- * lays out a record: its top-level keys (no dotted ones but log.level and ecs.version, no `log` or
- * `ecs`), nothing at the shipper-owned paths of `event`, and every top-level value already canonical
- * (what canonical.ts alreadyCanonical checks): plain objects the builder made itself with keys in
- * sorted order, no dotted key, only strings, numbers and lists of strings inside. prepareRecord
- * then skips checking those, a good part of its cost; the rest (key order, audit, the dotted
- * values) it still checks. One record, not
- * a WeakSet: a record is prepared right after it is built, and adding to a WeakSet cost more than
- * the walk it saves.
- */
-let vouched: object | undefined
+export type Preparer = (record: Record<string, unknown>) => Prepared
 
-/** For builders: `record`, as it is now, needs no canonical-order check (see `vouched`). */
-export function vouchCanonical(record: object): void {
-  vouched = record
+/**
+ * A logger's preparer: options fixed once, and the last field list it wrote (consecutive records are
+ * mostly of one kind, so the list's JSON text is usually the previous one's).
+ */
+export function createPreparer(options: PrepareOptions): Preparer {
+  const stringify = options.stringify ?? JSON.stringify
+  const fields = createFieldsText()
+  const shape = (record: Record<string, unknown>, mark: Mark | undefined): Prepared =>
+    prepareSorted(record, mark, stringify, fields) ?? preparePieces(record, mark, fields)
+  return (record) => {
+    const mark = markOf(record)
+    let prepared = shape(record, mark)
+    const limit = options.maxLineBytes
+    const room = prepared.fields.length + INTEGRITY_ROOM
+    if (options.shrink && tooLong(prepared, limit - room)) {
+      options.shrink(record, Math.max(1024, limit - room - 64))
+      prepared = shape(record, mark)
+    }
+    return prepared
+  }
 }
 
+/** One record's preparation (tests, rare paths); a logger keeps a preparer. */
 export function prepareRecord(record: Record<string, unknown>, options: PrepareOptions): Prepared {
-  const mark = markOf(record)
-  const stringify = options.stringify ?? JSON.stringify
-  const canonical = record === vouched
-  vouched = undefined
-  let prepared = prepareShape(record, mark, stringify, canonical)
-  const limit = options.maxLineBytes
-  const room = prepared.fields.length + INTEGRITY_ROOM
-  if (options.shrink && tooLong(prepared, limit - room)) {
-    options.shrink(record, Math.max(1024, limit - room - 64))
-    // Shrinking changed the record: nothing the builder said about it holds any more.
-    prepared = prepareShape(record, mark, stringify, false)
-  }
-  return prepared
+  return createPreparer(options)(record)
 }
 
 type Stringify = (record: Record<string, unknown>) => string
 
-function prepareShape(
-  record: Record<string, unknown>,
-  mark: Mark | undefined,
-  stringify: Stringify,
-  canonical: boolean,
-): Prepared {
-  return prepareSorted(record, mark, stringify, canonical) ?? preparePieces(record, mark)
-}
-
 function tooLong(p: Prepared, budget: number): boolean {
-  const text = p.text ?? p.template!.lineHead + p.template!.lineTail
+  const t = p.sorted ?? { head: p.template!.lineHead, tail: p.template!.lineTail }
+  const text = t.head + t.tail
   // Every UTF-16 unit is at most 3 UTF-8 bytes; most lines are far under the limit.
   if (text.length * 3 <= budget) return false
   return Buffer.byteLength(text, 'utf8') > budget
@@ -148,29 +142,27 @@ function canonicalName(key: string): string {
   return key === 'log.level' ? 'log' : key === 'ecs.version' ? 'ecs' : key
 }
 
-const fieldTexts = new Map<string, string>()
-let lastNames: string[] = []
-let lastText = ''
+type FieldsText = (names: string[]) => string
+
 /**
  * The JSON text of a field list. The same few lists repeat on every line: the previous one is
- * checked first (consecutive records are mostly of one kind), then a memo.
+ * checked first (consecutive records are mostly of one kind); any other is written out.
  */
-function fieldsText(names: string[]): string {
-  if (names.length === lastNames.length) {
-    let same = true
-    for (let i = 0; i < names.length && same; i++) same = names[i] === lastNames[i]
-    if (same) return lastText
-  }
-  const id = names.join('\u0000')
-  let text = fieldTexts.get(id)
-  if (text === undefined) {
-    text = ''
+function createFieldsText(): FieldsText {
+  let lastNames: string[] = []
+  let lastText = ''
+  return (names) => {
+    if (names.length === lastNames.length) {
+      let same = true
+      for (let i = 0; i < names.length && same; i++) same = names[i] === lastNames[i]
+      if (same) return lastText
+    }
+    let text = ''
     for (let i = 0; i < names.length; i++) text += i === 0 ? quoteKey(names[i]!) : `,${quoteKey(names[i]!)}`
-    if (fieldTexts.size < 1024) fieldTexts.set(id, text)
+    lastNames = names
+    lastText = text
+    return text
   }
-  lastNames = names
-  lastText = text
-  return text
 }
 
 /**
@@ -178,22 +170,21 @@ function fieldsText(names: string[]): string {
  * faster equivalent). The logger builds its records with every
  * object's keys in sorted order, top level included (log.level and ecs.version sitting where log
  * and ecs sort), so JSON.stringify(record) is the canonical text but for three spots, which
- * templateOf fixes by splicing. `canonical`: the builder vouched for the top-level values (see
- * `vouched`), so they are not walked. Returns undefined for any other shape (unsorted objects, other
+ * templateOf fixes by splicing. Returns undefined for any other shape (unsorted objects, other
  * dotted keys, shipper-owned keys present): those take the general path.
  */
 function prepareSorted(
   record: Record<string, unknown>,
   mark: Mark | undefined,
   stringify: Stringify,
-  canonical: boolean,
+  fieldsText: FieldsText,
 ): Prepared | undefined {
   const auditIn = record.audit
   if (auditIn !== undefined && !isPlainObject(auditIn)) return undefined
   if (!isPlainString(record['log.level']) || !isPlainString(record['ecs.version'])) return undefined
   if (!('audit' in record)) return undefined
   const event = record.event
-  if (!canonical && isPlainObject(event)) {
+  if (isPlainObject(event)) {
     for (const owned of SHIPPER_OWNED.event!) if (event[owned] !== undefined) return undefined
   }
   const names: string[] = []
@@ -206,14 +197,14 @@ function prepareSorted(
       names.push(name)
       continue
     }
-    if (!canonical && (name.indexOf('.') !== -1 || name === 'log' || name === 'ecs')) return undefined
+    if (name.indexOf('.') !== -1 || name === 'log' || name === 'ecs') return undefined
     const v = record[k]
     if (k === 'audit') {
       names.push(k)
       continue
     }
     if (!isWritten(v)) continue
-    if (!canonical && typeof v === 'object' && v !== null && !alreadyCanonical(v, 1)) return undefined
+    if (typeof v === 'object' && v !== null && !alreadyCanonical(v, 1)) return undefined
     names.push(k)
   }
 
@@ -235,43 +226,49 @@ function prepareSorted(
     audit[k] = v
   }
   record.audit = audit
-  return { mark, fields: fieldsText(names), names, text: stringify(record) }
+  const text = stringify(record)
+  const at = text.indexOf(SLOT_TEXT)
+  // Not found once (a record holding the stand-in, or a serialiser that is not JSON.stringify's
+  // equal): the general path decides. The record's audit object goes back as it was.
+  if (at === -1 || text.indexOf(SLOT_TEXT, at + 1) !== -1) {
+    record.audit = auditIn
+    return undefined
+  }
+  const head = text.slice(0, at + 12) // up to and including `"integrity":`
+  return { mark, fields: fieldsText(names), names, sorted: { head, tail: text.slice(at + SLOT_TEXT.length) } }
 }
 
 const ECS_KEY = '"ecs.version":'
 const LEVEL_KEY = '"log.level":'
 
 /**
- * Line and MAC input around the integrity object. For `text`: `"ecs.version":…` becomes `"ecs":{}`
- * in the MAC input (shipper-owned), `"log.level":x` becomes `"log":{"level":x}`. In sorted order
- * they come after audit (which holds the stand-in), each once; what lies between is ours (fixed
- * keys, escaped strings), so the first match after the stand-in is the one; both values are plain
- * strings (prepareSorted checked), so their closing quote is the next quote.
+ * Line and MAC input around the integrity object. For the sorted shape: `"ecs.version":…` becomes
+ * `"ecs":{}` in the MAC input (shipper-owned), `"log.level":x` becomes `"log":{"level":x}`. In sorted
+ * order they come after audit (so in the tail), each once; what lies between is ours (fixed keys,
+ * escaped strings), so the first match in the tail is the one; both values are plain strings
+ * (prepareSorted checked), so their closing quote is the next quote.
  */
 export function templateOf(p: Prepared): Template {
   if (p.template) return p.template
-  const text = p.text!
-  const n = text.indexOf(SLOT_TEXT)
-  const e = text.indexOf(ECS_KEY, n)
-  const l = text.indexOf(LEVEL_KEY, e)
-  if (n < 0 || e < 0 || l < 0) throw new Error('prepared text without its integrity stand-in')
-  const eEnd = text.indexOf('"', e + ECS_KEY.length + 1) + 1
+  const { head, tail } = p.sorted!
+  const e = tail.indexOf(ECS_KEY)
+  const l = tail.indexOf(LEVEL_KEY, e)
+  if (e < 0 || l < 0) throw new Error('prepared text without its ECS keys')
+  const eEnd = tail.indexOf('"', e + ECS_KEY.length + 1) + 1
   const lValue = l + LEVEL_KEY.length
-  const lEnd = text.indexOf('"', lValue + 1) + 1
-  const head = text.slice(0, n + 12) // up to and including `"integrity":`
-  const after = n + SLOT_TEXT.length
+  const lEnd = tail.indexOf('"', lValue + 1) + 1
   return {
     lineHead: head,
-    lineTail: text.slice(after),
+    lineTail: tail,
     macHead: head,
-    macTail: `${text.slice(after, e)}"ecs":{}${text.slice(eEnd, l)}"log":{"level":${text.slice(lValue, lEnd)}}${text.slice(lEnd)}`,
+    macTail: `${tail.slice(0, e)}"ecs":{}${tail.slice(eEnd, l)}"log":{"level":${tail.slice(lValue, lEnd)}}${tail.slice(lEnd)}`,
   }
 }
 
-/** Splits a text holding the stand-in (once) around it. */
+/** Splits a text holding the stand-in (exactly once) around it. */
 function around(text: string, slot: string): [string, string] {
   const i = text.indexOf(slot)
-  if (i < 0) throw new Error('integrity stand-in missing')
+  if (i < 0 || text.indexOf(slot, i + 1) !== -1) throw new Error('integrity stand-in not found once')
   return [text.slice(0, i), text.slice(i + slot.length)]
 }
 
@@ -292,7 +289,11 @@ function hasShipperOwned(key: string, value: unknown): boolean {
 const HOLE = '\u0000'
 
 /** Records of any other shape: each top-level value serialised once, in canonical form. */
-function preparePieces(record: Record<string, unknown>, mark: Mark | undefined): Prepared {
+function preparePieces(
+  record: Record<string, unknown>,
+  mark: Mark | undefined,
+  fieldsText: FieldsText,
+): Prepared {
   const recordKeys = Object.keys(record)
   const auditIn = record.audit
   const auditSrc: Record<string, unknown> | undefined = isPlainObject(auditIn) ? auditIn : undefined
@@ -330,7 +331,7 @@ function preparePieces(record: Record<string, unknown>, mark: Mark | undefined):
   if (!fast) {
     const audit: Record<string, unknown> = auditSrc ? { ...auditSrc } : {}
     audit.integrity = SLOT
-    return prepareCanonical(record, recordKeys, audit, mark)
+    return prepareCanonical(record, recordKeys, audit, mark, fieldsText)
   }
 
   // Canonical piece of every top-level value, serialised once.
@@ -418,6 +419,7 @@ function prepareCanonical(
   recordKeys: string[],
   audit: Record<string, unknown>,
   mark: Mark | undefined,
+  fieldsText: FieldsText,
 ): Prepared {
   const flat: Record<string, unknown> = Object.create(null)
   for (const k of recordKeys) {
@@ -440,7 +442,7 @@ const SEP = '\u0001'
 
 export function encodePrepared(p: Prepared): string {
   const mark = p.mark ?? ''
-  if (p.text !== undefined) return `${mark}${SEP}${p.fields}${SEP}${p.text}`
+  if (p.sorted !== undefined) return `${mark}${SEP}${p.fields}${SEP}${p.sorted.head}${SEP}${p.sorted.tail}`
   const t = p.template!
   return `${mark}${SEP}${p.fields}${SEP}${t.lineHead}${SEP}${t.lineTail}${SEP}${t.macHead}${SEP}${t.macTail}`
 }
@@ -451,8 +453,8 @@ export function decodePrepared(s: string): Prepared {
   const mark = (a === 0 ? undefined : s.slice(0, a)) as Mark | undefined
   const fields = s.slice(a + 1, b)
   const c = s.indexOf(SEP, b + 1)
-  if (c === -1) return { mark, fields, text: s.slice(b + 1) }
   const d = s.indexOf(SEP, c + 1)
+  if (d === -1) return { mark, fields, sorted: { head: s.slice(b + 1, c), tail: s.slice(c + 1) } }
   const e = s.indexOf(SEP, d + 1)
   return {
     mark,

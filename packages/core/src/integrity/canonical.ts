@@ -20,7 +20,6 @@
  * Invariant (tested): canonicalize(JSON.parse(line)) equals what the sealer computed.
  */
 
-import { BoundedCache } from '../cache'
 import { sortKeys } from '../sort-keys'
 
 export { sortKeys }
@@ -44,16 +43,9 @@ const TOO_DEEP = '"[Too deep]"'
 
 type Obj = Record<string, unknown>
 
-// Module level: a key's JSON literal depends on the key alone, so every logger and the verifier share it.
-const quoted = new BoundedCache<string>(4096, 128)
-/** JSON string literal of an object key; keys repeat on every line, so they are cached. */
+/** JSON string literal of an object key (a key is a string like any other; the name says where it goes). */
 export function quoteKey(key: string): string {
-  let q = quoted.get(key)
-  if (q === undefined) {
-    q = quoteString(key)
-    quoted.set(key, q)
-  }
-  return q
+  return quoteString(key)
 }
 
 /**

@@ -34,7 +34,7 @@ export function itemChars(item: Item): number {
   if (item.kind !== 'record') return 64
   if (item.line !== undefined) return item.line.length
   const p = item.prepared!
-  if (p.text !== undefined) return p.text.length + p.fields.length
+  if (p.sorted !== undefined) return p.sorted.head.length + p.sorted.tail.length + p.fields.length
   const t = p.template!
   return t.lineHead.length + t.lineTail.length + t.macHead.length + t.macTail.length + p.fields.length
 }
