@@ -83,6 +83,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     maxLineBytes: MAX_LINE_BYTES - 1,
     shrink: shrinkToFit,
     stringify: serializeRecord as (record: Record<string, unknown>) => string,
+    serializeSorted: serializer.sorted as (record: Record<string, unknown>) => string | undefined,
   })
   let errors = 0
 

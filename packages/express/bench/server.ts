@@ -20,6 +20,8 @@ if (kase === 'pino-http') {
   const audit = createAuditLogger({
     service: { name: 'bench', version: '1.0.0', environment: 'bench' },
     ...(kase === 'boundary-audit-no-chain' ? { integrity: { enabled: false } } : {}),
+    // The chain sealed on the event loop's thread instead of the sealing thread.
+    ...(kase === 'boundary-audit-inline' ? { integrity: { thread: 'inline' as const } } : {}),
   })
   // middleware-only: the logger's httpRequest does nothing, to show what the middleware itself costs.
   app.use(auditMiddleware(kase === 'boundary-audit-middleware-only' ? { ...audit, httpRequest() {} } : audit))

@@ -1,10 +1,10 @@
 // One benchmark server: a Nest 12 app on the Express platform with a hello-world route, either
-// bare or with BoundaryAuditModule (integrity chain on, lines to stdout, which the parent sends to
-// /dev/null). Reports its port and CPU time over IPC.
+// bare, with BoundaryAuditModule (core defaults: integrity chain on; or the chain off), or with
+// nestjs-pino's LoggerModule.forRoot() (its defaults: pino-http, one line per request). Every
+// logger writes to stdout, which the parent sends to /dev/null. Reports its port and CPU time over IPC.
 import 'reflect-metadata'
 import { Controller, Get, Module } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
-import { BoundaryAuditModule } from '../src/index'
 
 const kase = process.argv[2] ?? 'bare'
 
@@ -16,23 +16,35 @@ class HelloController {
   }
 }
 
-const imports =
-  kase === 'boundary-audit'
-    ? [
-        BoundaryAuditModule.forRoot({
-          service: { name: 'bench' },
-          integrity: { checkpointIntervalSeconds: 0 },
-        }),
-      ]
-    : kase === 'boundary-audit-no-chain'
-      ? [BoundaryAuditModule.forRoot({ service: { name: 'bench' }, integrity: { enabled: false } })]
-      : []
+// The built packages (dist), as an application runs them: `npm run bench` builds first.
+async function importsFor(name: string): Promise<unknown[]> {
+  if (name === 'nestjs-pino') {
+    const { LoggerModule } = await import('nestjs-pino')
+    return [LoggerModule.forRoot()]
+  }
+  if (name === 'bare') return []
+  const { BoundaryAuditModule } = await import('@boundary-audit/nestjs')
+  if (name === 'boundary-audit') {
+    return [
+      BoundaryAuditModule.forRoot({
+        service: { name: 'bench' },
+        integrity: { checkpointIntervalSeconds: 0 },
+      }),
+    ]
+  }
+  if (name === 'boundary-audit-no-chain') {
+    return [BoundaryAuditModule.forRoot({ service: { name: 'bench' }, integrity: { enabled: false } })]
+  }
+  throw new Error(`unknown case ${name}`)
+}
+
+const imports = (await importsFor(kase)) as never[]
 
 @Module({ imports, controllers: [HelloController] })
 class AppModule {}
 
 const app = await NestFactory.create(AppModule, { logger: false })
-await app.listen(0, '127.0.0.1')
+await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1')
 let cpuStart = process.cpuUsage()
 process.on('message', (m) => {
   if (m === 'begin') cpuStart = process.cpuUsage()

@@ -21,11 +21,40 @@ import { type AuditRecord, ECS_VERSION } from './record'
 export interface RecordSerializer {
   /** JSON.stringify(record)'s exact text. */
   serialize(record: AuditRecord): string
+  /**
+   * The same text, but only for a record laid out as baseRecord lays it out (its top-level keys, in
+   * their order) in which every object has its keys in sorted order (UTF-16 code units, as the
+   * integrity chain's canonical form sorts them) and no key with a dot: then the text is the
+   * record's canonical form but for the dotted `ecs.version` and `log.level`. Undefined for any other
+   * record (then nothing is known about its order). One walk gives both the text and that answer.
+   */
+  sorted(record: AuditRecord): string | undefined
   /** True when JSON.stringify writes the string as `"` + s + `"` (remembered per serializer). */
   isPlain(s: string): boolean
 }
 
 export function createRecordSerializer(): RecordSerializer {
+  // Set during one call of serialize()/sorted() when a part of the record was written without its
+  // key order being checked (by JSON.stringify) or was found out of order.
+  let unsorted = false
+
+  /** JSON.stringify of an object or array whose key order nothing here has checked. */
+  function opaque(v: unknown): string {
+    unsorted = true
+    return JSON.stringify(v)
+  }
+
+  function sorted(record: AuditRecord): string | undefined {
+    unsorted = false
+    if (!prototypeClean() || !matches(record, TOP_KEYS)) return undefined
+    try {
+      const out = top(record as Record<string, unknown>)
+      return out !== undefined && !unsorted ? out : undefined
+    } catch {
+      return undefined
+    }
+  }
+
   function serialize(record: AuditRecord): string {
     if (prototypeClean() && matches(record, TOP_KEYS)) {
       try {
@@ -78,7 +107,7 @@ export function createRecordSerializer(): RecordSerializer {
         if (v === null) return 'null'
         // toJSON would be called with this key inside the record and with '' on its own.
         if (hasToJSON(v)) throw WHOLE
-        return JSON.stringify(v)
+        return opaque(v)
       case 'bigint':
         throw WHOLE
       default:
@@ -112,10 +141,10 @@ export function createRecordSerializer(): RecordSerializer {
     if (n === 1) {
       // ["database"], ["access"]: a handful of values, remembered per slot like `seen`.
       const a = v[0]
-      if (typeof a !== 'string' || a.length === 0) return JSON.stringify(v)
+      if (typeof a !== 'string' || a.length === 0) return opaque(v)
       const slot = slotOf(a, a.length)
       if (oneSeen[slot] === a) return oneText[slot]
-      if (!isPlain(a)) return JSON.stringify(v)
+      if (!isPlain(a)) return opaque(v)
       const text = flat(`["${a}"]`)
       if (a.length <= KEEP_LENGTH) {
         oneSeen[slot] = a
@@ -127,7 +156,7 @@ export function createRecordSerializer(): RecordSerializer {
     let s = '["'
     for (let i = 0; i < n; i++) {
       const a = v[i]
-      if (typeof a !== 'string' || !isPlain(a)) return JSON.stringify(v)
+      if (typeof a !== 'string' || !isPlain(a)) return opaque(v)
       s += i === 0 ? a : `","${a}`
     }
     return `${s}"]`
@@ -188,7 +217,7 @@ export function createRecordSerializer(): RecordSerializer {
       !isPlain(outcome) ||
       (reason !== undefined && !isPlain(reason))
     ) {
-      return JSON.stringify(o)
+      return opaque(o)
     }
     const category = strings(e.category)
     const type = strings(e.type)
@@ -207,7 +236,7 @@ export function createRecordSerializer(): RecordSerializer {
     if (!matches(o, USER_KEYS)) return json(o)
     const u = o as Record<string, unknown>
     const { domain, id, name, roles, type } = u
-    if (u.effective !== undefined) return JSON.stringify(o)
+    if (u.effective !== undefined) return opaque(o)
     // The same actor usually makes several events in a row (a request, a job): the text of the last
     // one is reused while every value in it is the same.
     if (
@@ -221,14 +250,14 @@ export function createRecordSerializer(): RecordSerializer {
       return last.text
     }
     // renderActor always writes the id; without it the first field would need other key texts.
-    if (typeof id !== 'string' || !isPlain(id)) return JSON.stringify(o)
+    if (typeof id !== 'string' || !isPlain(id)) return opaque(o)
     let s =
       typeof domain === 'string' && isPlain(domain)
         ? `{"domain":"${domain}","id":"${id}"`
         : domain === undefined
           ? `{"id":"${id}"`
           : undefined
-    if (s === undefined) return JSON.stringify(o)
+    if (s === undefined) return opaque(o)
     s = add(s, ',"name":', ',"name":"', name)
     s = put(s, ',"roles":', strings(roles))
     const text = flat(`${add(s, ',"type":', ',"type":"', type)}}`)
@@ -258,7 +287,10 @@ export function createRecordSerializer(): RecordSerializer {
     if (hasToJSON(o) || Object.getPrototypeOf(o) !== Object.prototype) return json(o)
     const a = o as Record<string, unknown>
     let s = ''
+    let prev = ''
     for (const k in a) {
+      if (!(prev < k) || k.indexOf('.') !== -1) unsorted = true
+      prev = k
       const v = a[k]
       if (typeof v === 'string' && isPlain(v)) {
         s += keyText(k, s === '', true) + v
@@ -279,7 +311,7 @@ export function createRecordSerializer(): RecordSerializer {
     if (typeof id === 'string' && typeof type === 'string' && isPlain(id) && isPlain(type)) {
       return `{"id":"${id}","type":"${type}"}`
     }
-    return JSON.stringify(o)
+    return opaque(o)
   }
 
   /**
@@ -297,10 +329,13 @@ export function createRecordSerializer(): RecordSerializer {
     const proto = Object.getPrototypeOf(o)
     // Another prototype (a class, a boxed value, a Map): JSON.stringify may write it otherwise, and
     // `for in` would list the prototype's enumerable keys, which JSON.stringify leaves out.
-    if ((proto !== Object.prototype && proto !== null) || depth > MAX_DEPTH) return JSON.stringify(o)
+    if ((proto !== Object.prototype && proto !== null) || depth > MAX_DEPTH) return opaque(o)
     const d = o as Record<string, unknown>
     let s = ''
+    let prev = ''
     for (const k in d) {
+      if (!(prev < k) || k.indexOf('.') !== -1) unsorted = true
+      prev = k
       const v = d[k]
       let x: string | undefined
       if (typeof v === 'string') {
@@ -370,12 +405,15 @@ export function createRecordSerializer(): RecordSerializer {
     ) {
       return lastServiceText
     }
+    const wasUnsorted = unsorted
     const text = json(o)
     lastService = undefined
     if (text !== undefined && isObject(node) && matches(o, SERVICE_KEYS) && matches(node, NODE_KEYS)) {
       const values = [svc.environment, svc.name, svc.version, (node as Record<string, unknown>).name]
       // Only text made of strings can be vouched for by comparing values.
       if (values.every((v) => v === undefined || typeof v === 'string')) {
+        // Keys known and sorted, strings only: in order, whatever json() could not tell.
+        unsorted = wasUnsorted
         lastService = o
         lastNode = node
         lastValues = values
@@ -385,7 +423,7 @@ export function createRecordSerializer(): RecordSerializer {
     return text
   }
 
-  return { serialize, isPlain }
+  return { serialize, sorted, isPlain }
 }
 
 /**

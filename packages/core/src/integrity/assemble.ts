@@ -66,6 +66,12 @@ export interface PrepareOptions {
    * passes its own (events/serialize.ts), several times cheaper than JSON.stringify on its records.
    */
   stringify?: (record: Record<string, unknown>) => string
+  /**
+   * The same text, but only when the serialiser found, while writing it, every object below the top
+   * level in sorted key order without dotted keys (events/serialize.ts `sorted`); undefined when it
+   * cannot say. Given, the common shape needs no walk of its own to check that order.
+   */
+  serializeSorted?: (record: Record<string, unknown>) => string | undefined
 }
 
 /**
@@ -93,8 +99,11 @@ export type Preparer = (record: Record<string, unknown>) => Prepared
 export function createPreparer(options: PrepareOptions): Preparer {
   const stringify = options.stringify ?? JSON.stringify
   const fields = createFieldsText()
+  const text: Serialize = options.serializeSorted
+    ? { checks: true, write: options.serializeSorted }
+    : { checks: false, write: stringify }
   const shape = (record: Record<string, unknown>, mark: Mark | undefined): Prepared =>
-    prepareSorted(record, mark, stringify, fields) ?? preparePieces(record, mark, fields)
+    prepareSorted(record, mark, text, fields) ?? preparePieces(record, mark, fields)
   return (record) => {
     const mark = markOf(record)
     let prepared = shape(record, mark)
@@ -113,7 +122,8 @@ export function prepareRecord(record: Record<string, unknown>, options: PrepareO
   return createPreparer(options)(record)
 }
 
-type Stringify = (record: Record<string, unknown>) => string
+/** How the sorted path gets its text: `checks`: write() itself answers undefined unless the order holds. */
+type Serialize = { checks: boolean; write: (record: Record<string, unknown>) => string | undefined }
 
 function tooLong(p: Prepared, budget: number): boolean {
   const t = p.sorted ?? { head: p.template!.lineHead, tail: p.template!.lineTail }
@@ -176,9 +186,11 @@ function createFieldsText(): FieldsText {
 function prepareSorted(
   record: Record<string, unknown>,
   mark: Mark | undefined,
-  stringify: Stringify,
+  serialize: Serialize,
   fieldsText: FieldsText,
 ): Prepared | undefined {
+  // Below the top level, the order is checked by the serialiser as it writes, or walked here.
+  const walk = !serialize.checks
   const auditIn = record.audit
   if (auditIn !== undefined && !isPlainObject(auditIn)) return undefined
   if (!isPlainString(record['log.level']) || !isPlainString(record['ecs.version'])) return undefined
@@ -204,7 +216,7 @@ function prepareSorted(
       continue
     }
     if (!isWritten(v)) continue
-    if (typeof v === 'object' && v !== null && !alreadyCanonical(v, 1)) return undefined
+    if (walk && typeof v === 'object' && v !== null && !alreadyCanonical(v, 1)) return undefined
     names.push(k)
   }
 
@@ -222,15 +234,15 @@ function prepareSorted(
   for (let i = 0; i < auditKeys.length; i++) {
     const k = auditKeys[i]!
     const v = k === 'integrity' ? SLOT : auditSrc[k]
-    if (typeof v === 'object' && v !== null && !alreadyCanonical(v, 2)) return undefined
+    if (walk && typeof v === 'object' && v !== null && !alreadyCanonical(v, 2)) return undefined
     audit[k] = v
   }
   record.audit = audit
-  const text = stringify(record)
-  const at = text.indexOf(SLOT_TEXT)
-  // Not found once (a record holding the stand-in, or a serialiser that is not JSON.stringify's
-  // equal): the general path decides. The record's audit object goes back as it was.
-  if (at === -1 || text.indexOf(SLOT_TEXT, at + 1) !== -1) {
+  const text = serialize.write(record)
+  const at = text === undefined ? -1 : text.indexOf(SLOT_TEXT)
+  // Out of order, or the stand-in not found once (a record holding it, or a serialiser that is not
+  // JSON.stringify's equal): the general path decides. The record's audit object goes back as it was.
+  if (text === undefined || at === -1 || text.indexOf(SLOT_TEXT, at + 1) !== -1) {
     record.audit = auditIn
     return undefined
   }

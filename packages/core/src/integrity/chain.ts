@@ -44,6 +44,8 @@ export interface ChainOptions {
   shrink?: (record: Record<string, unknown>, budget: number) => unknown
   /** Serialiser with JSON.stringify's exact output (PrepareOptions.stringify). Default JSON.stringify. */
   stringify?: (record: Record<string, unknown>) => string
+  /** The serialiser's order-checked text (PrepareOptions.serializeSorted). */
+  serializeSorted?: (record: Record<string, unknown>) => string | undefined
 }
 
 export interface Chain {
@@ -198,7 +200,12 @@ export function createChain(options: ChainOptions): Chain {
   const stateFile = options.stateFile
 
   const macOfParts = createMacer()
-  const prepare = createPreparer({ maxLineBytes, shrink, stringify })
+  const prepare = createPreparer({
+    maxLineBytes,
+    shrink,
+    stringify,
+    serializeSorted: options.serializeSorted,
+  })
 
   const streamId = options.streamId ?? newStreamId()
   let key: Buffer | undefined
