@@ -87,6 +87,11 @@ process.on('message', (m) => {
   else if (m === 'cpu') {
     const u = process.cpuUsage(since)
     process.send?.({ cpuMicros: u.user + u.system })
+  } else if (m === 'mem') {
+    // Memory after a full collection when the server runs with --expose-gc (bench/memory.ts).
+    ;(globalThis as { gc?: () => void }).gc?.()
+    const { rss, heapUsed, external } = process.memoryUsage()
+    process.send?.({ rss, heapUsed, external })
   } else if (m === 'stop') server.close(() => process.exit(0))
 })
 // Profiling runs (node --cpu-prof) stop with SIGTERM and still write their profile.
