@@ -104,8 +104,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
   }
   const toItem = (record: AuditRecord): Item => {
     const keep = otel ? record : undefined
-    if (integrity.enabled)
-      return { kind: 'record', prepared: prepare(record), record: keep }
+    if (integrity.enabled) return { kind: 'record', prepared: prepare(record), record: keep }
     let line = serializeRecord(record)
     if (byteLength(line) > MAX_LINE_BYTES - 1) line = shrinkToFit(record, MAX_LINE_BYTES - 1)
     return { kind: 'record', line, record: keep }

@@ -28,7 +28,7 @@ const NOOP: OtelEmitter = { emit() {} }
  * LoggerProvider, so with no SDK registered every emit goes to the API's no-op logger.
  */
 export function createOtelEmitter(options: OtelEmitterOptions): OtelEmitter {
-  const report = options.report ?? defaultReport
+  const report = options.report ?? onceReporter()
   const apis = loadOtelApis(options.load)
   if (apis instanceof Error) {
     report(apis.message)
@@ -118,13 +118,16 @@ function contextFor(apis: OtelApis, record: Record<string, unknown>): Context {
   return apis.isSpanContextValid(sc) ? apis.trace.setSpanContext(active, sc) : active
 }
 
-const reported = new Set<string>()
-function defaultReport(message: string): void {
-  if (reported.has(message)) return
-  reported.add(message)
-  try {
-    process.emitWarning(`boundary-audit: ${message}`, { code: 'BOUNDARY_AUDIT' })
-  } catch {
-    // nothing sensible left to do
+/** Without a logger's reporter: each message once per emitter (the logger passes its own, once per logger). */
+function onceReporter(): (message: string) => void {
+  const reported = new Set<string>()
+  return (message) => {
+    if (reported.has(message)) return
+    reported.add(message)
+    try {
+      process.emitWarning(`boundary-audit: ${message}`, { code: 'BOUNDARY_AUDIT' })
+    } catch {
+      // nothing sensible left to do
+    }
   }
 }
