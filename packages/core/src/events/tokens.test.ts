@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { BoundedCache } from '../cache'
 import { compilePolicy } from '../redact/index'
 import type { BuildEnv } from './record'
+import { createIsoClock } from './time'
 import { MAX_TOKENS, tokenList } from './tokens'
 
 const env: BuildEnv = {
   policy: compilePolicy(undefined, {}),
   service: {},
   tokens: new BoundedCache(256, 128),
+  clock: createIsoClock(),
 }
 
 describe('tokenList (event.category / event.type)', () => {
