@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { capture } from './helpers'
+import { capture, readPatient } from './helpers'
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(pkg, 'src', 'cli', 'index.ts')
@@ -56,17 +56,9 @@ describe('boundary-audit monitor-replay', () => {
     },
   })
   for (let i = 0; i < 6; i++) {
-    audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: `MRN-${i}` },
-      actor: { id: 'bulk' },
-    })
+    readPatient(audit, 'bulk', `MRN-${i}`)
   }
-  audit.access({
-    action: 'patient-record-read',
-    resource: { type: 'patient', id: 'VIP-7' },
-    actor: { id: 'nosy' },
-  })
+  readPatient(audit, 'nosy', 'VIP-7')
   audit.access({
     action: 'patient-record-export',
     resource: { type: 'patient', id: 'MRN-1' },

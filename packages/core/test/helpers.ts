@@ -15,3 +15,21 @@ export function capture(options: AuditLoggerOptions = {}): {
   })
   return { audit, lines, events: () => lines.map((l) => JSON.parse(l)) }
 }
+
+/**
+ * One `patient-record-read` access to patient `id` by `actor` (an id or an actor object), with any
+ * further access fields: the access the monitor's tests repeat.
+ */
+export function readPatient(
+  audit: AuditLogger,
+  actor: string | { id: string; roles?: string[] },
+  id: string,
+  more: Record<string, unknown> = {},
+): void {
+  audit.access({
+    action: 'patient-record-read',
+    resource: { type: 'patient', id },
+    actor: typeof actor === 'string' ? { id: actor } : actor,
+    ...more,
+  } as never)
+}

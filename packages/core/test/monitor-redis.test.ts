@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import Redis from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { capture } from './helpers'
+import { capture, readPatient } from './helpers'
 
 const URL = process.env.BOUNDARY_AUDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const KEY = 'monitor-redis-test-key-0123456789'
@@ -19,8 +19,14 @@ async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 10_000
   }
 }
 
-const read = (audit: any, actor: string, id: string) =>
-  audit.access({ action: 'patient-record-read', resource: { type: 'patient', id }, actor: { id: actor } })
+const read = (audit: any, actor: string, id: string) => readPatient(audit, actor, id)
+const alertsOf = (...loggers: { events: () => any[] }[]) =>
+  loggers.flatMap((l) => l.events().filter((e) => e.event.kind === 'alert'))
+const statesOf = (l: { events: () => any[] }) =>
+  l
+    .events()
+    .filter((e) => e.event.action?.startsWith('monitor-'))
+    .map((e) => [e.event.action, e.audit.monitor.actor ?? '-', e.audit.monitor.by])
 
 afterAll(async () => {
   const admin = new Redis(URL)
@@ -79,6 +85,9 @@ describe('monitor counts shared through Redis', () => {
     })
     try {
       await waitFor(() => client.status === 'ready')
+      // Once connected the monitor reads the shared enforcement state; from then on only scripts.
+      await waitFor(() => sent.includes('hgetall'))
+      await new Promise((r) => setTimeout(r, 20))
       sent.length = 0
       // Ten accesses in one turn (a request listing ten patients): one call.
       for (let i = 0; i < 10; i++) read(audit, 'busy', `Q${i % 2}`)
@@ -132,6 +141,109 @@ describe('monitor counts shared through Redis', () => {
       process.removeListener('warning', onWarning)
       await open.audit.close()
       await closed.audit.close()
+    }
+  })
+
+  it('breadth across replicas alerts once per window between them, and the block it starts holds on both', async () => {
+    const monitor = {
+      breadth: { threshold: 2, windowSeconds: 600 },
+      rate: false as const,
+      enforcement: { block: ['breadth'] },
+      redis: { url: URL, keyPrefix: `${prefix}e:` },
+    }
+    const a = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    const b = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    try {
+      await waitFor(
+        () => a.audit.monitor.stats().store === 'redis' && b.audit.monitor.stats().store === 'redis',
+      )
+      read(a.audit, 'sweeper', 'P1')
+      read(a.audit, 'sweeper', 'P2')
+      await new Promise((r) => setTimeout(r, 50))
+      read(b.audit, 'sweeper', 'P3')
+      await waitFor(() => alertsOf(b).length === 1)
+      // Over the threshold on a as well now, but the window's alert was raised already (on b).
+      read(a.audit, 'sweeper', 'P4')
+      read(b.audit, 'sweeper', 'P5')
+      await new Promise((r) => setTimeout(r, 200))
+      expect(alertsOf(a, b).map((e) => [e.rule.name, e.audit.monitor.count])).toEqual([['breadth', 3]])
+      await waitFor(() => a.audit.monitor.isBlocked('sweeper'))
+      expect(b.audit.monitor.isBlocked('sweeper')).toBe(true)
+      expect(statesOf(b)).toEqual([['monitor-actor-blocked', 'sweeper', 'rule:breadth']])
+      expect(statesOf(a)).toEqual([['monitor-actor-blocked', 'sweeper', 'replica:rule:breadth']])
+    } finally {
+      await a.audit.close()
+      await b.audit.close()
+    }
+  })
+
+  it('operator blocks and scrams hold on every replica, a replica started later inherits them, and lifting on one lifts all', async () => {
+    const admin = new Redis(URL)
+    const monitor = { breadth: false as const, redis: { url: URL, keyPrefix: `${prefix}f:` } }
+    const a = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    const b = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    let c: ReturnType<typeof capture> | undefined
+    try {
+      await waitFor(
+        () => a.audit.monitor.stats().store === 'redis' && b.audit.monitor.stats().store === 'redis',
+      )
+      a.audit.runWithContext({ actor: { id: 'privacy-officer' } }, () =>
+        a.audit.monitor.block('mallory', { reason: 'complaint about SSN 123-45-6789' }),
+      )
+      await waitFor(() => b.audit.monitor.isBlocked('mallory'))
+      expect(b.audit.monitor.verdict('mallory', '/patients/1')).toBe(403)
+      a.audit.monitor.scram({ reason: 'Falco: shell in container' })
+      await waitFor(() => b.audit.monitor.scrammed)
+      expect(b.audit.monitor.verdict('anyone', '/patients/1')).toBe(503)
+      expect(b.audit.monitor.verdict('anyone', '/healthz')).toBe(0)
+      // What Redis holds was redacted like the trail: no clear identifier in the shared state.
+      const held = JSON.stringify(await admin.hgetall(`${prefix}f:{monitor}:enforcement`))
+      expect(held).toMatch(/mallory/)
+      expect(held).not.toMatch(/123-45-6789/)
+
+      c = capture({ redaction: { pseudonymKey: KEY }, monitor })
+      await waitFor(() => c!.audit.monitor.scrammed && c!.audit.monitor.isBlocked('mallory'))
+
+      b.audit.monitor.unblock('mallory')
+      b.audit.monitor.unscram({ reason: 'contained' })
+      await waitFor(
+        () =>
+          !a.audit.monitor.isBlocked('mallory') &&
+          !c!.audit.monitor.isBlocked('mallory') &&
+          !a.audit.monitor.scrammed &&
+          !c!.audit.monitor.scrammed,
+      )
+      expect(statesOf(a)).toEqual([
+        ['monitor-actor-blocked', 'mallory', 'operator'],
+        ['monitor-scram-started', '-', 'operator'],
+        ['monitor-actor-unblocked', 'mallory', 'replica:operator'],
+        ['monitor-scram-ended', '-', 'replica:operator'],
+      ])
+      expect(statesOf(b)).toEqual([
+        ['monitor-actor-blocked', 'mallory', 'replica:operator'],
+        ['monitor-scram-started', '-', 'replica:operator'],
+        ['monitor-actor-unblocked', 'mallory', 'operator'],
+        ['monitor-scram-ended', '-', 'operator'],
+      ])
+      expect(
+        statesOf(c)
+          .map((x) => x[0])
+          .sort(),
+      ).toEqual([
+        'monitor-actor-blocked',
+        'monitor-actor-unblocked',
+        'monitor-scram-ended',
+        'monitor-scram-started',
+      ])
+      // The operator is named on the replica where the operator acted.
+      const blocked = a.events().find((e) => e.event.action === 'monitor-actor-blocked')
+      expect(blocked.user.id).toBe('privacy-officer')
+      expect(await admin.hgetall(`${prefix}f:{monitor}:enforcement`)).toEqual({})
+    } finally {
+      await a.audit.close()
+      await b.audit.close()
+      await c?.audit.close()
+      await admin.quit()
     }
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createAuditLogger, generateVerifierKeyPair, verifyText } from '../src/index'
-import { capture } from './helpers'
+import { capture, readPatient } from './helpers'
 
 const KEY = 'monitor-test-pseudonym-key-0123456789'
 
@@ -15,17 +15,9 @@ describe('privacy monitor rules (live)', () => {
     const { audit, events, lines } = keyed({ breadth: { threshold: 3, windowSeconds: 60 } })
     const actor = { id: 'dr-bulk', roles: ['clerk'] }
     for (let i = 0; i < 10; i++) {
-      audit.access({
-        action: 'patient-record-read',
-        resource: { type: 'patient', id: `MRN-${1000 + i}` },
-        actor,
-      })
+      readPatient(audit, actor, `MRN-${1000 + i}`)
       // Repeats of the same patient do not count twice.
-      audit.access({
-        action: 'patient-record-read',
-        resource: { type: 'patient', id: `MRN-${1000 + i}` },
-        actor,
-      })
+      readPatient(audit, actor, `MRN-${1000 + i}`)
     }
     const a = alerts(events())
     expect(a).toHaveLength(1)
@@ -47,11 +39,7 @@ describe('privacy monitor rules (live)', () => {
   it('rate: more than N records per actor per window', () => {
     const { audit, events } = keyed({ breadth: false, rate: { threshold: 5, windowSeconds: 60 } })
     for (let i = 0; i < 8; i++) {
-      audit.access({
-        action: 'patient-record-read',
-        resource: { type: 'patient', id: 'P1' },
-        actor: { id: 'u1' },
-      })
+      readPatient(audit, 'u1', 'P1')
     }
     const a = alerts(events())
     expect(a.map((e) => e.rule.name)).toEqual(['rate'])
@@ -60,37 +48,17 @@ describe('privacy monitor rules (live)', () => {
 
   it('watched individuals: by clear id (pseudonymised at start) or by pseudonym; exempt roles', () => {
     const probe = keyed(false)
-    probe.audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: 'VIP-2' },
-      actor: { id: 'x' },
-    })
+    readPatient(probe.audit, 'x', 'VIP-2')
     const vip2 = probe.events()[0].audit.resource.id as string
     expect(vip2).toMatch(/^ps_/)
 
     const { audit, events, lines } = keyed({
       watched: { ids: ['VIP-1'], pseudonyms: [vip2], exemptRoles: ['privacy-office'] },
     })
-    audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: 'VIP-1' },
-      actor: { id: 'nurse-1' },
-    })
-    audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: 'VIP-2' },
-      actor: { id: 'nurse-2' },
-    })
-    audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: 'OTHER' },
-      actor: { id: 'nurse-3' },
-    })
-    audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: 'VIP-1' },
-      actor: { id: 'po-1', roles: ['privacy-office'] },
-    })
+    readPatient(audit, 'nurse-1', 'VIP-1')
+    readPatient(audit, 'nurse-2', 'VIP-2')
+    readPatient(audit, 'nurse-3', 'OTHER')
+    readPatient(audit, { id: 'po-1', roles: ['privacy-office'] }, 'VIP-1')
     const a = alerts(events())
     expect(a.map((e) => [e.rule.name, e.user.id])).toEqual([
       ['watched', 'nurse-1'],
@@ -102,19 +70,8 @@ describe('privacy monitor rules (live)', () => {
 
   it('emergency access without a reason alerts; with a reason it does not', () => {
     const { audit, events } = keyed({})
-    audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: 'P1' },
-      actor: { id: 'er-1' },
-      purpose: 'Break-The-Glass',
-      reason: 'unconscious patient in ED',
-    })
-    audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: 'P2' },
-      actor: { id: 'er-2' },
-      purpose: 'break_the_glass',
-    })
+    readPatient(audit, 'er-1', 'P1', { purpose: 'Break-The-Glass', reason: 'unconscious patient in ED' })
+    readPatient(audit, 'er-2', 'P2', { purpose: 'break_the_glass' })
     const a = alerts(events())
     expect(a.map((e) => [e.rule.name, e.user.id])).toEqual([['emergency', 'er-2']])
   })
@@ -133,12 +90,7 @@ describe('privacy monitor rules (live)', () => {
         schedules: { night: { from: off, to: offEnd }, day: { from: on, to: onEnd } },
       },
     })
-    const read = (id: string, roles: string[]) =>
-      audit.access({
-        action: 'patient-record-read',
-        resource: { type: 'patient', id: 'P' },
-        actor: { id, roles },
-      })
+    const read = (id: string, roles: string[]) => readPatient(audit, { id, roles }, 'P')
     read('n1', ['night'])
     read('d1', ['day'])
     read('both', ['night', 'day'])
@@ -179,21 +131,9 @@ describe('privacy monitor rules (live)', () => {
         throw new Error('hook bug')
       },
     })
-    audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: 'A' },
-      actor: { id: 'u' },
-    })
-    audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: 'B' },
-      actor: { id: 'u' },
-    })
-    audit.access({
-      action: 'patient-record-read',
-      resource: { type: 'patient', id: 'C' },
-      actor: { id: 'u' },
-    })
+    readPatient(audit, 'u', 'A')
+    readPatient(audit, 'u', 'B')
+    readPatient(audit, 'u', 'C')
     expect(seen).toHaveLength(1)
     expect(seen[0]).toMatchObject({ rule: 'breadth', actor: 'u', count: 2, threshold: 1, windowSeconds: 60 })
     expect(alerts(events())).toHaveLength(1)
@@ -211,7 +151,7 @@ describe('privacy monitor rules (live)', () => {
       monitor: { breadth: { threshold: 2, windowSeconds: 60 }, enforcement: { block: ['breadth'] } },
     })
     for (const id of ['a', 'b', 'c']) {
-      audit.access({ action: 'patient-record-read', resource: { type: 'patient', id }, actor: { id: 'u' } })
+      readPatient(audit, 'u', id)
     }
     expect(audit.monitor.isBlocked('u')).toBe(true)
     audit.monitor.unblock('u', { reason: 'reviewed' })
@@ -281,6 +221,51 @@ describe('operator controls', () => {
     expect(e.audit.monitor).toMatchObject({ by: 'signal:SIGUSR2', state: 'scram-started' })
     await audit.close()
     expect(process.listenerCount('SIGUSR2')).toBe(before)
+  })
+
+  it('scram refuses every route but health, readiness and metrics by default; phiRoutes and openRoutes narrow it', () => {
+    const byDefault = capture({ monitor: { breadth: false } }).audit.monitor
+    byDefault.scram()
+    for (const open of [
+      '/health',
+      '/healthz',
+      '/health/db',
+      '/readyz',
+      '/livez',
+      '/metrics',
+      '/.well-known/jwks.json',
+    ])
+      expect([open, byDefault.verdict('u', open)]).toEqual([open, 0])
+    // An unknown route counts as a PHI route: the SDK cannot tell that it never reaches PHI.
+    for (const phi of ['/patients/1', '/login', '/', '/healthy', '/api/health'])
+      expect([phi, byDefault.verdict('u', phi)]).toEqual([phi, 503])
+    // A handler the adapter knows to access records (Nest @Audit) is refused even on an open path.
+    expect(byDefault.verdict('u', '/health', true)).toBe(503)
+    byDefault.unscram()
+    expect(byDefault.verdict('u', '/patients/1', true)).toBe(0)
+
+    const listed = capture({
+      monitor: {
+        breadth: false,
+        enforcement: { phiRoutes: ['/patients/*', /^\/api\/v\d+\/charts/], openRoutes: ['/status'] },
+      },
+    }).audit.monitor
+    listed.scram()
+    expect(listed.verdict('u', '/patients/7')).toBe(503)
+    expect(listed.verdict('u', '/api/v2/charts/9')).toBe(503)
+    expect(listed.verdict('u', '/appointments/slots')).toBe(0)
+    expect(listed.verdict('u', '/status')).toBe(0)
+    expect(listed.verdict('u', '/login', true)).toBe(503)
+    // openRoutes replaced the defaults, and an open route wins over a PHI prefix.
+    const opened = capture({
+      monitor: { breadth: false, enforcement: { phiRoutes: ['/*'], openRoutes: ['/livez'] } },
+    }).audit.monitor
+    opened.scram()
+    expect(opened.verdict('u', '/livez')).toBe(0)
+    expect(opened.verdict('u', '/health')).toBe(503)
+    expect(() => capture({ monitor: { enforcement: { openRoutes: ['health'] } } })).toThrow(
+      /enforcement.openRoutes holds "health"/,
+    )
   })
 
   it('block/unblock work without any rule on, name the operator from the context, and check their input', () => {

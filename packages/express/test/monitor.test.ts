@@ -1,5 +1,8 @@
-// Privacy monitor enforcement through the Express middleware, on real HTTP servers.
-import { describe, expect, it } from 'vitest'
+// Privacy monitor enforcement through the Express middleware, on real HTTP servers; the replicas'
+// test shares counts and enforcement through the real Redis at 127.0.0.1:6379.
+import { randomUUID } from 'node:crypto'
+import Redis from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
 import { auditMiddleware } from '../src/index'
 import { capture, listen, versions, waitFor } from './helpers'
 
@@ -13,6 +16,9 @@ function app(express: any, audit: any) {
     next()
   })
   a.get('/healthz', (_req: any, res: any) => res.send('ok'))
+  // Audited but open during a scram: a readiness probe, and a route the operator lists as non-PHI.
+  a.get('/readyz', (_req: any, res: any) => res.send('ready'))
+  a.get('/appointments/slots', (_req: any, res: any) => res.json([]))
   a.get('/patients/:id', (req: any, res: any) => {
     audit.access({ action: 'patient-record-read', resource: { type: 'patient', id: req.params.id } })
     res.json({ id: 'x' })
@@ -53,7 +59,7 @@ describe.each(versions)('%s: privacy monitor enforcement', (_name, express) => {
     }
   })
 
-  it('scram refuses PHI routes with 503 until unscram; ignored routes pass; both changes are audited', async () => {
+  it('scram refuses PHI routes with 503 until unscram; health, readiness and listed open routes pass; both changes are audited', async () => {
     const { audit, events } = capture({ monitor: { breadth: false } })
     const srv = await listen(app(express, audit))
     try {
@@ -61,6 +67,9 @@ describe.each(versions)('%s: privacy monitor enforcement', (_name, express) => {
       const res = await fetch(`${srv.url}/patients/MRN-00000001`, { headers: { 'x-test-user': 'u1' } })
       expect(res.status).toBe(503)
       expect((await fetch(`${srv.url}/healthz`)).status).toBe(200)
+      expect((await fetch(`${srv.url}/readyz`)).status).toBe(200)
+      // Not known to be free of PHI: refused by default.
+      expect((await fetch(`${srv.url}/appointments/slots`)).status).toBe(503)
       audit.monitor.unscram()
       expect(
         (await fetch(`${srv.url}/patients/MRN-00000001`, { headers: { 'x-test-user': 'u1' } })).status,
@@ -124,6 +133,76 @@ describe.each(versions)('%s: privacy monitor enforcement', (_name, express) => {
     } finally {
       await srv.close()
       await audit.close()
+    }
+  })
+
+  it('operator lists PHI routes: other routes keep working in a scram', async () => {
+    const { audit } = capture({ monitor: { breadth: false, enforcement: { phiRoutes: ['/patients/*'] } } })
+    const srv = await listen(app(express, audit))
+    try {
+      audit.monitor.scram()
+      expect((await fetch(`${srv.url}/patients/MRN-00000001`)).status).toBe(503)
+      expect((await fetch(`${srv.url}/appointments/slots`)).status).toBe(200)
+      expect((await fetch(`${srv.url}/readyz`)).status).toBe(200)
+    } finally {
+      await srv.close()
+      await audit.close()
+    }
+  })
+})
+
+describe.each(versions)('%s: privacy monitor on two replicas sharing Redis', (_name, express) => {
+  const URL = process.env.BOUNDARY_AUDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const keyPrefix = `boundary-audit-test:${randomUUID()}:`
+  afterAll(async () => {
+    const admin = new Redis(URL)
+    const keys = await admin.keys(`${keyPrefix}*`)
+    if (keys.length > 0) await admin.del(...keys)
+    await admin.quit()
+  })
+
+  it('a bulk read spread over both trips breadth once; the actor gets 403 from both; a scram on one refuses on both', async () => {
+    const monitor = {
+      breadth: { threshold: 3, windowSeconds: 600 },
+      enforcement: { block: ['breadth'] },
+      redis: { url: URL, keyPrefix },
+    }
+    const one = capture({ monitor })
+    const two = capture({ monitor })
+    const a = await listen(app(express, one.audit))
+    const b = await listen(app(express, two.audit))
+    const get = (srv: { url: string }, path: string, user: string) =>
+      fetch(`${srv.url}${path}`, { headers: { 'x-test-user': user } }).then((r) => r.status)
+    try {
+      await waitFor(
+        () => one.audit.monitor.stats().store === 'redis' && two.audit.monitor.stats().store === 'redis',
+      )
+      // Two individuals on each replica: neither alone is over 3, together they are.
+      expect(await get(a, '/patients/MRN-00000001', 'roamer')).toBe(200)
+      expect(await get(b, '/patients/MRN-00000002', 'roamer')).toBe(200)
+      expect(await get(a, '/patients/MRN-00000003', 'roamer')).toBe(200)
+      expect(await get(b, '/patients/MRN-00000004', 'roamer')).toBe(200)
+      await waitFor(() => one.audit.monitor.isBlocked('roamer') && two.audit.monitor.isBlocked('roamer'))
+      expect(await get(a, '/patients/MRN-00000005', 'roamer')).toBe(403)
+      expect(await get(b, '/patients/MRN-00000005', 'roamer')).toBe(403)
+      expect(await get(a, '/patients/MRN-00000005', 'other')).toBe(200)
+      const alerts = [...one.events(), ...two.events()].filter((e) => e.event.kind === 'alert')
+      expect(alerts.map((e) => [e.rule.name, e.user.id, e.audit.monitor.count])).toEqual([
+        ['breadth', 'roamer', 4],
+      ])
+
+      two.audit.monitor.scram({ reason: 'drill' })
+      await waitFor(() => one.audit.monitor.scrammed)
+      expect(await get(a, '/patients/MRN-00000006', 'other')).toBe(503)
+      expect(await get(a, '/readyz', 'other')).toBe(200)
+      one.audit.monitor.unscram()
+      await waitFor(() => !two.audit.monitor.scrammed)
+      expect(await get(b, '/patients/MRN-00000006', 'other')).toBe(200)
+    } finally {
+      await a.close()
+      await b.close()
+      await one.audit.close()
+      await two.audit.close()
     }
   })
 })

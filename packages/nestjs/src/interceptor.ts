@@ -39,8 +39,9 @@ export class AuditInterceptor implements NestInterceptor {
       return next.handle()
     }
     // Privacy monitor, after every guard (the actor is authenticated by now): a blocked actor gets
-    // 403 and a scram 503 before the handler runs. Thrown as Nest exceptions so filters answer.
-    const verdict = req ? (httpExchangeOf(req)?.enforce() ?? 0) : 0
+    // 403 and a scram 503 before the handler runs. Thrown as Nest exceptions so filters answer. A
+    // handler marked @Audit accesses records of individuals: a scram refuses it whatever its path.
+    const verdict = req ? (httpExchangeOf(req)?.enforce(spec !== undefined) ?? 0) : 0
     if (verdict === 403) throw new ForbiddenException()
     if (verdict === 503) throw new ServiceUnavailableException()
     const { logger } = this.runtime

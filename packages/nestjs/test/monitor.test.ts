@@ -1,8 +1,11 @@
 // Privacy monitor enforcement through the Nest module, on a real HTTP server. The actor is set by
-// the app's global auth guard, so the block is enforced after the guards (the interceptor).
+// the app's global auth guard, so the block is enforced after the guards (the interceptor). The
+// replicas' test shares counts and enforcement through the real Redis at 127.0.0.1:6379.
+import { randomUUID } from 'node:crypto'
+import Redis from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AUDIT_LOGGER, type AuditLogger, BoundaryAuditModule } from '../src/index'
-import { byAction, captureOptions, startApp, type TestApp } from './app'
+import { byAction, captureOptions, startApp, type TestApp, until } from './app'
 
 describe('privacy monitor on Nest', () => {
   const lines: string[] = []
@@ -47,13 +50,95 @@ describe('privacy monitor on Nest', () => {
     expect(await get('/patients/MRN-00000200', 'dr-bulk')).toBe(200)
   })
 
-  it('scram: 503 on PHI routes until unscram', async () => {
+  it('scram: 503 on PHI routes until unscram; the health route keeps answering', async () => {
     audit.monitor.scram({ reason: 'drill' })
     expect(await get('/patients/MRN-00000300', 'dr-other')).toBe(503)
-    expect(await get('/health')).toBe(503)
+    expect(await get('/public/A1')).toBe(503)
+    expect(await get('/health')).toBe(200)
     audit.monitor.unscram({ reason: 'drill over' })
     expect(await get('/patients/MRN-00000300', 'dr-other')).toBe(200)
     const states = t.events().filter((e) => e.event.action?.startsWith('monitor-scram'))
     expect(states.map((e) => e.event.action)).toEqual(['monitor-scram-started', 'monitor-scram-ended'])
+  })
+})
+
+describe('privacy monitor on Nest: PHI routes', () => {
+  it('listed phiRoutes narrow a scram, and a handler marked @Audit is refused whatever the list says', async () => {
+    const lines: string[] = []
+    const t = await startApp(
+      BoundaryAuditModule.forRoot(
+        captureOptions(lines, { monitor: { breadth: false, enforcement: { phiRoutes: ['/charts/*'] } } }),
+      ),
+      lines,
+    )
+    const get = async (path: string) => {
+      const res = await fetch(`${t.url}${path}`, { headers: { authorization: 'Bearer dr-a:clinician' } })
+      await res.arrayBuffer()
+      return res.status
+    }
+    try {
+      const audit: AuditLogger = t.app.get(AUDIT_LOGGER)
+      audit.monitor.scram()
+      expect(await get('/patients/MRN-00000400')).toBe(503)
+      expect(await get('/public/A1')).toBe(200)
+      expect(await get('/health')).toBe(200)
+      // Refused after the guards: no access event was written for the refused read.
+      expect(byAction(t.events(), 'patient-record-read')).toHaveLength(0)
+      audit.monitor.unscram()
+      expect(await get('/patients/MRN-00000400')).toBe(200)
+    } finally {
+      await t.close()
+    }
+  })
+})
+
+describe('privacy monitor on two Nest replicas sharing Redis', () => {
+  const URL = process.env.BOUNDARY_AUDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const keyPrefix = `boundary-audit-test:${randomUUID()}:`
+  afterAll(async () => {
+    const admin = new Redis(URL)
+    const keys = await admin.keys(`${keyPrefix}*`)
+    if (keys.length > 0) await admin.del(...keys)
+    await admin.quit()
+  })
+
+  it('breadth counted over both replicas blocks the actor on both; a scram on one refuses on both', async () => {
+    const monitor = {
+      breadth: { threshold: 3, windowSeconds: 600 },
+      enforcement: { block: ['breadth'] },
+      redis: { url: URL, keyPrefix },
+    }
+    const la: string[] = []
+    const lb: string[] = []
+    const a = await startApp(BoundaryAuditModule.forRoot(captureOptions(la, { monitor })), la)
+    const b = await startApp(BoundaryAuditModule.forRoot(captureOptions(lb, { monitor })), lb)
+    const audits: AuditLogger[] = [a.app.get(AUDIT_LOGGER), b.app.get(AUDIT_LOGGER)]
+    const get = async (t: TestApp, path: string, user: string) => {
+      const res = await fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${user}:clinician` } })
+      await res.arrayBuffer()
+      return res.status
+    }
+    try {
+      await until(() => audits.every((x) => x.monitor.stats().store === 'redis'), 'both connected to Redis')
+      expect(await get(a, '/patients/MRN-00000501', 'dr-roam')).toBe(200)
+      expect(await get(b, '/patients/MRN-00000502', 'dr-roam')).toBe(200)
+      expect(await get(a, '/patients/MRN-00000503', 'dr-roam')).toBe(200)
+      expect(await get(b, '/patients/MRN-00000504', 'dr-roam')).toBe(200)
+      await until(() => audits.every((x) => x.monitor.isBlocked('dr-roam')), 'the block on both replicas')
+      expect(await get(a, '/patients/MRN-00000505', 'dr-roam')).toBe(403)
+      expect(await get(b, '/patients/MRN-00000505', 'dr-roam')).toBe(403)
+      expect(await get(b, '/patients/MRN-00000505', 'dr-other')).toBe(200)
+      const alerts = [...a.events(), ...b.events()].filter((e) => e.event.kind === 'alert')
+      expect(alerts.map((e) => [e.rule.name, e.user.id])).toEqual([['breadth', 'dr-roam']])
+      audits[0]!.monitor.scram({ reason: 'drill' })
+      await until(() => audits[1]!.monitor.scrammed, 'the scram on the other replica')
+      expect(await get(b, '/patients/MRN-00000506', 'dr-other')).toBe(503)
+      expect(await get(b, '/health', 'dr-other')).toBe(200)
+      audits[1]!.monitor.unscram()
+      await until(() => !audits[0]!.monitor.scrammed, 'the end of the scram on the first replica')
+    } finally {
+      await a.close()
+      await b.close()
+    }
   })
 })

@@ -62,9 +62,10 @@ export interface HttpExchange {
    * Asks the privacy monitor whether this request may go on, with the actor known now: 403 (blocked
    * actor) or 503 (scram) marks the request refused and the adapter answers it (`respondRefused`);
    * 0 lets it go on. Cheap when nothing is blocked. Adapters call it at the start and again just
-   * before the handler (once authentication has set the actor).
+   * before the handler (once authentication has set the actor). `reachesPhi`: the adapter knows the
+   * handler accesses individuals' records (refused during a scram whatever the path).
    */
-  enforce(): 0 | 403 | 503
+  enforce(reachesPhi?: boolean): 0 | 403 | 503
   /** A slot for the adapter's own per-request bookkeeping, so it need not add properties to the request. */
   adapterState: unknown
 }
@@ -270,7 +271,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
     this.refused = true
   }
 
-  enforce(): 0 | 403 | 503 {
+  enforce(reachesPhi?: boolean): 0 | 403 | 503 {
     const monitor = (this.audit as Partial<AuditLogger>).monitor
     if (monitor === undefined || monitor.active !== true) return 0
     let actorId: string | undefined
@@ -283,6 +284,7 @@ class Exchange<Req extends IncomingMessage> implements HttpExchange {
       monitor,
       typeof actorId === 'string' ? actorId : undefined,
       splitUrl(this.url).path,
+      reachesPhi,
     )
     if (verdict !== 0) {
       this.refused = true

@@ -11,10 +11,11 @@ export function monitorVerdict(
   monitor: AuditMonitor | undefined,
   actorId: string | undefined,
   path: string,
+  reachesPhi?: boolean,
 ): 0 | 403 | 503 {
   if (monitor === undefined || monitor.active !== true) return 0
   try {
-    return monitor.verdict(actorId, path)
+    return monitor.verdict(actorId, path, reachesPhi)
   } catch {
     return 0
   }

@@ -12,11 +12,17 @@ export interface Finding extends RuleFinding {
   time: number
 }
 
+/** Alert times remembered per rule at most; past it the oldest is forgotten (it may alert again). */
 const MAX_REMEMBERED_ALERTS = 100_000
 
 export class RuleEngine {
-  /** Time of the last alert per rule + actor (+ individual): one alert per window, not one per access. */
-  private readonly lastAlert = new Map<string, number>()
+  /**
+   * Time of the last alert per rule, then per actor (or actor + individual for a rule about one
+   * individual): one alert per window, not one per access. Keyed by rule first so that the counting
+   * rules, asked on every access once an actor is over the threshold, look up the actor's id as it
+   * is, without building a key.
+   */
+  private readonly lastAlert = new Map<string, Map<string, number>>()
   ruleErrors = 0
 
   constructor(readonly config: MonitorConfig) {}
@@ -41,15 +47,10 @@ export class RuleEngine {
   direct(a: AccessView): Finding[] | undefined {
     const c = this.config
     let out: Finding[] | undefined
-    const add = (rule: string, f: RuleFinding | undefined | null | false, repeatKey: string) => {
-      if (!f) return
-      if (!this.admit(rule, a.actor, repeatKey, a.time, c.repeatMs)) return
-      out = push(out, { ...f, rule, actor: a.actor, time: a.time })
-    }
-    if (c.emergency) add('emergency', checkEmergency(c.emergency, a), '')
+    if (c.emergency) out = this.found(out, a, 'emergency', checkEmergency(c.emergency, a), undefined)
     if (this.reachesIndividual(a)) {
-      if (c.watched) add('watched', checkWatched(c.watched, a), a.individual ?? '')
-      if (c.hours) add('hours', checkHours(c.hours, a), '')
+      if (c.watched) out = this.found(out, a, 'watched', checkWatched(c.watched, a), a.individual ?? '')
+      if (c.hours) out = this.found(out, a, 'hours', checkHours(c.hours, a), undefined)
     }
     for (const rule of c.custom) {
       let f: RuleFinding | undefined | null | false
@@ -59,10 +60,27 @@ export class RuleEngine {
         this.ruleErrors++
         continue
       }
-      if (f && typeof f === 'object')
-        add(rule.name, cleanFinding(f), typeof f.individual === 'string' ? f.individual : '')
+      if (f && typeof f === 'object') {
+        const clean = cleanFinding(f)
+        out = this.found(out, a, rule.name, clean, typeof f.individual === 'string' ? f.individual : '')
+      }
     }
     return out
+  }
+
+  /** Adds a direct rule's finding to `out` unless the rule alerted on the same facts within repeatMs. */
+  private found(
+    out: Finding[] | undefined,
+    a: AccessView,
+    rule: string,
+    f: RuleFinding | undefined | null | false,
+    individual: string | undefined,
+  ): Finding[] | undefined {
+    if (!f) return out
+    // Built only on a finding, which is rare: the per-individual key of watched and custom rules.
+    const key = individual === undefined ? a.actor : `${a.actor}\u0000${individual}`
+    if (!this.admit(rule, key, a.time, this.config.repeatMs)) return out
+    return push(out, { ...f, rule, actor: a.actor, time: a.time })
   }
 
   /** The counting rules, given the actor's counts after this access. */
@@ -72,41 +90,65 @@ export class RuleEngine {
     if (
       breadth &&
       counts.individuals > breadth.threshold &&
-      this.admit('breadth', a.actor, '', a.time, breadth.windowMs)
-    ) {
-      out = push(out, {
-        rule: 'breadth',
-        actor: a.actor,
-        time: a.time,
-        message: `reached more than ${breadth.threshold} individuals within ${breadth.windowMs / 1000} s`,
-        count: counts.individuals,
-        threshold: breadth.threshold,
-        windowSeconds: breadth.windowMs / 1000,
-      })
-    }
-    if (rate && counts.records > rate.threshold && this.admit('rate', a.actor, '', a.time, rate.windowMs)) {
-      out = push(out, {
-        rule: 'rate',
-        actor: a.actor,
-        time: a.time,
-        message: `wrote more than ${rate.threshold} access records within ${rate.windowMs / 1000} s`,
-        count: counts.records,
-        threshold: rate.threshold,
-        windowSeconds: rate.windowMs / 1000,
-      })
-    }
+      this.admitCount('breadth', 1, a, counts, breadth)
+    )
+      out = push(
+        out,
+        windowFinding(a, 'breadth', counts.individuals, breadth, 'reached more than', 'individuals'),
+      )
+    if (rate && counts.records > rate.threshold && this.admitCount('rate', 2, a, counts, rate))
+      out = push(out, windowFinding(a, 'rate', counts.records, rate, 'wrote more than', 'access records'))
     return out
   }
 
-  private admit(rule: string, actor: string, key: string, time: number, quietMs: number): boolean {
-    const k = `${rule}\u0000${actor}\u0000${key}`
-    const last = this.lastAlert.get(k)
-    if (last !== undefined && time - last < quietMs) return false
-    this.lastAlert.delete(k)
-    if (this.lastAlert.size >= MAX_REMEMBERED_ALERTS)
-      this.lastAlert.delete(this.lastAlert.keys().next().value as string)
-    this.lastAlert.set(k, time)
+  /** A shared store decides for every replica (`fresh`); else one alert per window in this process. */
+  private admitCount(
+    rule: string,
+    bit: number,
+    a: AccessView,
+    counts: Counts,
+    settings: { windowMs: number },
+  ): boolean {
+    if (counts.fresh !== undefined) return (counts.fresh & bit) !== 0
+    return this.admit(rule, a.actor, a.time, settings.windowMs)
+  }
+
+  private admit(rule: string, key: string, time: number, quietMs: number): boolean {
+    let last = this.lastAlert.get(rule)
+    if (last === undefined) {
+      last = new Map()
+      this.lastAlert.set(rule, last)
+    }
+    const at = last.get(key)
+    if (at !== undefined) {
+      if (time - at < quietMs) return false
+      // Re-inserted below, so the Map's order stays oldest alert first for the eviction.
+      last.delete(key)
+    } else if (last.size >= MAX_REMEMBERED_ALERTS) {
+      last.delete(last.keys().next().value as string)
+    }
+    last.set(key, time)
     return true
+  }
+}
+
+function windowFinding(
+  a: AccessView,
+  rule: string,
+  count: number,
+  settings: { threshold: number; windowMs: number },
+  verb: string,
+  what: string,
+): Finding {
+  const seconds = settings.windowMs / 1000
+  return {
+    rule,
+    actor: a.actor,
+    time: a.time,
+    message: `${verb} ${settings.threshold} ${what} within ${seconds} s`,
+    count,
+    threshold: settings.threshold,
+    windowSeconds: seconds,
   }
 }
 

@@ -8,9 +8,9 @@ import { compileMonitorOptions, MONITOR_DEFAULTS, type MonitorConfig, type Redis
 import { alertRecord, type StateChange, stateRecord } from './records'
 import { toAlert } from './replay'
 import { type Counts, MemoryCounts } from './store-memory'
-import { createRedisCounts, loadRedis, type SharedCounts } from './store-redis'
+import { createRedisStore, loadRedis, type SharedStore } from './store-redis'
 import type { AccessView, AuditMonitor, MonitorStats } from './types'
-import { accessViewOf } from './view'
+import { accessViewOf, isoTimeReader } from './view'
 import { monotonic } from './window'
 
 export interface LiveMonitor extends AuditMonitor {
@@ -26,22 +26,44 @@ export interface MonitorDeps {
   write(record: AuditRecord): void
   /** One warning per distinct message. */
   report(message: string): void
-  /** The shared store, when Redis is configured (see store-redis.ts). */
-  shared?: SharedCounts
+  /** Opens the shared store, when Redis is configured (see store-redis.ts), with the callback of counts. */
+  connect?: (done: (token: unknown, counts: Counts | undefined) => void) => SharedStore
+}
+
+/** What the monitor remembers of an access sent to the shared store until its counts come back. */
+interface Waiting {
+  view: AccessView
+  individuals: number
+  records: number
 }
 
 export function createMonitor(config: MonitorConfig, deps: MonitorDeps): LiveMonitor {
-  const { env, write, report, shared } = deps
+  const { env, write, report } = deps
   const engine = new RuleEngine(config)
   const memory = new MemoryCounts(config.counts)
   const clock = monotonic()
+  const timeOf = isoTimeReader()
   let accesses = 0
   let alerts = 0
   let hookErrors = 0
 
+  const counted = (a: AccessView, c: Counts) => raiseAll(engine.fromCounts(a, c))
+  // Counts from the shared store; on failure the per-process counts of that access decide.
+  const shared = deps.connect?.((token, c) => {
+    const w = token as Waiting
+    counted(w.view, c ?? { individuals: w.individuals, records: w.records })
+  })
+
   const enforcement = new Enforcement({
     phiRoutes: config.phiRoutes,
+    openRoutes: config.openRoutes,
     recordId: (id) => text(String(id), env.policy),
+    share: shared
+      ? (change) =>
+          shared.share(
+            change.reason === undefined ? change : { ...change, reason: text(change.reason, env.policy) },
+          )
+      : undefined,
     record(change: StateChange, operator: boolean) {
       try {
         write(stateRecord(env, operator ? currentContext() : undefined, change))
@@ -50,6 +72,7 @@ export function createMonitor(config: MonitorConfig, deps: MonitorDeps): LiveMon
       }
     },
   })
+  if (shared) shared.onShared = (changes, since) => enforcement.applyShared(changes, since)
   if (shared && config.redis?.failClosed) {
     // Fail closed: PHI routes are refused until Redis answers, from the start.
     enforcement.storeDown = !shared.ready
@@ -96,8 +119,6 @@ export function createMonitor(config: MonitorConfig, deps: MonitorDeps): LiveMon
   const raiseAll = (list: Finding[] | undefined) => {
     if (list) for (const f of list) raise(f)
   }
-  const counted = (a: AccessView, c: Counts) => raiseAll(engine.fromCounts(a, c))
-
   let signalHandler: (() => void) | undefined
   if (config.signal) {
     const signal = config.signal
@@ -109,7 +130,7 @@ export function createMonitor(config: MonitorConfig, deps: MonitorDeps): LiveMon
     observe(record) {
       if (!config.enabled) return
       try {
-        const a = accessViewOf(record)
+        const a = accessViewOf(record, timeOf)
         if (a === undefined) return
         accesses++
         a.time = clock(a.time)
@@ -121,9 +142,10 @@ export function createMonitor(config: MonitorConfig, deps: MonitorDeps): LiveMon
           counted(a, local)
           return
         }
-        // At most one round trip (batched per event-loop turn); the request does not wait for it. On
-        // failure the per-process counts decide.
-        shared.add(a.actor, individual, a.time, (c) => counted(a, c ?? local))
+        // At most one round trip (batched per event-loop turn); the request does not wait for it.
+        // The per-process counts are copied: memory.add reuses its answer.
+        const waiting: Waiting = { view: a, individuals: local.individuals, records: local.records }
+        shared.add(a.actor, individual, a.time, waiting)
       } catch {
         engine.ruleErrors++
       }
@@ -155,9 +177,9 @@ export function createMonitor(config: MonitorConfig, deps: MonitorDeps): LiveMon
       return enforcement.scrammed
     },
     blocked: () => enforcement.blocked(),
-    verdict(actorId, path) {
+    verdict(actorId, path, reachesPhi) {
       try {
-        return enforcement.verdict(actorId, path)
+        return enforcement.verdict(actorId, path, reachesPhi)
       } catch {
         return 0
       }
@@ -190,17 +212,19 @@ export function createMonitor(config: MonitorConfig, deps: MonitorDeps): LiveMon
 export function prepareMonitor(
   options: unknown,
   ctx: { policy: BuildEnv['policy']; serviceName: string },
-): (deps: Omit<MonitorDeps, 'shared'>) => LiveMonitor {
+): (deps: Omit<MonitorDeps, 'connect'>) => LiveMonitor {
   const config = compileMonitorOptions(options, ctx)
-  const useRedis =
-    config.enabled && config.redis !== undefined && (config.counts.breadth || config.counts.rate)
+  // Redis shares the counts and the enforcement state (blocks, scram), so it is used even with
+  // the counting rules off.
+  const useRedis = config.enabled && config.redis !== undefined
   const Ctor = useRedis && config.redis?.client === undefined ? loadRedis() : undefined
-  return (deps) => {
-    const shared = useRedis
-      ? createRedisCounts(config.redis as RedisConfig, config.counts, deps.report, Ctor)
-      : undefined
-    return createMonitor(config, { ...deps, shared })
-  }
+  return (deps) =>
+    createMonitor(config, {
+      ...deps,
+      connect: useRedis
+        ? (done) => createRedisStore(config.redis as RedisConfig, config.counts, deps.report, done, Ctor)
+        : undefined,
+    })
 }
 
 function validId(id: unknown): id is string {

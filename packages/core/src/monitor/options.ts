@@ -24,6 +24,25 @@ export const MONITOR_DEFAULTS = {
   /** One alert per rule, actor (and individual) within this time for the rules without a window. */
   repeatSeconds: 900,
   operatorBlockSeconds: 3600,
+  /**
+   * Paths a scram never refuses: health, liveness and readiness probes and metrics, so that the
+   * orchestrator does not restart a scrammed replica (a fresh process would not be scrammed
+   * without Redis) and monitoring keeps working. Replaced by `enforcement.openRoutes`.
+   */
+  openRoutes: [
+    '/health',
+    '/health/*',
+    '/healthz',
+    '/healthcheck',
+    '/livez',
+    '/live',
+    '/readyz',
+    '/ready',
+    '/ping',
+    '/metrics',
+    '/favicon.ico',
+    '/.well-known/*',
+  ],
 } as const
 
 export interface MonitorConfig {
@@ -41,6 +60,7 @@ export interface MonitorConfig {
   blockSeconds: number | undefined
   signal: NodeJS.Signals | undefined
   phiRoutes: ((path: string) => boolean) | undefined
+  openRoutes: (path: string) => boolean
   redis: RedisConfig | undefined
 }
 
@@ -270,7 +290,7 @@ export function compileMonitorOptions(options: unknown, ctx: CompileEnv = {}): M
     fail(`onAlert must be a function (alert) => void; got ${shown(m.onAlert)}`)
 
   const en = m.enforcement === undefined ? {} : object(m.enforcement, 'enforcement', "{ block: ['breadth'] }")
-  known(en, ['block', 'scram', 'blockSeconds', 'signal', 'phiRoutes'], 'enforcement')
+  known(en, ['block', 'scram', 'blockSeconds', 'signal', 'phiRoutes', 'openRoutes'], 'enforcement')
   const ruleList = (v: unknown, name: string): Set<string> => {
     if (v === undefined || v === false) return new Set()
     if (v === true) return new Set(['breadth', 'rate'])
@@ -300,7 +320,8 @@ export function compileMonitorOptions(options: unknown, ctx: CompileEnv = {}): M
     }
     signal = en.signal as NodeJS.Signals
   }
-  const phiRoutes = en.phiRoutes === undefined ? undefined : compileRoutes(en.phiRoutes)
+  const phiRoutes = en.phiRoutes === undefined ? undefined : compileRoutes(en.phiRoutes, 'phiRoutes')
+  const openRoutes = compileRoutes(en.openRoutes ?? MONITOR_DEFAULTS.openRoutes, 'openRoutes')
 
   for (const rule of ['breadth', 'watched'] as const) {
     const on = rule === 'breadth' ? counts.breadth !== undefined : watched !== undefined
@@ -356,13 +377,16 @@ export function compileMonitorOptions(options: unknown, ctx: CompileEnv = {}): M
     blockSeconds,
     signal,
     phiRoutes,
+    openRoutes,
     redis,
   }
 }
 
-function compileRoutes(v: unknown): (path: string) => boolean {
-  if (!Array.isArray(v) || v.length === 0)
-    fail("enforcement.phiRoutes must be a non-empty list of paths ('/patients/*') or regular expressions")
+function compileRoutes(v: unknown, name: string): (path: string) => boolean {
+  if (!Array.isArray(v) || (v.length === 0 && name === 'phiRoutes'))
+    fail(
+      `enforcement.${name} must be a${name === 'phiRoutes' ? ' non-empty' : ''} list of paths ('/patients/*') or regular expressions`,
+    )
   const exact = new Set<string>()
   const prefixes: string[] = []
   const patterns: RegExp[] = []
@@ -373,7 +397,7 @@ function compileRoutes(v: unknown): (path: string) => boolean {
       else exact.add(r)
     } else
       fail(
-        `enforcement.phiRoutes holds ${shown(r)}; use paths starting with '/' (a trailing * for a prefix) or regular expressions`,
+        `enforcement.${name} holds ${shown(r)}; use paths starting with '/' (a trailing * for a prefix) or regular expressions`,
       )
   }
   return (path) =>

@@ -6,7 +6,7 @@ import { type Finding, RuleEngine } from './engine'
 import { compileMonitorOptions } from './options'
 import { MemoryCounts } from './store-memory'
 import type { AccessView, MonitorAlert, MonitorOptions } from './types'
-import { accessViewOf } from './view'
+import { accessViewOf, isoTimeReader } from './view'
 
 export interface ReplayOptions {
   /** Pseudonym secret(s) of the trail, needed only for `watched.ids` (clear ids). */
@@ -48,6 +48,7 @@ export function replayMonitor(
   let skipped = 0
   let recordedAlerts = 0
   const views: AccessView[] = []
+  const timeOf = isoTimeReader()
   for (const item of records) {
     let record: unknown = item
     if (typeof item === 'string') {
@@ -65,7 +66,7 @@ export function replayMonitor(
     }
     count++
     if ((record as { event?: { kind?: unknown } }).event?.kind === 'alert') recordedAlerts++
-    const view = accessViewOf(record)
+    const view = accessViewOf(record, timeOf)
     if (view) views.push(view)
   }
   // Exports come from several streams and shippers: judge accesses in time order (stable for ties).

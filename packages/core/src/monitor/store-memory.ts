@@ -5,6 +5,11 @@ import { CountWindow, DistinctWindow } from './window'
 export interface Counts {
   individuals: number
   records: number
+  /**
+   * From a shared store only: which counting rules may alert now (1 breadth, 2 rate), decided for
+   * all replicas at once. Undefined: the engine decides (one alert per window in this process).
+   */
+  fresh?: number
 }
 
 /** Window settings of the counting rules; a threshold of undefined turns that count off. */
@@ -27,11 +32,14 @@ export class MemoryCounts {
   private readonly actors = new Map<string, ActorWindows>()
   private readonly longestMs: number
   private adds = 0
+  /** The answer of add(), reused: read it before the next add() (copy it to keep it). */
+  private readonly counts: Counts = { individuals: 0, records: 0 }
 
   constructor(private readonly settings: CountSettings) {
     this.longestMs = Math.max(settings.breadth?.windowMs ?? 0, settings.rate?.windowMs ?? 0)
   }
 
+  /** The actor's counts after this access; the object is reused by the next call. */
   add(actor: string, individual: string | undefined, time: number): Counts {
     const actors = this.actors
     let w = actors.get(actor)
@@ -48,10 +56,11 @@ export class MemoryCounts {
     w.last = time
     if (++this.adds % SWEEP_EVERY === 0) this.sweep(time)
     const d = w.distinct
-    return {
-      individuals: d === undefined ? 0 : individual === undefined ? d.count(time) : d.add(individual, time),
-      records: w.records === undefined ? 0 : w.records.add(time),
-    }
+    const counts = this.counts
+    counts.individuals =
+      d === undefined ? 0 : individual === undefined ? d.count(time) : d.add(individual, time)
+    counts.records = w.records === undefined ? 0 : w.records.add(time)
+    return counts
   }
 
   /** Forgets actors with nothing left in any window. */

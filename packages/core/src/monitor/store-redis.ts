@@ -1,72 +1,78 @@
-// Counts shared by several replicas through Redis: one Lua script per access (one round trip; the
-// client pipelines scripts sent in the same tick), keeping the same bounded sliding windows as
-// store-memory.ts in two sorted sets per actor. If Redis is unreachable the monitor counts per
-// process (see index.ts) and says so once; it never makes a request wait for Redis.
+// What several replicas share through Redis: the counts (one script call per event-loop turn, for
+// every access of that turn, keeping the same bounded sliding windows as store-memory.ts in two
+// sorted sets per actor) and the enforcement state (blocks and scram, in one hash, announced on a
+// channel so that every replica refuses a blocked actor or a scrammed route at once; see
+// docs/monitoring.md). If Redis is unreachable the monitor counts and enforces per process (see
+// index.ts) and says so once; it never makes a request wait for Redis.
 import { randomBytes } from 'node:crypto'
 import { defaultLoader, type ModuleLoader } from '../otel/load'
 import type { RedisConfig } from './options'
+import type { SharedChange } from './shared-state'
+import { parseSharedChange, serializeSharedChange } from './shared-state'
 import type { CountSettings, Counts } from './store-memory'
 
 /** What the live monitor needs of a shared store. */
-export interface SharedCounts {
+export interface SharedStore {
   /** True while replies can be expected (connected). */
   readonly ready: boolean
   /** Told when the store goes down (true) or comes back (false). */
   onDown?: (down: boolean) => void
   /**
-   * Counts one access; `done` gets the actor's counts after it, or undefined when Redis did not
-   * answer in time or failed (the caller then uses its per-process counts). Never throws.
+   * Counts one access; `done(token, counts)` (given at creation) gets the actor's counts after it,
+   * or undefined when Redis did not answer in time or failed (the caller then uses its per-process
+   * counts). Never throws.
    */
-  add(
-    actor: string,
-    individual: string | undefined,
-    time: number,
-    done: (counts: Counts | undefined) => void,
-  ): void
+  add(actor: string, individual: string | undefined, time: number, token: unknown): void
+  /** Records a change of enforcement state made here, for every replica. Never throws. */
+  share(change: SharedChange): void
+  /**
+   * Told of changes made by other replicas, and of the whole shared state after each (re)connect,
+   * with the time (performance.now()) the state was asked for.
+   */
+  onShared?: (changes: SharedChange[], since?: number) => void
   close(): Promise<void>
 }
 
-// One call judges a batch of accesses (all those of one event-loop turn, up to MAX_BATCH): KEYS
-// holds two keys per access, the actor's individuals (member: individual, score: last access) and
-// records (member: a unique id, score: time); ARGV the windows and caps, then time, individual and
-// record id per access. Entries at or before now - window leave; beyond cap (threshold + 1) the
-// oldest leave, which cannot change whether the count exceeds the threshold. GT: a replica whose
-// clock lags does not move an individual's last access back. Returns two counts per access.
+// Entries at or before now - window leave; beyond cap (threshold + 1) the oldest leave, which
+// cannot change whether the count exceeds the threshold. GT: a replica whose clock lags does not
+// move an individual's last access back. One function for both windows of an actor.
+// KEYS: two per access (individuals: member individual, score last access; records: member a
+// unique id, score time). ARGV: the windows and caps, then time, individual, record id per access.
+// Returns three numbers per access: the two counts, and which rules may alert (1 breadth, 2 rate):
+// a count over its threshold with no alert for that actor within the window on any replica, so
+// that replicas sharing counts raise one alert per window between them, as one process would.
+// The alert marks (`<key>a`) are not in KEYS: they share the keys' hash tag, hence their slot.
 const SCRIPT = `
-local bw = tonumber(ARGV[1])
-local bcap = tonumber(ARGV[2])
-local rw = tonumber(ARGV[3])
-local rcap = tonumber(ARGV[4])
+local function window(key, w, cap, now, member, gt)
+  if w <= 0 then return 0 end
+  if member ~= '' then
+    if gt then redis.call('ZADD', key, 'GT', now, member) else redis.call('ZADD', key, now, member) end
+  end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - w)
+  local n = redis.call('ZCARD', key)
+  if n > cap then
+    redis.call('ZREMRANGEBYRANK', key, 0, n - cap - 1)
+    n = cap
+  end
+  redis.call('PEXPIRE', key, w)
+  return n
+end
+local function fresh(key, n, cap, w, now)
+  if w <= 0 or n < cap then return 0 end
+  if redis.call('SET', key .. 'a', now, 'NX', 'PX', w) then return 1 end
+  return 0
+end
+local bw, bcap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local rw, rcap = tonumber(ARGV[3]), tonumber(ARGV[4])
 local out = {}
 for j = 1, #KEYS / 2 do
-  local ki = KEYS[2 * j - 1]
-  local kr = KEYS[2 * j]
   local now = tonumber(ARGV[2 + 3 * j])
-  local individual = ARGV[3 + 3 * j]
-  local individuals = 0
-  local records = 0
-  if bw > 0 then
-    if individual ~= '' then redis.call('ZADD', ki, 'GT', now, individual) end
-    redis.call('ZREMRANGEBYSCORE', ki, '-inf', now - bw)
-    individuals = redis.call('ZCARD', ki)
-    if individuals > bcap then
-      redis.call('ZREMRANGEBYRANK', ki, 0, individuals - bcap - 1)
-      individuals = bcap
-    end
-    redis.call('PEXPIRE', ki, bw)
-  end
-  if rw > 0 then
-    redis.call('ZADD', kr, now, ARGV[4 + 3 * j])
-    redis.call('ZREMRANGEBYSCORE', kr, '-inf', now - rw)
-    records = redis.call('ZCARD', kr)
-    if records > rcap then
-      redis.call('ZREMRANGEBYRANK', kr, 0, records - rcap - 1)
-      records = rcap
-    end
-    redis.call('PEXPIRE', kr, rw)
-  end
-  out[2 * j - 1] = individuals
-  out[2 * j] = records
+  local ki, kr = KEYS[2 * j - 1], KEYS[2 * j]
+  local i = window(ki, bw, bcap, now, ARGV[3 + 3 * j], true)
+  local r = window(kr, rw, rcap, now, ARGV[4 + 3 * j], false)
+  out[3 * j - 2] = i
+  out[3 * j - 1] = r
+  out[3 * j] = fresh(ki, i, bcap, bw, now) + 2 * fresh(kr, r, rcap, rw, now)
 end
 return out
 `
@@ -79,6 +85,7 @@ interface RedisLike {
   on(event: string, fn: (...args: unknown[]) => void): unknown
   removeListener(event: string, fn: (...args: unknown[]) => void): unknown
   defineCommand(name: string, def: { numberOfKeys: number; lua: string }): void
+  duplicate(): RedisLike
   quit(): Promise<unknown>
   disconnect(): void
   [command: string]: unknown
@@ -102,20 +109,27 @@ export function loadRedis(load: ModuleLoader = defaultLoader()): RedisCtor {
   ) as RedisCtor
 }
 
+interface Pending {
+  actor: string
+  individual: string | undefined
+  time: number
+  token: unknown
+}
+
 /** Connects (or uses the caller's client) and returns the shared store. Never throws after loadRedis. */
-export function createRedisCounts(
+export function createRedisStore(
   config: RedisConfig,
   counts: CountSettings,
   report: (message: string) => void,
+  done: (token: unknown, counts: Counts | undefined) => void,
   Ctor: RedisCtor | undefined,
-): SharedCounts {
+): SharedStore {
   const owned = config.client === undefined
   const client: RedisLike = owned
     ? new (Ctor as RedisCtor)(config.url as string, {
         // Commands fail at once while disconnected instead of queueing: the monitor then counts in process.
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
-        enableAutoPipelining: true,
         connectTimeout: Math.max(config.timeoutMs, 1000),
         retryStrategy: (times: number) => Math.min(200 * times, 5000),
       })
@@ -124,7 +138,11 @@ export function createRedisCounts(
   if (typeof client[command] !== 'function') client.defineCommand(command, { lua: SCRIPT } as never)
   const run = client[command] as (...args: (string | number)[]) => Promise<number[]>
 
-  const prefix = config.keyPrefix
+  // One hash tag for all of a service's monitor keys: a batch names many actors' keys, which Redis
+  // Cluster accepts in one script only when they share a slot.
+  const base = `${config.keyPrefix}{monitor}:`
+  const stateKey = `${base}enforcement`
+  const channel = stateKey
   const b = counts.breadth
   const r = counts.rate
   const head = [b ? b.windowMs : 0, b ? b.threshold + 1 : 0, r ? r.windowMs : 0, r ? r.threshold + 1 : 0]
@@ -132,6 +150,7 @@ export function createRedisCounts(
   let sequence = 0
   let queue: Pending[] = []
   let scheduled = false
+  let closed = false
 
   const flush = () => {
     scheduled = false
@@ -143,30 +162,32 @@ export function createRedisCounts(
   }
 
   const send = (batch: Pending[]) => {
-    const keys: string[] = []
-    const args: (string | number)[] = [...head]
-    for (const p of batch) {
-      // One hash tag per actor keeps an actor's two keys together.
-      const base = `${prefix}{${p.actor}}`
-      keys.push(`${base}:i`, `${base}:r`)
-      args.push(p.time, p.individual ?? '', `${p.time}:${tag}:${sequence++}`)
-    }
+    const args: (string | number)[] = [batch.length * 2]
+    for (const p of batch) args.push(`${base}${p.actor}:i`, `${base}${p.actor}:r`)
+    args.push(...head)
+    for (const p of batch) args.push(p.time, p.individual ?? '', `${tag}${(sequence++).toString(36)}`)
     let settled = false
     const settle = (reply: number[] | undefined) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
-      batch.forEach((p, i) => {
-        const c =
-          reply === undefined
-            ? undefined
-            : { individuals: Number(reply[2 * i]), records: Number(reply[2 * i + 1]) }
+      for (let i = 0; i < batch.length; i++) {
+        const p = batch[i] as Pending
         try {
-          p.done(c)
+          done(
+            p.token,
+            reply === undefined
+              ? undefined
+              : {
+                  individuals: Number(reply[3 * i]),
+                  records: Number(reply[3 * i + 1]),
+                  fresh: Number(reply[3 * i + 2]),
+                },
+          )
         } catch {
           // the monitor's own callback never throws; nothing to do if it did
         }
-      })
+      }
     }
     const timer = setTimeout(() => {
       report(
@@ -177,7 +198,7 @@ export function createRedisCounts(
     timer.unref?.()
     let call: Promise<number[]>
     try {
-      call = run.call(client, keys.length, ...keys, ...args)
+      call = run.apply(client, args)
     } catch {
       down()
       settle(undefined)
@@ -189,23 +210,113 @@ export function createRedisCounts(
     })
   }
 
-  const store: SharedCounts = {
+  // Enforcement state: changes made here while Redis was away are written when it is back, then the
+  // whole state is read (what other replicas did meanwhile).
+  const unsent: SharedChange[] = []
+  const write = (change: SharedChange): Promise<unknown> => {
+    const field =
+      change.state === 'scram-started' || change.state === 'scram-ended' ? 'scram' : `block:${change.actor}`
+    const text = serializeSharedChange(change, tag)
+    const multi = (client.multi as () => any).call(client)
+    if (change.state === 'blocked' || change.state === 'scram-started') multi.hset(stateKey, field, text)
+    else multi.hdel(stateKey, field)
+    multi.publish(channel, text)
+    return multi.exec()
+  }
+  const resync = async () => {
+    if (closed || client.status !== 'ready' || !subscribed) return
+    try {
+      while (unsent.length > 0) {
+        await write(unsent[0] as SharedChange)
+        unsent.shift()
+      }
+      const since = performance.now()
+      const all = (await (client.hgetall as (k: string) => Promise<Record<string, string>>).call(
+        client,
+        stateKey,
+      )) as Record<string, string>
+      const changes: SharedChange[] = []
+      const expired: string[] = []
+      for (const [field, text] of Object.entries(all ?? {})) {
+        const c = parseSharedChange(text)
+        if (c?.change.state === 'blocked' && c.change.until <= Date.now()) expired.push(field)
+        else if (c) changes.push(c.change)
+      }
+      // Blocks end by expiry on each replica without a word to the others; their fields go here.
+      if (expired.length > 0)
+        await (client.hdel as (...a: string[]) => Promise<unknown>).call(client, stateKey, ...expired)
+      store.onShared?.(changes, since)
+    } catch {
+      down()
+    }
+  }
+
+  let subscribed = false
+  const sub: RedisLike = client.duplicate()
+  const onMessage = (...args: unknown[]) => {
+    const [ch, text] = args
+    if (ch !== channel || typeof text !== 'string') return
+    const c = parseSharedChange(text)
+    if (c === undefined || c.origin === tag) return
+    try {
+      store.onShared?.([c.change])
+    } catch {
+      // the monitor's own callback never throws
+    }
+  }
+  const onSubReady = () => {
+    ;(sub.subscribe as (c: string) => Promise<unknown>).call(sub, channel).then(
+      () => {
+        subscribed = true
+        void resync()
+      },
+      () => down(),
+    )
+  }
+  const onSubEnd = () => {
+    subscribed = false
+  }
+  sub.on('message', onMessage)
+  sub.on('ready', onSubReady)
+  sub.on('end', onSubEnd)
+  sub.on('close', onSubEnd)
+  sub.on('error', () => {
+    // reported through the main client's own error; the subscriber reconnects by itself
+  })
+
+  const store: SharedStore = {
     onDown: undefined,
+    onShared: undefined,
     get ready() {
       return client.status === 'ready'
     },
-    add(actor, individual, time, done) {
-      queue.push({ actor, individual, time, done })
+    add(actor, individual, time, token) {
+      queue.push({ actor, individual, time, token })
       if (!scheduled) {
         scheduled = true
         // Everything counted in this turn of the event loop goes in one call.
         setImmediate(flush)
       }
     },
+    share(change) {
+      if (closed) return
+      if (client.status !== 'ready' || !subscribed) {
+        unsent.push(change)
+        return
+      }
+      write(change).then(undefined, () => {
+        unsent.push(change)
+        down()
+      })
+    },
     async close() {
+      closed = true
       client.removeListener('error', onError)
       client.removeListener('ready', onReady)
       client.removeListener('end', down)
+      sub.removeListener('message', onMessage)
+      sub.removeListener('ready', onSubReady)
+      sub.disconnect()
       if (!owned) return
       try {
         await withTimeout(client.quit(), 1000)
@@ -217,26 +328,21 @@ export function createRedisCounts(
   }
 
   function down() {
+    if (closed) return
     report(
-      'Redis is unreachable: the privacy monitor counts per process (each replica on its own) until it is back',
+      'Redis is unreachable: the privacy monitor counts and enforces per process (each replica on its own) until it is back',
     )
     store.onDown?.(true)
   }
   const onError = () => down()
   const onReady = () => {
     store.onDown?.(false)
+    void resync()
   }
   client.on('error', onError)
   client.on('ready', onReady)
   client.on('end', down)
   return store
-}
-
-interface Pending {
-  actor: string
-  individual: string | undefined
-  time: number
-  done: (counts: Counts | undefined) => void
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

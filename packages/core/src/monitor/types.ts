@@ -133,9 +133,16 @@ export interface EnforcementOptions {
   signal?: NodeJS.Signals | false
   /**
    * Routes refused during a scram: path prefixes ending in `*`, exact paths, or regular expressions.
-   * Default: every request the HTTP adapters audit.
+   * Default: every route but the open ones (an unknown route is taken to reach PHI). Nest handlers
+   * marked `@Audit` are refused during a scram whatever this says.
    */
   phiRoutes?: readonly (string | RegExp)[]
+  /**
+   * Routes a scram never refuses (same forms). Default `MONITOR_DEFAULTS.openRoutes`: `/health`,
+   * `/health/*`, `/healthz`, `/healthcheck`, `/livez`, `/live`, `/readyz`, `/ready`, `/ping`,
+   * `/metrics`, `/favicon.ico`, `/.well-known/*`. Giving it replaces the defaults.
+   */
+  openRoutes?: readonly (string | RegExp)[]
 }
 
 export interface RedisOptions {
@@ -163,8 +170,11 @@ export interface AuditMonitor {
   readonly scrammed: boolean
   /** Currently blocked actors and when each block ends (ms since the epoch; Infinity: until lifted). */
   blocked(): { actor: string; until: number }[]
-  /** For the HTTP adapters: 403 (blocked actor), 503 (scram, or fail-closed store down), or 0. */
-  verdict(actorId: string | undefined, path: string): 0 | 403 | 503
+  /**
+   * For the HTTP adapters: 403 (blocked actor), 503 (scram, or fail-closed store down), or 0.
+   * `reachesPhi`: the adapter knows the handler accesses individuals' records (Nest `@Audit`).
+   */
+  verdict(actorId: string | undefined, path: string, reachesPhi?: boolean): 0 | 403 | 503
   /** True when verdict() may refuse anything (a block, a scram, a fail-closed outage). */
   readonly active: boolean
   /** Counters: accesses seen, alerts, rule errors, and where counts are kept now. */
