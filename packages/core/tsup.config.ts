@@ -18,14 +18,14 @@ export default defineConfig([
     // already had to be for an app that loads the ESM and the CommonJS build together.
     dts: true,
     // Both configs build at the same time: leave the CLI's files alone.
-    clean: ['**/*', '!cli.js', '!seal-worker.cjs'],
+    clean: ['**/*', '!cli.js', '!seal-worker.cjs', '!verify-worker.cjs'],
     sourcemap: false,
     target: 'node20',
   },
   // The sealing thread's script (writer/thread.ts starts it from next to index.js / index.cjs):
   // CommonJS, so that one file serves both builds.
   {
-    entry: { 'seal-worker': 'src/writer/seal-worker.ts' },
+    entry: { 'seal-worker': 'src/writer/seal-worker.ts', 'verify-worker': 'src/verify/parallel/worker.ts' },
     format: ['cjs'],
     dts: false,
     clean: false,

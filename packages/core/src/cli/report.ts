@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { loadPseudonymKey, readerPseudonymKeys } from '../redact/pseudonymize'
-import { createEvidenceReport } from '../verify/report/evidence'
+import { createThreadedEvidenceReport, type ThreadedEvidenceCollector } from '../verify/report/evidence'
 import { formatEvidence, formatEvidenceCsv } from '../verify/report/format'
 import { type CliIO, inputChunks, UsageError } from './io'
 
@@ -82,9 +82,9 @@ export async function report(args: string[], io: CliIO): Promise<number> {
       'boundary-audit report: no pseudonym key (--pseudonym-key or BOUNDARY_AUDIT_PSEUDONYM_KEY): --patient and --session values are compared as given, and will not match pseudonymised ids\n',
     )
   }
-  let collector: ReturnType<typeof createEvidenceReport>
+  let collector: ThreadedEvidenceCollector
   try {
-    collector = createEvidenceReport({
+    collector = createThreadedEvidenceReport({
       privateKey: values.key,
       pseudonymKeys: keys,
       actors: values.actor,
@@ -100,8 +100,13 @@ export async function report(args: string[], io: CliIO): Promise<number> {
     if (err instanceof TypeError) throw new UsageError(err.message.replace(/^boundary-audit: /, ''))
     throw err
   }
-  for await (const chunk of inputChunks(positionals, io)) collector.write(chunk)
-  const r = collector.end()
+  try {
+    for await (const chunk of inputChunks(positionals, io)) await collector.write(chunk)
+  } catch (err) {
+    await collector.abort()
+    throw err
+  }
+  const r = await collector.end()
   io.stdout(
     values.json ? `${JSON.stringify(r, null, 2)}\n` : values.csv ? formatEvidenceCsv(r) : formatEvidence(r),
   )

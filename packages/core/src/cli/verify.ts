@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import type { VerifyReport } from '../verify/findings'
 import { formatReport } from '../verify/format'
-import { createVerifier } from '../verify/verifier'
+import { createThreadedVerifier, type ThreadedVerifier } from '../verify/parallel/threaded'
 import { type CliIO, inputChunks, UsageError } from './io'
 
 export const VERIFY_USAGE = `usage: boundary-audit verify [--key PRIVATE.pem]... [--json] [--until TIME] [--ignore-order] [FILE|-]...
@@ -42,15 +42,24 @@ export async function verify(args: string[], io: CliIO): Promise<number> {
     until = Date.parse(values.until)
     if (!Number.isFinite(until)) throw new UsageError(`--until must be an ISO 8601 time; got ${values.until}`)
   }
-  let verifier: ReturnType<typeof createVerifier>
+  let verifier: ThreadedVerifier
   try {
-    verifier = createVerifier({ privateKey: values.key, until, ignoreOrder: values['ignore-order'] === true })
+    verifier = createThreadedVerifier({
+      privateKey: values.key,
+      until,
+      ignoreOrder: values['ignore-order'] === true,
+    })
   } catch (err) {
     if (err instanceof TypeError) throw new UsageError(err.message.replace(/^boundary-audit: /, ''))
     throw err
   }
-  for await (const chunk of inputChunks(positionals, io)) verifier.write(chunk)
-  const report: VerifyReport = verifier.end()
+  try {
+    for await (const chunk of inputChunks(positionals, io)) await verifier.write(chunk)
+  } catch (err) {
+    await verifier.abort()
+    throw err
+  }
+  const report: VerifyReport = await verifier.end()
   io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
   return report.exitCode
 }

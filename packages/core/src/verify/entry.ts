@@ -42,6 +42,11 @@ export interface Entry {
   instance?: string
   /** What the evidence report needs of the record (set by the report's fact picker). */
   facts?: unknown
+  /**
+   * Whether `mac` is the MAC of `input` under the stream's key for this seq, when a worker thread
+   * already computed it (parallel/read-segment.ts); absent: the walker computes it.
+   */
+  macValid?: boolean
 }
 
 /** The entry for a found record; `pick` adds what a report needs of it. */

@@ -142,6 +142,15 @@ export interface VerifyOptions {
   tempDir?: string
   /** Memory for such records before they are spilled (default 32 MiB). */
   spillBudgetBytes?: number
+  /**
+   * Worker threads that read the input beside the main thread (verifyStream, evidenceReport and the
+   * CLI only). Default: one per CPU beyond the first, at most 3, and none on one CPU. 0: one thread.
+   */
+  threads?: number
+  /** Input read before worker threads are started (small inputs stay on one thread). Default 16 MiB. */
+  threadsAfterBytes?: number
+  /** The worker script (tests). Default: dist/verify-worker.cjs; without it, one thread. */
+  workerFile?: string
 }
 
 export function finding(

@@ -21,6 +21,11 @@ export class KeyCursor {
   /** k[seq]; undefined for an unkeyed chain (MAC = SHA-256 of the input). */
   private key: Buffer | undefined
   seq = 0
+  /**
+   * The seq asked for: keys are derived up to it only when one is used (MACs checked on worker
+   * threads need none here) or while candidates wait for later keys.
+   */
+  private target = 0
   private candidates: RemacCandidate[] = []
   private budget = BUDGET
 
@@ -34,6 +39,12 @@ export class KeyCursor {
 
   /** Moves to k[s] (s >= the current seq), trying every key on the way on the candidates. */
   advanceTo(s: number): void {
+    if (s > this.target) this.target = s
+    if (this.candidates.length > 0) this.catchUp()
+  }
+
+  private catchUp(): void {
+    const s = this.target
     if (!this.key) {
       this.seq = s
       return
@@ -48,17 +59,19 @@ export class KeyCursor {
   }
 
   macOf(input: string): string {
+    this.catchUp()
     return macOf(this.key, input)
   }
 
   /** Remembers a failing record at the current seq, to be tried with the keys that follow. */
   addCandidate(c: RemacCandidate): void {
+    this.catchUp()
     if (this.key && this.candidates.length < MAX_CANDIDATES && this.budget > 0) this.candidates.push(c)
   }
 
   /** Tries a few keys past the end of the stream for the candidates still open, then forgets the key. */
   finish(lastSeq: number, lookahead: number): void {
-    if (this.candidates.length > 0) this.advanceTo(Math.max(this.seq, lastSeq + lookahead))
+    if (this.candidates.length > 0) this.advanceTo(Math.max(this.target, lastSeq + lookahead))
     this.key?.fill(0)
     this.key = undefined
     this.candidates = []

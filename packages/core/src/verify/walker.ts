@@ -25,6 +25,8 @@ export interface WalkEnv {
   expectKeyed: boolean
   /** An authentic record, once (the report counts it). */
   onAuthentic?: (e: Entry) => void
+  /** The stream's chain can be checked from k[0] (undefined: unkeyed, SHA-256): worker threads may check MACs. */
+  onKey?: (stream: string, k0: Buffer | undefined) => void
 }
 
 export interface AuthenticRecord {
@@ -140,6 +142,7 @@ export class StreamWalker {
     this.start = openGenesis(this.id, genesis, first, this.env.privateKeys, this.env.expectKeyed)
     this.interval = this.start.interval
     this.live = new KeyCursor(this.start.k0)
+    if (this.start.canCheck) this.env.onKey?.(this.id, this.start.k0)
   }
 
   private noteEntry(e: Entry): void {
@@ -180,7 +183,7 @@ export class StreamWalker {
   }
 
   private checkCopies(s: number, copies: Copy[], cursor: KeyCursor, late: boolean): void {
-    const valid = copies.map((c) => cursor.macOf(c.entry.input) === c.entry.mac)
+    const valid = copies.map((c) => c.entry.macValid ?? cursor.macOf(c.entry.input) === c.entry.mac)
     const authentic = valid.indexOf(true)
     let validLine: number | undefined
     if (authentic >= 0) {

@@ -12,10 +12,8 @@
  * under a fresh stream (its key died with the thread), after a loss record for what it had sealed
  * and not written; a warning says so.
  */
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { builtScript } from '../built-script'
 import { type ChainOptions, createChain, newStreamId } from '../integrity/chain'
 import type { Destination } from '../types'
 import { type Backend, inlineBackend } from './backend'
@@ -46,26 +44,9 @@ export interface ThreadOptions {
 /** A batch goes to the thread once it holds this many characters (or has waited BATCH_DELAY_MS). */
 const BATCH_CHARS = 64 * 1024
 
-/**
- * The built worker script, next to this module in dist/, or the package's dist/ when this module
- * runs from src (tests). Undefined when there is none: sealing stays inline.
- */
+/** The built worker script (dist/seal-worker.cjs); undefined when there is none: sealing stays inline. */
 export function sealWorkerFile(): string | undefined {
-  let here: string
-  try {
-    // The ESM build has import.meta.url; the CommonJS build (where bundlers leave import.meta empty) has __filename.
-    const url = typeof import.meta === 'object' ? import.meta.url : undefined
-    here = dirname(url ? fileURLToPath(url) : __filename)
-  } catch {
-    return undefined
-  }
-  for (const candidate of [
-    join(here, 'seal-worker.cjs'),
-    join(here, '..', '..', 'dist', 'seal-worker.cjs'),
-  ]) {
-    if (existsSync(candidate)) return candidate
-  }
-  return undefined
+  return builtScript('seal-worker.cjs')
 }
 
 /** Starts the sealing thread; undefined when no worker script is available (then seal inline). */

@@ -42,7 +42,33 @@ export interface Extractor {
   pushTooLong(): void
   /** Flushes what is still pending at the end of the input. */
   end(): void
+  /**
+   * Nothing pending (no open document, no lines to read again, no CRI or Docker partial line): the
+   * next line is read as if it were the first. A worker's reading of a segment (parallel/) is taken
+   * only then.
+   */
+  idle(): boolean
+  /**
+   * Takes a segment read elsewhere by a fresh extractor that ended idle (parallel/): counts its lines
+   * and stats, spends its replays; returns the line and record numbers it starts at. Undefined when it
+   * cannot be taken as it is (the replay budget left here is smaller than a fresh one's).
+   */
+  adopt(segment: AdoptedCounts): { lineBase: number; positionBase: number } | undefined
+  /** An unreadable line of an adopted segment (absolute line number), in the order it was met. */
+  unreadableAt(line: number): void
+  /** Lines read again so far (abandoned documents). */
+  readonly replayed: number
   readonly stats: InputStats
+}
+
+/** What an adopted segment adds to the counts (unreadable lines come one by one, `unreadableAt`). */
+export interface AdoptedCounts {
+  lines: number
+  records: number
+  blank: number
+  skipped: number
+  unparsable: number
+  replayed: number
 }
 
 export interface ExtractorOptions {
@@ -96,7 +122,9 @@ export function createExtractor(
    */
   const unparsable = (line: number, mayHoldRecord: boolean) => {
     stats.unparsable++
-    if (!mayHoldRecord) return
+    if (mayHoldRecord) noteUnreadable(line)
+  }
+  const noteUnreadable = (line: number) => {
     stats.unreadable++
     if (stats.unreadableLines.length < LISTED_LINES) stats.unreadableLines.push(line)
     options.onUnreadable?.(line)
@@ -229,6 +257,25 @@ export function createExtractor(
 
   return {
     stats,
+    get replayed() {
+      return REPLAY_LINES - replayBudget
+    },
+    idle: () => doc === undefined && replays.length === 0 && criPartial.size === 0 && !finder.hasPartials(),
+    adopt(c) {
+      // A fresh extractor could start documents on every line it read again; here that holds only
+      // while the budget stays above zero.
+      if (c.replayed >= replayBudget) return undefined
+      replayBudget -= c.replayed
+      const bases = { lineBase: lineNo, positionBase: position }
+      lineNo += c.lines
+      position += c.records
+      stats.lines += c.lines
+      stats.blank += c.blank
+      stats.skipped += c.skipped
+      stats.unparsable += c.unparsable
+      return bases
+    },
+    unreadableAt: noteUnreadable,
     push(raw: string) {
       lineNo++
       stats.lines++

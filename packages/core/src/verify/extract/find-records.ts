@@ -49,8 +49,10 @@ export type Emit = (record: Obj, integrity: Obj, line: number, indexed: boolean)
 export interface RecordFinder {
   /** Looks for records in a parsed value; returns how many were found. */
   visit(value: unknown, line: number): number
-  /** `log` texts still waiting for their continuation at the end of the input. */
+  /** `log` texts still waiting for their continuation at the end of the input (forgotten). */
   pendingPartials(): number
+  /** Whether a `log` text waits for its continuation. */
+  hasPartials(): boolean
 }
 
 export function createRecordFinder(emit: Emit, acceptAll: boolean): RecordFinder {
@@ -125,6 +127,7 @@ export function createRecordFinder(emit: Emit, acceptAll: boolean): RecordFinder
 
   return {
     visit: (value, line) => visit(value, line, false, 0),
+    hasPartials: () => logPartial.size > 0,
     pendingPartials: () => {
       const n = logPartial.size
       logPartial.clear()

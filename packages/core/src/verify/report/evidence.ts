@@ -4,7 +4,8 @@
  * (only authentic records are counted, each once), with whether the evidence is complete.
  */
 import type { VerifyOptions, VerifyReport } from '../findings'
-import { createVerifier } from '../verifier'
+import { createThreadedVerifier } from '../parallel/threaded'
+import { createVerifier, type VerifyHooks } from '../verifier'
 import { incompleteBecause } from './completeness'
 import { factsOf } from './facts'
 import { type ReportFilters, recordMatcher, valueMatcher } from './match'
@@ -18,6 +19,10 @@ export interface EvidenceOptions extends ReportFilters {
   /** End of the period the input covers (truncation is judged against it). */
   until?: VerifyOptions['until']
   tempDir?: string
+  /** As for verify (VerifyOptions): worker threads, when to start them, their script. */
+  threads?: number
+  threadsAfterBytes?: number
+  workerFile?: string
 }
 
 export interface EvidenceReport {
@@ -53,19 +58,49 @@ export interface EvidenceCollector {
   end(): EvidenceReport
 }
 
-export function createEvidenceReport(options: EvidenceOptions = {}): EvidenceCollector {
+/** The same on worker threads (parallel/threaded.ts): what the CLI and evidenceReport use. */
+export interface ThreadedEvidenceCollector {
+  write(chunk: Buffer | string): Promise<void>
+  end(): Promise<EvidenceReport>
+  abort(): Promise<void>
+}
+
+/** The verifier's options and hooks for a report: the tally counts each authentic record once. */
+function evidenceParts(options: EvidenceOptions) {
   const keys = options.pseudonymKeys ?? []
   const match = recordMatcher(options, keys)
   const patient = valueMatcher(options.patients, keys, ['resource'])
   const tally = new Tally(match, (ps) => !patient || ps.some((p) => patient(p) !== undefined))
-  const verifier = createVerifier(
-    { privateKey: options.privateKey, until: options.until, tempDir: options.tempDir, ignoreOrder: false },
-    { pick: factsOf, onAuthentic: (e) => tally.add(e) },
-  )
+  const verify: VerifyOptions = {
+    privateKey: options.privateKey,
+    until: options.until,
+    tempDir: options.tempDir,
+    ignoreOrder: false,
+    threads: options.threads,
+    threadsAfterBytes: options.threadsAfterBytes,
+    workerFile: options.workerFile,
+  }
+  const hooks: VerifyHooks = { pick: factsOf, onAuthentic: (e) => tally.add(e) }
+  return { tally, verify, hooks }
+}
+
+export function createEvidenceReport(options: EvidenceOptions = {}): EvidenceCollector {
+  const { tally, verify, hooks } = evidenceParts(options)
+  const verifier = createVerifier(verify, hooks)
   return {
     write: (chunk) => verifier.write(chunk),
     push: (line) => verifier.push(line),
     end: () => finishEvidence(verifier.end(), tally, options),
+  }
+}
+
+export function createThreadedEvidenceReport(options: EvidenceOptions = {}): ThreadedEvidenceCollector {
+  const { tally, verify, hooks } = evidenceParts(options)
+  const verifier = createThreadedVerifier(verify, hooks)
+  return {
+    write: (chunk) => verifier.write(chunk),
+    end: async () => finishEvidence(await verifier.end(), tally, options),
+    abort: () => verifier.abort(),
   }
 }
 
@@ -74,8 +109,13 @@ export async function evidenceReport(
   source: AsyncIterable<Buffer | string>,
   options: EvidenceOptions = {},
 ): Promise<EvidenceReport> {
-  const c = createEvidenceReport(options)
-  for await (const chunk of source) c.write(chunk)
+  const c = createThreadedEvidenceReport(options)
+  try {
+    for await (const chunk of source) await c.write(chunk)
+  } catch (err) {
+    await c.abort()
+    throw err
+  }
   return c.end()
 }
 

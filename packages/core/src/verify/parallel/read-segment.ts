@@ -1,0 +1,140 @@
+/**
+ * What a worker thread does with one segment of whole lines: the per-record work of verification
+ * (JSON.parse, finding the records, the canonical MAC input, the report's facts, and the MAC), with
+ * a fresh extractor, as if the segment were the start of the input. The main thread
+ * (threaded.ts) takes this reading only when its own extractor is idle at the segment's start and
+ * this one ended idle (see Extractor.adopt), and walks the chains in order itself.
+ *
+ * MACs (chain v1, one key per record): once the main thread has opened a stream's genesis it sends
+ * k[0] (StreamKeys); the worker derives k[seq] forward as the seqs it meets grow and records the
+ * verdict on the entry (`macValid`). A record whose key it does not have (stream not opened yet, or
+ * a seq below one it has passed) is left to the main thread, which then computes the MAC itself.
+ */
+import { macOf, nextKey } from '../../integrity/chain'
+import { type Entry, toEntry } from '../entry'
+import { type AdoptedCounts, createExtractor } from '../extract/extractor'
+import { createLineSplitter } from '../lines'
+import { factsOf } from '../report/facts'
+
+export interface SegmentJob {
+  id: number
+  bytes: Uint8Array
+  /** Pick the evidence report's facts of every record (report/facts.ts). */
+  facts: boolean
+}
+
+/** k[0] of a stream whose genesis the main thread opened (null: unkeyed chain). */
+export interface KeyMessage {
+  stream: string
+  key: Uint8Array | null
+}
+
+export interface SegmentResult extends AdoptedCounts {
+  id: number
+  /** The extractor ended idle: the reading holds whatever the main thread would have read. */
+  idle: boolean
+  /**
+   * UTF-8 JSON texts separated by commas, in the order the extractor met them: an entry
+   * (segment-relative line and position, without `input`) or a number (an unreadable line,
+   * segment-relative). Bytes, not objects or strings: written as each record is read, they leave
+   * nothing on this thread's heap to outlive the record, and they are moved to the main thread
+   * rather than copied.
+   */
+  events: Uint8Array
+  /** The entries' MAC inputs (UTF-8), one after the other; `lengths` (bytes) cuts them apart. */
+  inputs: Uint8Array
+  lengths: Int32Array
+}
+
+/** A byte buffer that grows as it is written. */
+class Bytes {
+  buf: Buffer
+  used = 0
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafeSlow(Math.max(1024, size))
+  }
+  write(text: string): number {
+    const max = text.length * 3
+    if (this.used + max > this.buf.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(this.used + max, this.buf.length * 2))
+      bigger.set(this.buf.subarray(0, this.used))
+      this.buf = bigger
+    }
+    const n = this.buf.write(text, this.used)
+    this.used += n
+    return n
+  }
+  /** The bytes written, in a buffer of their own (to be transferred). */
+  take(): Uint8Array {
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.used)
+  }
+}
+
+/** Per stream, the key for `seq` (undefined: unkeyed chain, SHA-256). */
+export type StreamKeys = Map<string, { key: Buffer | undefined; seq: number }>
+
+/** Records the MAC verdict when the key for the entry's seq is at hand. */
+function checkMac(keys: StreamKeys, e: Entry, version: unknown): void {
+  if (version !== 1) return
+  const k = keys.get(e.stream)
+  if (!k || e.seq < k.seq) return
+  if (k.key) {
+    while (k.seq < e.seq) {
+      const next = nextKey(k.key)
+      k.key.fill(0)
+      k.key = next
+      k.seq++
+    }
+  } else k.seq = e.seq
+  e.macValid = macOf(k.key, e.input) === e.mac
+}
+
+export function readSegment(job: SegmentJob, keys: StreamKeys = new Map()): SegmentResult {
+  const size = job.bytes.byteLength
+  const events = new Bytes(size >> 1)
+  const inputs = new Bytes(size)
+  let lengths = new Int32Array(1024)
+  let records = 0
+  const event = (json: string) => {
+    if (events.used > 0) events.write(',')
+    events.write(json)
+  }
+  const pick = job.facts ? factsOf : undefined
+  const extractor = createExtractor(
+    (found) => {
+      const entry = toEntry(found, pick)
+      checkMac(keys, entry, found.integrity.v)
+      if (records === lengths.length) {
+        const longer = new Int32Array(lengths.length * 2)
+        longer.set(lengths)
+        lengths = longer
+      }
+      lengths[records++] = inputs.write(entry.input)
+      ;(entry as { input?: string }).input = undefined
+      event(JSON.stringify(entry))
+    },
+    { onUnreadable: (line) => event(String(line)) },
+  )
+  const splitter = createLineSplitter({
+    line: (text) => extractor.push(text),
+    tooLong: () => extractor.pushTooLong(),
+  })
+  splitter.push(Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength))
+  splitter.end()
+  const idle = extractor.idle()
+  const s = extractor.stats
+  // Not idle: the main thread reads the segment again, so the entries are not even sent.
+  return {
+    id: job.id,
+    idle,
+    lines: s.lines,
+    records,
+    blank: s.blank,
+    skipped: s.skipped,
+    unparsable: s.unparsable,
+    replayed: extractor.replayed,
+    events: idle ? events.take() : new Uint8Array(0),
+    inputs: idle ? inputs.take() : new Uint8Array(0),
+    lengths: idle ? lengths.subarray(0, records) : new Int32Array(0),
+  }
+}
