@@ -10,6 +10,7 @@ import { wrapPool } from '@boundary-audit/pg'
 import pg from 'pg'
 import { createApp } from './app.mjs'
 import { createIdentityProvider } from './identity.mjs'
+import { clinicMonitor } from './monitor.mjs'
 import { migrate } from './seed.mjs'
 
 const schema = process.env.CLINIC_DB_SCHEMA || 'clinic'
@@ -26,16 +27,8 @@ const audit = createAuditLogger({
     // This clinic's medical record numbers, so that an MRN in a URL or message is caught too.
     detectors: [{ name: 'mrn', pattern: /\bMRN-\d{7}\b/g }],
   },
-  // Privacy monitoring (docs/monitoring.md): an account reaching more patients than the breadth
-  // threshold within an hour is alerted on and blocked (403). Counting individuals needs the
-  // pseudonym key, so the monitor is on only with one. CLINIC_MONITOR_BREADTH lowers the threshold
-  // for the demo.
-  monitor: process.env.BOUNDARY_AUDIT_PSEUDONYM_KEY
-    ? {
-        breadth: { threshold: Number(process.env.CLINIC_MONITOR_BREADTH || 100), windowSeconds: 3600 },
-        enforcement: { block: ['breadth'] },
-      }
-    : undefined,
+  // Privacy monitoring (src/monitor.mjs): breadth alerts and blocks, with the pseudonym key.
+  monitor: clinicMonitor(),
 })
 
 pg.types.setTypeParser(1082, (value) => value) // DATE as 'YYYY-MM-DD', not a local-time Date

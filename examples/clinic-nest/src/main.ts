@@ -4,6 +4,7 @@
 import 'reflect-metadata'
 import { createAuditLogger } from '@boundary-audit/core'
 import { createIdentityProvider } from '@boundary-audit/example-clinic-express/identity'
+import { clinicMonitor } from '@boundary-audit/example-clinic-express/monitor'
 import { migrate } from '@boundary-audit/example-clinic-express/seed'
 import { wrapPool } from '@boundary-audit/pg'
 import { NestFactory } from '@nestjs/core'
@@ -22,6 +23,9 @@ const audit = createAuditLogger({
     environment: process.env.CLINIC_ENVIRONMENT || 'demo',
   },
   redaction: { detectors: [{ name: 'mrn', pattern: /\bMRN-\d{7}\b/g }] },
+  // Privacy monitoring as in the Express clinic: breadth alerts and blocks (a blocked account gets
+  // 403 after the guards have authenticated it), shared across replicas through Redis when set.
+  monitor: clinicMonitor(),
 })
 
 pg.types.setTypeParser(1082, (value: string) => value) // DATE as 'YYYY-MM-DD'

@@ -1,0 +1,3 @@
+import type { MonitorOptions } from '@boundary-audit/core'
+
+export function clinicMonitor(env?: NodeJS.ProcessEnv): MonitorOptions | undefined
