@@ -1,4 +1,5 @@
 // Public types of @boundary-audit/core. Internal shapes live next to the code that uses them.
+import type { EventEmitter } from 'node:events'
 import type { AuditMonitor, MonitorOptions } from './monitor/types'
 
 export type * from './monitor/types'
@@ -240,6 +241,11 @@ export interface AuditStats {
   written: number
   /** Events lost: buffer full, destination broken, shutdown deadline, sealing thread died, or logged after close(). */
   dropped: number
+  /**
+   * Lines of the app's own logger handed to `audit.destination()` and not written: the buffer was
+   * full (`maxBufferBytes`), or they came after the logger had closed and the destination refused them.
+   */
+  appLinesDropped: number
   /** Internal errors caught (an event still went out, possibly reduced). */
   errors: number
   /** False when the destination cannot currently accept events. */
@@ -315,6 +321,22 @@ export interface DbQueryRecord {
   slow?: boolean
 }
 
+/**
+ * What `audit.destination()` returns: the methods of pino's SonicBoom that pino and its users call,
+ * so that `pino(options, audit.destination())` works.
+ */
+export interface AuditDestination extends EventEmitter {
+  /** Takes text or UTF-8 bytes in any pieces; whole lines are passed on. Always true. */
+  write(chunk: string | Uint8Array): boolean
+  /** `cb` runs once every whole line written so far is written to the destination. */
+  flush(cb?: (err?: Error | null) => void): void
+  /** A no-op: the logger's exit hook writes what is queued when the process exits. */
+  flushSync(): void
+  /** Passes a last unfinished line, if any; later writes are refused. */
+  end(): void
+  readonly writable: boolean
+}
+
 export interface AuditLogger {
   login(input: LoginInput): void
   logout(input?: LogoutInput): void
@@ -333,6 +355,15 @@ export interface AuditLogger {
   flush(): Promise<void>
   /** Writes the closing record, flushes, releases the destination. Later events are dropped and counted. */
   close(): Promise<void>
+  /**
+   * A destination for the app's own logger when it shares stdout with the audit lines:
+   * `pino(options, audit.destination())`. Its lines go through the audit logger's writer, in order
+   * with the audit records, each line written whole, so that a slow reader never sees a line of
+   * either torn by the other (two writers on one pipe tear lines; see docs/deploy.md). Takes text or
+   * bytes; passes on whole lines; after close() they are written straight to the destination.
+   * One object per logger.
+   */
+  destination(): AuditDestination
   stats(): AuditStats
   /** The privacy monitor's controls: block / unblock an actor, scram / unscram (each change is audited). */
   readonly monitor: AuditMonitor

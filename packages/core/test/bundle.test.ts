@@ -5,7 +5,8 @@
  * built dist, as an app does (`npm test` builds first).
  */
 import { execFile } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -104,6 +105,13 @@ describe('bundled with esbuild', () => {
     const r = await run(join(dir, 'side', 'app.cjs'))
     expect(r.stderr).toContain('sealing: worker')
     expectVerified(r.out)
+  })
+
+  it('the package exports the script by name, for bundler configs (webpack entry, copy plugins)', () => {
+    const require = createRequire(import.meta.url)
+    expect(require.resolve('@boundary-audit/core/seal-worker.cjs')).toBe(
+      realpathSync(join(dist, 'seal-worker.cjs')),
+    )
   })
 
   it('a path that names no file fails at creation, saying what to change', async () => {

@@ -26,6 +26,8 @@ export interface Backend {
   readonly written: number
   /** Events dropped behind the buffer bound (deadline, destination). */
   readonly dropped: number
+  /** App lines (audit.destination()) dropped behind the buffer bound (deadline, destination). */
+  readonly textDropped: number
   readonly healthy: boolean
   readonly mode: 'worker' | 'inline' | 'off'
 }
@@ -113,6 +115,9 @@ export function inlineBackend(options: InlineOptions): Backend {
     },
     get dropped() {
       return s.dropped + output.lost
+    },
+    get textDropped() {
+      return s.textDropped
     },
     get healthy() {
       return output.healthy

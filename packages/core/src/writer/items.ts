@@ -13,12 +13,21 @@ export type Item =
   | { kind: 'loss'; count: number; reason: LossReason; since: string }
   | { kind: 'checkpoint' }
   | { kind: 'close'; reason?: string }
+  /**
+   * A line of the app's own logger (audit.destination(), app-destination.ts), without its newline:
+   * written in its place among the records, never sealed, never counted as an event.
+   */
+  | { kind: 'text'; text: string }
 
-/** Encoded records start with their mark or the separator \u0001; instructions with \u0002. */
+/**
+ * Encoded records start with their mark or the separator \u0001 (or \u0003 with the chain off);
+ * instructions with \u0002; the app's lines with \u0004.
+ */
 const CONTROL = '\u0002'
 
 export function encodeItem(item: Item): string {
   if (item.kind === 'record') return item.prepared ? encodePrepared(item.prepared) : `\u0003${item.line}`
+  if (item.kind === 'text') return `\u0004${item.text}`
   return `${CONTROL}${JSON.stringify(item)}`
 }
 
@@ -26,11 +35,13 @@ export function decodeItem(text: string): Item {
   const c = text.charCodeAt(0)
   if (c === 2) return JSON.parse(text.slice(1)) as Item
   if (c === 3) return { kind: 'record', line: text.slice(1) }
+  if (c === 4) return { kind: 'text', text: text.slice(1) }
   return { kind: 'record', prepared: decodePrepared(text) }
 }
 
 /** Characters an item holds (what the buffer bound counts). */
 export function itemChars(item: Item): number {
+  if (item.kind === 'text') return item.text.length
   if (item.kind !== 'record') return 64
   if (item.line !== undefined) return item.line.length
   const p = item.prepared!

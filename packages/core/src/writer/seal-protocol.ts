@@ -30,12 +30,15 @@ export const PROGRESS = {
   idle: 5,
   /** 1 once anything (the genesis at least) was handed to the output. */
   began: 6,
+  /** App lines (audit.destination()) the thread dropped (deadline, destination error). */
+  textDropped: 7,
 } as const
 
-export const PROGRESS_BYTES = 16 + 8 * 7
+export const PROGRESS_SLOTS = 8
+export const PROGRESS_BYTES = 16 + 8 * PROGRESS_SLOTS
 
 /** Bumped whenever the messages or the item encoding change. */
-export const SEAL_PROTOCOL = 2
+export const SEAL_PROTOCOL = 3
 
 export interface SealWorkerData {
   protocol: number

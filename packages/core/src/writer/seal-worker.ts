@@ -9,6 +9,7 @@ import { fdOutput } from './fd-output'
 import type { Output } from './output'
 import {
   PROGRESS,
+  PROGRESS_SLOTS,
   SEAL_PROTOCOL,
   SEAL_STATE,
   type SealWorkerData,
@@ -20,7 +21,7 @@ import { createSealer, type Sealer } from './sealer'
 const data = workerData as SealWorkerData
 const port = parentPort!
 const state = new Int32Array(data.progress, 0, 4)
-const counters = new Float64Array(data.progress, 16, 7)
+const counters = new Float64Array(data.progress, 16, PROGRESS_SLOTS)
 
 const send = (message: ToMain) => port.postMessage(message)
 
@@ -47,6 +48,7 @@ function start(): void {
     counters[PROGRESS.sealed] = sealer.sealed
     counters[PROGRESS.written] = output.written
     counters[PROGRESS.dropped] = sealer.dropped + output.lost
+    counters[PROGRESS.textDropped] = sealer.textDropped
     counters[PROGRESS.consumed] = sealer.consumed
     counters[PROGRESS.began] = sealer.began ? 1 : 0
     counters[PROGRESS.idle] = sealer.queuedChars === 0 && output.idle ? 1 : 0

@@ -12,6 +12,7 @@
  * - a record: preceded by a loss record when losses are pending; sealed (chain on) or passed as is.
  * - a loss note from the logger (its buffer was full): counted.
  * - checkpoint / close: the chain's own record, with audit.loss.total when anything was lost.
+ * - a line of the app's own logger (audit.destination()): written as it is, never sealed.
  */
 import { type Prepared, prepareRecord } from '../integrity/assemble'
 import type { Chain, IntegrityFields } from '../integrity/chain'
@@ -56,6 +57,8 @@ export interface Sealer {
   readonly sealed: number
   /** Events this stage dropped (deadline, destination), not counting the logger's own notes. */
   readonly dropped: number
+  /** App lines (audit.destination()) dropped: the deadline, or the destination failed. */
+  readonly textDropped: number
   /** The closing record is sealed and handed over. */
   readonly closed: boolean
   /** Anything (the genesis at least) was handed to the output. */
@@ -76,6 +79,7 @@ export function createSealer(options: SealerOptions): Sealer {
   let consumedChars = 0
   let sealed = 0
   let dropped = 0
+  let textDropped = 0
   let expired = false
   let closed = false
   let pumping = false
@@ -139,6 +143,14 @@ export function createSealer(options: SealerOptions): Sealer {
       case 'loss':
         ledger.note(item.count, item.reason, item.since)
         return ''
+      case 'text':
+        // The app's own line, in its place. Past the deadline it goes like a record (the margin is
+        // for the loss and closing records); after the close it is still written.
+        if (expired) {
+          textDropped++
+          return ''
+        }
+        return `${item.text}\n`
       case 'checkpoint':
         if (closed || !chain) return ''
         return chainLine(withLossTotal(chain.checkpoint(), ledger.total))
@@ -186,6 +198,7 @@ export function createSealer(options: SealerOptions): Sealer {
       const item = takeOne()
       if (!item) continue
       if (item.kind === 'record') records++
+      else if (item.kind === 'text') textDropped++
       else if (item.kind === 'loss') ledger.note(item.count, item.reason, item.since)
     }
     drop(records, 'destination-error')
@@ -261,6 +274,9 @@ export function createSealer(options: SealerOptions): Sealer {
     },
     get dropped() {
       return dropped
+    },
+    get textDropped() {
+      return textDropped
     },
     get closed() {
       return closed

@@ -23,6 +23,7 @@ import { boomOutput, errorName } from './output'
 import {
   PROGRESS,
   PROGRESS_BYTES,
+  PROGRESS_SLOTS,
   SEAL_PROTOCOL,
   SEAL_STATE,
   type SealWorkerData,
@@ -55,7 +56,7 @@ export function threadBackend(options: ThreadOptions): Backend | undefined {
   if (!file) return undefined
   const progress = new SharedArrayBuffer(PROGRESS_BYTES)
   const state = new Int32Array(progress, 0, 4)
-  const counters = new Float64Array(progress, 16, 7)
+  const counters = new Float64Array(progress, 16, PROGRESS_SLOTS)
   const data: SealWorkerData = {
     protocol: SEAL_PROTOCOL,
     dest: options.dest,
@@ -266,6 +267,9 @@ export function threadBackend(options: ThreadOptions): Backend | undefined {
     },
     get dropped() {
       return count(PROGRESS.dropped) + lostWithThread + (inline?.dropped ?? 0)
+    },
+    get textDropped() {
+      return count(PROGRESS.textDropped) + (inline?.textDropped ?? 0)
     },
     get healthy() {
       return inline ? inline.healthy : healthy

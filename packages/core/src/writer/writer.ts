@@ -23,6 +23,7 @@ export interface WriterStats {
   accepted: number
   written: number
   dropped: number
+  appLinesDropped: number
   healthy: boolean
   sealing: 'worker' | 'inline' | 'off'
 }
@@ -30,6 +31,13 @@ export interface WriterStats {
 export interface Writer {
   /** Takes one event; false: dropped (counted). Never throws. */
   accept(item: Item): boolean
+  /**
+   * Takes one line of the app's own logger (no newline in it), written in order with the records;
+   * also while closing. False: dropped (buffer full; counted in appLinesDropped).
+   */
+  text(line: string): boolean
+  /** Counts an app line that could not be written at all (after the logger ended). */
+  lostText(): void
   checkpoint(): void
   /** Queues the closing record and starts the shutdown clock; events after it are dropped. */
   close(reason?: string): void
@@ -54,6 +62,7 @@ export function createWriter(options: WriterOptions): Writer {
   let overflowTotal = 0
   let overflowSince: string | undefined
   let refused = 0
+  let appLinesDropped = 0
   let closed = false
   let shutdownAt = 0
   let gaveUp = false
@@ -89,6 +98,21 @@ export function createWriter(options: WriterOptions): Writer {
       passOverflow()
       backend.push(item)
       return true
+    },
+    text(line) {
+      if (backend.used + line.length > maxBufferBytes) {
+        if (appLinesDropped++ === 0) {
+          report(
+            "the destination is not keeping up; the app's own log lines were dropped (see stats().appLinesDropped)",
+          )
+        }
+        return false
+      }
+      backend.push({ kind: 'text', text: line })
+      return true
+    },
+    lostText() {
+      appLinesDropped++
     },
     checkpoint() {
       if (closed) return
@@ -142,6 +166,7 @@ export function createWriter(options: WriterOptions): Writer {
         accepted,
         written,
         dropped,
+        appLinesDropped: appLinesDropped + backend.textDropped,
         healthy: !closed && backend.healthy,
         sealing: backend.mode,
       }
