@@ -67,7 +67,7 @@ describe('monitor counts shared through Redis', () => {
     }
   })
 
-  it('at most one call to Redis per access: one script call per event-loop turn, whatever it counted', async () => {
+  it('at most one call to Redis per access: accesses within a few milliseconds share one script call', async () => {
     const client = new Redis(URL)
     const sent: string[] = []
     const original = client.sendCommand.bind(client)

@@ -17,7 +17,8 @@
  *
  * Needs valgrind (callgrind_control). Takes ~1-2 min per case, two cases at a time.
  * Run: npm run bench:instructions -w @boundary-audit/express
- * Env: BENCH_REQUESTS (default 6000), BENCH_CASES (comma-separated, default below)
+ * Env: BENCH_REQUESTS (default 6000), BENCH_CASES (comma-separated, default below), BENCH_TIMEOUT
+ * (seconds a response may take, default 120)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -27,6 +28,9 @@ import autocannon from 'autocannon'
 import { build } from 'esbuild'
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 6000)
+// Seconds a response may take: under valgrind on a busy machine, autocannon's default 10 s is not
+// enough and a request counted as an error stops the run.
+const TIMEOUT = Number(process.env.BENCH_TIMEOUT ?? 120)
 const CASES = (
   process.env.BENCH_CASES ??
   'bare,floor-als-close,floor-als-close-pino-line,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
@@ -100,9 +104,9 @@ async function count(kase: string): Promise<number> {
       child.once('exit', (code) => reject(new Error(`${kase} exited with ${code}: ${stderr.slice(-2000)}`)))
     })
     const url = `http://127.0.0.1:${port}/hello`
-    await autocannon({ url, connections: 10, pipelining: 1, amount: 4 * REQUESTS })
+    await autocannon({ url, connections: 10, pipelining: 1, amount: 4 * REQUESTS, timeout: TIMEOUT })
     execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' })
-    const r = await autocannon({ url, connections: 10, pipelining: 1, amount: REQUESTS })
+    const r = await autocannon({ url, connections: 10, pipelining: 1, amount: REQUESTS, timeout: TIMEOUT })
     execFileSync('callgrind_control', ['--dump=measured', String(child.pid)], { stdio: 'ignore' })
     if (r.errors + r.non2xx > 0) throw new Error(`${kase}: ${r.errors} errors, ${r.non2xx} non-2xx`)
     let total = 0

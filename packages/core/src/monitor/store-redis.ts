@@ -1,6 +1,6 @@
-// What several replicas share through Redis: the counts (one script call per event-loop turn, for
-// every access of that turn, keeping the same bounded sliding windows as store-memory.ts in two
-// sorted sets per actor) and the enforcement state (blocks and scram, in one hash, announced on a
+// What several replicas share through Redis: the counts (one script call for all the accesses of
+// a few milliseconds, keeping the same bounded sliding windows as store-memory.ts in a sorted
+// set and a list per actor) and the enforcement state (blocks and scram, in one hash, announced on a
 // channel so that every replica refuses a blocked actor or a scrammed route at once; see
 // docs/monitoring.md). If Redis is unreachable the monitor counts and enforces per process (see
 // index.ts) and says so once; it never makes a request wait for Redis.
@@ -33,29 +33,38 @@ export interface SharedStore {
   close(): Promise<void>
 }
 
-// Entries at or before now - window leave; beyond cap (threshold + 1) the oldest leave, which
-// cannot change whether the count exceeds the threshold. GT: a replica whose clock lags does not
-// move an individual's last access back. One function for both windows of an actor.
-// KEYS: two per access (individuals: member individual, score last access; records: member a
-// unique id, score time). ARGV: the windows and caps, then time, individual, record id per access.
-// Returns three numbers per access: the two counts, and which rules may alert (1 breadth, 2 rate):
-// a count over its threshold with no alert for that actor within the window on any replica, so
-// that replicas sharing counts raise one alert per window between them, as one process would.
-// The alert marks (`<key>a`) are not in KEYS: they share the keys' hash tag, hence their slot.
+// The two windows of an actor, as cheap for Redis as store-memory.ts is in process (a few O(1) or
+// O(log N) commands per access; Redis runs beside the service, often on the same cores):
+// - individuals: a sorted set, member the individual, score its last access (GT: a replica whose
+//   clock lags does not move it back). Counted with ZCOUNT over (now - W, +inf]; beyond cap
+//   (threshold + 1) members the oldest goes, which cannot change whether the count exceeds the
+//   threshold (the same argument as DistinctWindow).
+// - records: a list of the last cap access times, newest first. The count exceeds the threshold
+//   exactly when the cap-th newest is inside the window; below it the answer is a bound (at most
+//   the threshold), which no rule reads.
+// KEYS: two per access. ARGV: the windows and caps, then time and individual per access. Returns
+// three numbers per access: the two counts, and which rules may alert (1 breadth, 2 rate): a count
+// over its threshold with no alert for that actor within the window on any replica, so that
+// replicas sharing counts raise one alert per window between them, as one process would. The
+// alert marks (`<key>a`) are not in KEYS: they share the keys' hash tag, hence their slot.
 const SCRIPT = `
-local function window(key, w, cap, now, member, gt)
+local function individuals(key, w, cap, now, member)
   if w <= 0 then return 0 end
-  if member ~= '' then
-    if gt then redis.call('ZADD', key, 'GT', now, member) else redis.call('ZADD', key, now, member) end
-  end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - w)
-  local n = redis.call('ZCARD', key)
-  if n > cap then
-    redis.call('ZREMRANGEBYRANK', key, 0, n - cap - 1)
-    n = cap
+  if member ~= '' and redis.call('ZADD', key, 'GT', now, member) == 1 then
+    local n = redis.call('ZCARD', key)
+    if n > cap then redis.call('ZREMRANGEBYRANK', key, 0, n - cap - 1) end
   end
   redis.call('PEXPIRE', key, w)
-  return n
+  return redis.call('ZCOUNT', key, '(' .. (now - w), '+inf')
+end
+local function records(key, w, cap, now)
+  if w <= 0 then return 0 end
+  local n = redis.call('LPUSH', key, now)
+  if n > cap then redis.call('LTRIM', key, 0, cap - 1) end
+  redis.call('PEXPIRE', key, w)
+  local last = tonumber(redis.call('LINDEX', key, cap - 1))
+  if last ~= nil and last > now - w then return cap end
+  return math.min(n, cap - 1)
 end
 local function fresh(key, n, cap, w, now)
   if w <= 0 or n < cap then return 0 end
@@ -66,10 +75,10 @@ local bw, bcap = tonumber(ARGV[1]), tonumber(ARGV[2])
 local rw, rcap = tonumber(ARGV[3]), tonumber(ARGV[4])
 local out = {}
 for j = 1, #KEYS / 2 do
-  local now = tonumber(ARGV[2 + 3 * j])
+  local now = tonumber(ARGV[3 + 2 * j])
   local ki, kr = KEYS[2 * j - 1], KEYS[2 * j]
-  local i = window(ki, bw, bcap, now, ARGV[3 + 3 * j], true)
-  local r = window(kr, rw, rcap, now, ARGV[4 + 3 * j], false)
+  local i = individuals(ki, bw, bcap, now, ARGV[4 + 2 * j])
+  local r = records(kr, rw, rcap, now)
   out[3 * j - 2] = i
   out[3 * j - 1] = r
   out[3 * j] = fresh(ki, i, bcap, bw, now) + 2 * fresh(kr, r, rcap, rw, now)
@@ -79,6 +88,12 @@ return out
 
 /** Accesses judged by one script call at most. */
 const MAX_BATCH = 256
+/**
+ * How long accesses gather before one script call judges them all. Under load the call then
+ * carries the accesses of several requests (one socket write and one reply for all of them, which
+ * is most of what Redis costs the service); an alert or a block comes at most this much later.
+ */
+const BATCH_MS = 2
 
 interface RedisLike {
   status: string
@@ -147,12 +162,12 @@ export function createRedisStore(
   const r = counts.rate
   const head = [b ? b.windowMs : 0, b ? b.threshold + 1 : 0, r ? r.windowMs : 0, r ? r.threshold + 1 : 0]
   const tag = randomBytes(4).toString('hex')
-  let sequence = 0
   let queue: Pending[] = []
   let scheduled = false
   let closed = false
 
   const flush = () => {
+    if (closed) return
     scheduled = false
     while (queue.length > 0) {
       const batch = queue.length <= MAX_BATCH ? queue : queue.slice(0, MAX_BATCH)
@@ -165,7 +180,7 @@ export function createRedisStore(
     const args: (string | number)[] = [batch.length * 2]
     for (const p of batch) args.push(`${base}${p.actor}:i`, `${base}${p.actor}:r`)
     args.push(...head)
-    for (const p of batch) args.push(p.time, p.individual ?? '', `${tag}${(sequence++).toString(36)}`)
+    for (const p of batch) args.push(p.time, p.individual ?? '')
     let settled = false
     const settle = (reply: number[] | undefined) => {
       if (settled) return
@@ -292,10 +307,10 @@ export function createRedisStore(
     },
     add(actor, individual, time, token) {
       queue.push({ actor, individual, time, token })
-      if (!scheduled) {
+      if (queue.length >= MAX_BATCH) flush()
+      else if (!scheduled) {
         scheduled = true
-        // Everything counted in this turn of the event loop goes in one call.
-        setImmediate(flush)
+        setTimeout(flush, BATCH_MS).unref()
       }
     },
     share(change) {
@@ -310,6 +325,8 @@ export function createRedisStore(
       })
     },
     async close() {
+      // What was counted so far is sent before the connection goes.
+      if (client.status === 'ready') flush()
       closed = true
       client.removeListener('error', onError)
       client.removeListener('ready', onReady)
