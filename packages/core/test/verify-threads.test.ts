@@ -24,6 +24,14 @@ const workerFile = verifyWorkerFile()
 
 const first = makeTrail(manyEvents(300), { start: T0, instance: 'pod-1' })
 const second = makeTrail(manyEvents(400), { start: T0 + 60_000, instance: 'pod-2', step: 70 })
+// Not ASCII: the MAC inputs travel as UTF-8 and are decoded as such.
+const third = makeTrail(
+  Array.from({ length: 120 }, (_, i) => ({
+    actor: `Zoë Ångström ${i % 3} 🩺`,
+    patient: `ps_${'0'.repeat(23)}${i % 9}`,
+  })),
+  { start: T0 + 90_000, instance: 'pod-3', step: 30 },
+)
 
 /** Both streams interleaved by time, one record altered and one deleted in the second. */
 function tamperedExport(): string[] {
@@ -37,6 +45,7 @@ function tamperedExport(): string[] {
     if (j >= b.length || (i < first.lines.length && i * 1.3 < j)) out.push(first.lines[i++]!)
     else out.push(b[j++]!)
   }
+  out.splice(500, 0, ...third.lines)
   return out
 }
 

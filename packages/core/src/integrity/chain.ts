@@ -166,6 +166,15 @@ export function hmacSha256(key: Buffer, input: string): string {
   return crypto.createHmac('sha256', key).update(input).digest('base64url')
 }
 
+/**
+ * macOf with scratch buffers of its own (createMacer's one-shot hashing, about half the cost of
+ * createHmac): for a verifier that checks millions of records. One per walker or thread.
+ */
+export function createMacOf(): (key: Buffer | undefined, input: string) => string {
+  const macOfParts = createMacer()
+  return (key, input) => macOfParts(key, input, '', '')
+}
+
 /** MAC of one record: HMAC-SHA-256 with the record's key, or plain SHA-256 for an unkeyed chain. */
 export function macOf(key: Buffer | undefined, input: string): string {
   if (key) return hmacSha256(key, input)

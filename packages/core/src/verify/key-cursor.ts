@@ -3,7 +3,7 @@
  * and, on the way, tries the keys on records that failed their own MAC: one that verifies with a
  * LATER key was rewritten by someone who held that key (took the process after it was written).
  */
-import { macOf, nextKey } from '../integrity/chain'
+import { createMacOf, nextKey } from '../integrity/chain'
 
 /** Failing records tried against later keys at once, and the MACs spent on it per stream. */
 const MAX_CANDIDATES = 64
@@ -28,6 +28,7 @@ export class KeyCursor {
   private target = 0
   private candidates: RemacCandidate[] = []
   private budget = BUDGET
+  private readonly mac = createMacOf()
 
   constructor(k0: Buffer | undefined) {
     this.key = k0 ? Buffer.from(k0) : undefined
@@ -60,7 +61,7 @@ export class KeyCursor {
 
   macOf(input: string): string {
     this.catchUp()
-    return macOf(this.key, input)
+    return this.mac(this.key, input)
   }
 
   /** Remembers a failing record at the current seq, to be tried with the keys that follow. */
@@ -81,7 +82,7 @@ export class KeyCursor {
     const key = this.key!
     for (let c = this.candidates.length - 1; c >= 0; c--) {
       const e = this.candidates[c]!
-      if (this.seq > e.seq && macOf(key, e.input) === e.mac) {
+      if (this.seq > e.seq && this.mac(key, e.input) === e.mac) {
         e.keySeq = this.seq
         this.candidates.splice(c, 1)
       }

@@ -17,6 +17,8 @@ interface Pending {
 interface Thread {
   worker: Worker
   pending: Map<number, Pending>
+  /** Result buffers to hand back with the next job. */
+  returns: ArrayBuffer[]
 }
 
 /** The built worker script (dist/verify-worker.cjs); undefined when there is none: one thread. */
@@ -33,11 +35,12 @@ export class WorkerPool {
     for (let i = 0; i < size; i++) {
       // execArgv: [] keeps the host's preloads (--import hooks, APMs) out of the thread.
       const worker = new Worker(file, { execArgv: [], stdout: true, stderr: false })
-      const thread: Thread = { worker, pending: new Map() }
+      const thread: Thread = { worker, pending: new Map(), returns: [] }
       worker.on('message', (r: SegmentResult) => {
         const p = thread.pending.get(r.id)
         if (!p) return
         thread.pending.delete(r.id)
+        r.thread = i
         p.resolve(r)
       })
       worker.on('error', (err) => this.fail(thread, `a verifier thread failed: ${err.message}`))
@@ -52,7 +55,18 @@ export class WorkerPool {
     for (const t of this.threads) t.worker.postMessage(message)
   }
 
-  /** Reads a segment on the least busy thread. */
+  /** Hands a result's buffers back to the thread that wrote them, to be used again. */
+  recycle(r: SegmentResult): void {
+    const t = this.threads[r.thread ?? -1]
+    if (!t) return
+    for (const b of [r.events.buffer, r.inputs.buffer] as ArrayBuffer[])
+      if (b.byteLength > 0) t.returns.push(b)
+  }
+
+  /**
+   * Reads a segment on the least busy thread. `bytes` must start a buffer of its own: the buffer is
+   * moved to the thread (unusable here) and comes back in the result's `source`.
+   */
   read(bytes: Uint8Array, facts: boolean): Promise<SegmentResult> {
     if (this.failure) return Promise.reject(this.failure)
     let best = this.threads[0]!
@@ -60,8 +74,9 @@ export class WorkerPool {
     const id = this.nextId++
     return new Promise<SegmentResult>((resolve, reject) => {
       best.pending.set(id, { resolve, reject })
-      const job: SegmentJob = { id, bytes, facts }
-      best.worker.postMessage(job)
+      const recycle = best.returns.splice(0)
+      const job: SegmentJob = { id, bytes, facts, recycle }
+      best.worker.postMessage(job, [bytes.buffer as ArrayBuffer, ...recycle])
     })
   }
 

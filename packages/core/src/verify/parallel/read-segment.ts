@@ -10,15 +10,19 @@
  * verdict on the entry (`macValid`). A record whose key it does not have (stream not opened yet, or
  * a seq below one it has passed) is left to the main thread, which then computes the MAC itself.
  */
-import { macOf, nextKey } from '../../integrity/chain'
+import { createMacOf, nextKey } from '../../integrity/chain'
 import { type Entry, toEntry } from '../entry'
 import { type AdoptedCounts, createExtractor } from '../extract/extractor'
 import { createLineSplitter } from '../lines'
 import { factsOf } from '../report/facts'
+import { BufferPool } from './buffers'
 
 export interface SegmentJob {
   id: number
+  /** The segment, at the start of a buffer of its own (moved here, and back in the result). */
   bytes: Uint8Array
+  /** Result buffers the main thread is done with, for this thread to use again. */
+  recycle?: ArrayBuffer[]
   /** Pick the evidence report's facts of every record (report/facts.ts). */
   facts: boolean
 }
@@ -31,6 +35,10 @@ export interface KeyMessage {
 
 export interface SegmentResult extends AdoptedCounts {
   id: number
+  /** The job's bytes, moved back (the main thread reads them itself when it cannot adopt this). */
+  source: Uint8Array
+  /** Which thread read it (set by the pool). */
+  thread?: number
   /** The extractor ended idle: the reading holds whatever the main thread would have read. */
   idle: boolean
   /**
@@ -41,7 +49,12 @@ export interface SegmentResult extends AdoptedCounts {
    * rather than copied.
    */
   events: Uint8Array
-  /** The entries' MAC inputs (UTF-8), one after the other; `lengths` (bytes) cuts them apart. */
+  /** `events` is ASCII (decoded as latin1). */
+  eventsAscii: boolean
+  /**
+   * The entries' MAC inputs (UTF-8), one after the other; `lengths` (bytes) cuts them apart, negative
+   * for an input that is not ASCII.
+   */
   inputs: Uint8Array
   lengths: Int32Array
 }
@@ -50,14 +63,18 @@ export interface SegmentResult extends AdoptedCounts {
 class Bytes {
   buf: Buffer
   used = 0
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafeSlow(Math.max(1024, size))
+  constructor(
+    private readonly pool: BufferPool,
+    size: number,
+  ) {
+    this.buf = Buffer.from(pool.take(Math.max(1024, size)))
   }
   write(text: string): number {
     const max = text.length * 3
     if (this.used + max > this.buf.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(this.used + max, this.buf.length * 2))
+      const bigger = Buffer.from(this.pool.take(Math.max(this.used + max, this.buf.length * 2)))
       bigger.set(this.buf.subarray(0, this.used))
+      this.pool.give(this.buf.buffer as ArrayBuffer)
       this.buf = bigger
     }
     const n = this.buf.write(text, this.used)
@@ -70,13 +87,17 @@ class Bytes {
   }
 }
 
-/** Per stream, the key for `seq` (undefined: unkeyed chain, SHA-256). */
-export type StreamKeys = Map<string, { key: Buffer | undefined; seq: number }>
+/** A worker's state: per stream, the key for `seq` (undefined: unkeyed chain, SHA-256); its buffers. */
+export class StreamKeys {
+  readonly byStream = new Map<string, { key: Buffer | undefined; seq: number }>()
+  readonly mac = createMacOf()
+  readonly buffers = new BufferPool()
+}
 
 /** Records the MAC verdict when the key for the entry's seq is at hand. */
 function checkMac(keys: StreamKeys, e: Entry, version: unknown): void {
   if (version !== 1) return
-  const k = keys.get(e.stream)
+  const k = keys.byStream.get(e.stream)
   if (!k || e.seq < k.seq) return
   if (k.key) {
     while (k.seq < e.seq) {
@@ -86,18 +107,20 @@ function checkMac(keys: StreamKeys, e: Entry, version: unknown): void {
       k.seq++
     }
   } else k.seq = e.seq
-  e.macValid = macOf(k.key, e.input) === e.mac
+  e.macValid = keys.mac(k.key, e.input) === e.mac
 }
 
-export function readSegment(job: SegmentJob, keys: StreamKeys = new Map()): SegmentResult {
+export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()): SegmentResult {
   const size = job.bytes.byteLength
-  const events = new Bytes(size >> 1)
-  const inputs = new Bytes(size)
+  for (const b of job.recycle ?? []) keys.buffers.give(b)
+  const events = new Bytes(keys.buffers, size >> 1)
+  const inputs = new Bytes(keys.buffers, size)
   let lengths = new Int32Array(1024)
   let records = 0
+  let ascii = true
   const event = (json: string) => {
     if (events.used > 0) events.write(',')
-    events.write(json)
+    if (events.write(json) !== json.length) ascii = false
   }
   const pick = job.facts ? factsOf : undefined
   const extractor = createExtractor(
@@ -109,7 +132,9 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new Map()): Segm
         longer.set(lengths)
         lengths = longer
       }
-      lengths[records++] = inputs.write(entry.input)
+      // Negative: not ASCII (the main thread decodes ASCII as latin1, a plain copy).
+      const n = inputs.write(entry.input)
+      lengths[records++] = n === entry.input.length ? n : -n
       ;(entry as { input?: string }).input = undefined
       event(JSON.stringify(entry))
     },
@@ -123,9 +148,14 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new Map()): Segm
   splitter.end()
   const idle = extractor.idle()
   const s = extractor.stats
+  if (!idle) {
+    keys.buffers.give(events.buf.buffer as ArrayBuffer)
+    keys.buffers.give(inputs.buf.buffer as ArrayBuffer)
+  }
   // Not idle: the main thread reads the segment again, so the entries are not even sent.
   return {
     id: job.id,
+    source: job.bytes,
     idle,
     lines: s.lines,
     records,
@@ -134,6 +164,7 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new Map()): Segm
     unparsable: s.unparsable,
     replayed: extractor.replayed,
     events: idle ? events.take() : new Uint8Array(0),
+    eventsAscii: ascii,
     inputs: idle ? inputs.take() : new Uint8Array(0),
     lengths: idle ? lengths.subarray(0, records) : new Int32Array(0),
   }

@@ -18,7 +18,13 @@ export interface Segmenter {
   end(): void
 }
 
-export function createSegmenter(sink: SegmentSink, segmentBytes: number, maxLineBytes: number): Segmenter {
+export function createSegmenter(
+  sink: SegmentSink,
+  segmentBytes: number,
+  maxLineBytes: number,
+  /** Memory for a segment of `n` bytes (it must start the buffer). */
+  alloc: (n: number) => Buffer = (n) => Buffer.allocUnsafeSlow(n),
+): Segmenter {
   let acc = Buffer.allocUnsafeSlow(segmentBytes)
   let used = 0
   /** acc[0, complete) holds whole lines. */
@@ -28,7 +34,7 @@ export function createSegmenter(sink: SegmentSink, segmentBytes: number, maxLine
   const emit = (n: number) => {
     if (n === 0) return
     // set / copyWithin: plain memory copies (Buffer#copy goes through a slower general path).
-    const seg = Buffer.allocUnsafeSlow(n)
+    const seg = alloc(n)
     seg.set(acc.subarray(0, n))
     acc.copyWithin(0, n, used)
     used -= n

@@ -16,6 +16,7 @@ import type { Entry } from '../entry'
 import type { VerifyOptions, VerifyReport } from '../findings'
 import { createLineSplitter, MAX_LINE_BYTES } from '../lines'
 import { factsOf } from '../report/facts'
+import { BufferPool } from './buffers'
 import { verifyWorkerFile, WorkerPool } from './pool'
 import type { SegmentResult } from './read-segment'
 import { createSegmenter } from './segmenter'
@@ -35,6 +36,7 @@ export interface ThreadedVerifier {
 }
 
 interface Segment {
+  /** The segment's bytes; moved to the thread that reads it (then in the result's `source`). */
   bytes: Buffer
   result?: Promise<SegmentResult>
   settled: boolean
@@ -70,6 +72,7 @@ export function createThreadedVerifier(
   let seen = 0
   const queue: Item[] = []
   const segments = { adopted: 0, readHere: 0 }
+  const buffers = new BufferPool()
 
   const segmenter = createSegmenter(
     {
@@ -98,6 +101,7 @@ export function createThreadedVerifier(
     },
     tuning.segmentBytes ?? SEGMENT_BYTES,
     MAX_LINE_BYTES,
+    (n) => Buffer.from(buffers.take(n), 0, n),
   )
 
   const readHere = (bytes: Buffer) => {
@@ -114,7 +118,9 @@ export function createThreadedVerifier(
     if (!r.idle || !extractor.idle()) return false
     const bases = extractor.adopt(r)
     if (!bases) return false
-    const text = Buffer.from(r.events.buffer, r.events.byteOffset, r.events.byteLength).toString('utf8')
+    const text = Buffer.from(r.events.buffer, r.events.byteOffset, r.events.byteLength).toString(
+      r.eventsAscii ? 'latin1' : 'utf8',
+    )
     const events = JSON.parse(`[${text}]`) as Array<Entry | number>
     const inputs = Buffer.from(r.inputs.buffer, r.inputs.byteOffset, r.inputs.byteLength)
     let offset = 0
@@ -125,8 +131,9 @@ export function createThreadedVerifier(
         continue
       }
       const length = r.lengths[k++]!
-      ev.input = inputs.toString('utf8', offset, offset + length)
-      offset += length
+      if (length >= 0) ev.input = inputs.toString('latin1', offset, offset + length)
+      else ev.input = inputs.toString('utf8', offset, offset - length)
+      offset += Math.abs(length)
       ev.line += bases.lineBase
       ev.position += bases.positionBase
       // JSON has no NaN: a record without a readable time comes back as null.
@@ -141,12 +148,21 @@ export function createThreadedVerifier(
       extractor.pushTooLong()
       return
     }
-    if (item.result && adopt(await item.result)) {
-      segments.adopted++
-      return
+    let bytes = item.bytes
+    if (item.result) {
+      const r = await item.result
+      bytes = Buffer.from(r.source.buffer, r.source.byteOffset, r.source.byteLength)
+      const adopted = adopt(r)
+      pool?.recycle(r)
+      if (adopted) {
+        segments.adopted++
+        buffers.give(bytes.buffer as ArrayBuffer)
+        return
+      }
     }
     segments.readHere++
-    readHere(item.bytes)
+    readHere(bytes)
+    buffers.give(bytes.buffer as ArrayBuffer)
   }
 
   /** Takes results in input order: those ready, and the oldest while too many are out. */

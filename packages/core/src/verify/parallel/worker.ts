@@ -3,21 +3,21 @@
  * segments it is sent (read-segment.ts) and answers each with its result, in the order received.
  */
 import { parentPort } from 'node:worker_threads'
-import { type KeyMessage, readSegment, type SegmentJob, type StreamKeys } from './read-segment'
+import { type KeyMessage, readSegment, type SegmentJob, StreamKeys } from './read-segment'
 
 const port = parentPort
 if (port) {
-  const keys: StreamKeys = new Map()
+  const keys = new StreamKeys()
   port.on('message', (message: SegmentJob | KeyMessage) => {
     if ('stream' in message) {
-      if (!keys.has(message.stream)) {
-        keys.set(message.stream, { key: message.key ? Buffer.from(message.key) : undefined, seq: 0 })
+      if (!keys.byStream.has(message.stream)) {
+        keys.byStream.set(message.stream, { key: message.key ? Buffer.from(message.key) : undefined, seq: 0 })
       }
       return
     }
     const result = readSegment(message, keys)
     // Moved, not copied (each is a buffer of its own).
-    const moved = [result.events.buffer, result.inputs.buffer, result.lengths.buffer] as ArrayBuffer[]
+    const moved = [result.source.buffer, result.events.buffer, result.inputs.buffer] as ArrayBuffer[]
     port.postMessage(result, moved)
   })
 }
