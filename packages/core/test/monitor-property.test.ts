@@ -1,8 +1,12 @@
-// Property tests of the counting rules: against a brute-force count over the window, and live
-// monitor against the replay of the trail it wrote.
+// Property tests of the counting rules: against a brute-force count over the window (per process,
+// and in the real Redis at 127.0.0.1:6379), and live monitor against the replay of the trail it wrote.
+import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import Redis from 'ioredis'
+import { afterAll, describe, expect, it } from 'vitest'
 import { replayMonitor } from '../src/index'
+import type { Counts } from '../src/monitor/store-memory'
+import { createRedisStore, loadRedis } from '../src/monitor/store-redis'
 import { capture } from './helpers'
 
 const ps = (n: number) => `ps_${n.toString(16).padStart(24, '0')}`
@@ -48,6 +52,15 @@ function bruteForce(
   return out
 }
 
+/** Synthetic times from the history's gaps. */
+function timed(accesses: Access[]) {
+  let time = Date.UTC(2026, 0, 1)
+  return accesses.map((a) => {
+    time += a.gap
+    return { actor: `u${a.actor}`, individual: ps(a.individual), time }
+  })
+}
+
 describe('monitor counting rules (property)', () => {
   it('breadth and rate fire exactly when a brute-force count over the window says they should', () => {
     fc.assert(
@@ -57,11 +70,7 @@ describe('monitor counting rules (property)', () => {
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 1, max: 30 }),
         (accesses: Access[], breadthN, rateN, windowSeconds) => {
-          let time = Date.UTC(2026, 0, 1)
-          const events = accesses.map((a) => {
-            time += a.gap
-            return { actor: `u${a.actor}`, individual: ps(a.individual), time }
-          })
+          const events = timed(accesses)
           const records = events.map((e) => ({
             '@timestamp': new Date(e.time).toISOString(),
             event: { kind: 'event', action: 'patient-record-read', outcome: 'success' },
@@ -137,4 +146,90 @@ describe('monitor counting rules (property)', () => {
       { numRuns: 100 },
     )
   })
+
+  const URL = process.env.BOUNDARY_AUDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const prefix = `boundary-audit-test:${randomUUID()}:`
+  afterAll(async () => {
+    const admin = new Redis(URL)
+    const keys = await admin.keys(`${prefix}*`)
+    if (keys.length > 0) await admin.del(...keys)
+    await admin.quit()
+  })
+
+  it('the Redis script alerts exactly when the brute-force count says so, once per window', async () => {
+    const Ctor = loadRedis()
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(
+        history,
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 30 }),
+        async (accesses: Access[], breadthN, rateN, windowSeconds) => {
+          const events = timed(accesses)
+          const w = windowSeconds * 1000
+          const got: (Counts | undefined)[] = []
+          const store = createRedisStore(
+            {
+              url: URL,
+              client: undefined,
+              keyPrefix: `${prefix}${run++}:`,
+              timeoutMs: 5000,
+              failClosed: false,
+            },
+            { breadth: { threshold: breadthN, windowMs: w }, rate: { threshold: rateN, windowMs: w } },
+            () => {},
+            (token, counts) => {
+              got[token as number] = counts
+            },
+            Ctor,
+          )
+          try {
+            for (let i = 0; i < 500 && !store.ready; i++) await new Promise((r) => setTimeout(r, 10))
+            // Each access in its own batch for some histories, all in one for others.
+            for (const [i, e] of events.entries()) {
+              store.add(e.actor, e.individual.slice(3), e.time, i)
+              if (accesses.length % 2 === 0) await new Promise((r) => setTimeout(r, 3))
+            }
+            for (let i = 0; i < 500 && got.filter(Boolean).length < events.length; i++)
+              await new Promise((r) => setTimeout(r, 10))
+            expect(got.filter(Boolean)).toHaveLength(events.length)
+            for (const [rule, bit, n] of [
+              ['breadth', 1, breadthN],
+              ['rate', 2, rateN],
+            ] as const) {
+              const alerts = events.flatMap((e, i) => {
+                const c = got[i] as Counts
+                if (((c.fresh ?? 0) & bit) === 0) return []
+                return [
+                  { actor: e.actor, time: e.time, count: rule === 'breadth' ? c.individuals : c.records },
+                ]
+              })
+              expect([rule, alerts]).toEqual([rule, bruteForce(events, rule, n, w)])
+            }
+          } finally {
+            await store.close()
+          }
+        },
+      ),
+      {
+        numRuns: 40,
+        // One actor over both thresholds in two windows: two alerts of each rule, the second exactly
+        // one window after the first (an alert's quiet time is the window, by access times).
+        examples: [
+          [
+            [
+              { actor: 0, individual: 0, gap: 0 },
+              { actor: 0, individual: 1, gap: 1000 },
+              { actor: 0, individual: 2, gap: 4000 },
+              { actor: 0, individual: 3, gap: 1000 },
+            ],
+            1,
+            1,
+            5,
+          ],
+        ],
+      },
+    )
+  }, 120_000)
 })

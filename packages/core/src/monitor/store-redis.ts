@@ -44,9 +44,10 @@ export interface SharedStore {
 //   the threshold), which no rule reads.
 // KEYS: two per access. ARGV: the windows and caps, then time and individual per access. Returns
 // three numbers per access: the two counts, and which rules may alert (1 breadth, 2 rate): a count
-// over its threshold with no alert for that actor within the window on any replica, so that
-// replicas sharing counts raise one alert per window between them, as one process would. The
-// alert marks (`<key>a`) are not in KEYS: they share the keys' hash tag, hence their slot.
+// over its threshold with no alert for that actor within the window before it (by access times,
+// as RuleEngine.admit judges) on any replica, so that replicas sharing counts raise one alert per
+// window between them, as one process would. The alert marks (`<key>a`, the last alert's time)
+// are not in KEYS: they share the keys' hash tag, hence their slot.
 const SCRIPT = `
 local function individuals(key, w, cap, now, member)
   if w <= 0 then return 0 end
@@ -68,8 +69,10 @@ local function records(key, w, cap, now)
 end
 local function fresh(key, n, cap, w, now)
   if w <= 0 or n < cap then return 0 end
-  if redis.call('SET', key .. 'a', now, 'NX', 'PX', w) then return 1 end
-  return 0
+  local last = tonumber(redis.call('GET', key .. 'a'))
+  if last ~= nil and now - last < w then return 0 end
+  redis.call('SET', key .. 'a', now, 'PX', w)
+  return 1
 end
 local bw, bcap = tonumber(ARGV[1]), tonumber(ARGV[2])
 local rw, rcap = tonumber(ARGV[3]), tonumber(ARGV[4])
