@@ -9,10 +9,12 @@
 import { createAuditLogger } from '@boundary-audit/core'
 import { auditMiddleware } from '@boundary-audit/express'
 import express from 'express'
-import { sdk } from './instrumentation.mjs'
+import { logExporter, sdk } from './instrumentation.mjs'
 
 // `otel.enabled` (or BOUNDARY_AUDIT_OTEL=true). Stdout stays on: set `destination: false` to turn it off.
-const audit = createAuditLogger({ otel: { enabled: true } })
+// `exporter`: the watched exporter of instrumentation.mjs, so that audit.stats().otel counts what reached
+// the collector and what did not, and close() bounds the exports that follow it.
+const audit = createAuditLogger({ otel: { enabled: true, exporter: logExporter } })
 
 const app = express()
 app.use(auditMiddleware(audit, { actions: { 'GET /patients/:id': 'patient-record-read' } }))

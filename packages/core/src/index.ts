@@ -22,6 +22,15 @@ export { createAuditLogger } from './logger'
 // Privacy monitoring: the rules over an exported trail (the live monitor is the `monitor` option).
 export { MONITOR_DEFAULTS } from './monitor/options'
 export { type ReplayOptions, type ReplayResult, replayMonitor } from './monitor/replay'
+// The app's OpenTelemetry log exporter, watched: stats().otel counts its results, close() bounds it.
+export {
+  type LogExportCounts,
+  type LogExporterLike,
+  type LogExportResult,
+  type WatchedLogExporter,
+  type WatchLogExporterOptions,
+  watchLogExporter,
+} from './otel/watch-exporter'
 // The redaction the logger applies, for an application's other output, and pseudonyms (compute
 // one to look a patient up in the trail; parse and match the ones in it).
 export type { Policy } from './redact/index'

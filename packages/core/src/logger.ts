@@ -178,6 +178,8 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
       await monitor.close()
       await writer.end()
       ended = true
+      // Everything is with the SDK now: its exports from here on are bounded (otel/watch-exporter.ts).
+      resolved.otel.exporter?.beginShutdown()
       unregister()
     })()
     return closing
@@ -231,7 +233,13 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
       return appDestination
     },
     stats(): AuditStats {
-      return { ...writer.stats(), errors, pseudonyms: policy.hasPseudonymKey ? 'keyed' : 'masked' }
+      const stats: AuditStats = {
+        ...writer.stats(),
+        errors,
+        pseudonyms: policy.hasPseudonymKey ? 'keyed' : 'masked',
+      }
+      if (resolved.otel.exporter) stats.otel = resolved.otel.exporter.counts
+      return stats
     },
     monitor,
     get streamId() {

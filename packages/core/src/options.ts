@@ -1,4 +1,5 @@
 import { hostname } from 'node:os'
+import { isWatchedLogExporter, type WatchedLogExporter } from './otel/watch-exporter'
 import type { AuditLoggerOptions, Destination, Level } from './types'
 import { resolveSealWorker } from './writer/seal-worker-file'
 
@@ -18,7 +19,7 @@ export interface ResolvedOptions {
     thread: 'worker' | 'inline'
     sealWorker?: string
   }
-  otel: { enabled: boolean; loggerName: string }
+  otel: { enabled: boolean; loggerName: string; exporter?: WatchedLogExporter }
 }
 
 export const LEVELS: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 50 }
@@ -182,6 +183,16 @@ export function resolveOptions(
   const otelEnabled = otel.enabled ?? parseBool(env.BOUNDARY_AUDIT_OTEL, 'BOUNDARY_AUDIT_OTEL') ?? false
   if (typeof otelEnabled !== 'boolean') fail('otel.enabled must be true or false', otelEnabled)
   const loggerName = optString(otel.loggerName, 'otel.loggerName') ?? '@boundary-audit/core'
+  const exporter = otel.exporter
+  if (exporter !== undefined && !isWatchedLogExporter(exporter)) {
+    fail('otel.exporter must be what watchLogExporter(yourLogExporter) returns', exporter)
+  }
+  if (exporter !== undefined && !otelEnabled) {
+    fail(
+      'otel.exporter is set but otel.enabled is false; set otel.enabled: true or drop otel.exporter',
+      exporter,
+    )
+  }
 
   if (destination === false && !otelEnabled) {
     fail(
@@ -205,7 +216,7 @@ export function resolveOptions(
       thread,
       sealWorker,
     },
-    otel: { enabled: otelEnabled, loggerName },
+    otel: { enabled: otelEnabled, loggerName, exporter },
   }
 }
 

@@ -1,6 +1,7 @@
 // Public types of @boundary-audit/core. Internal shapes live next to the code that uses them.
 import type { EventEmitter } from 'node:events'
 import type { AuditMonitor, MonitorOptions } from './monitor/types'
+import type { LogExportCounts, WatchedLogExporter } from './otel/watch-exporter'
 
 export type * from './monitor/types'
 
@@ -112,6 +113,12 @@ export interface OtelOptions {
   enabled?: boolean
   /** Instrumentation scope name. Default `@boundary-audit/core`. */
   loggerName?: string
+  /**
+   * The app's log exporter as `watchLogExporter(exporter)` returns it (the one its
+   * BatchLogRecordProcessor exports with): `stats().otel` then counts records exported and failed,
+   * and close() bounds the exports still to come (docs/opentelemetry.md).
+   */
+  exporter?: WatchedLogExporter
 }
 
 export interface AuditLoggerOptions {
@@ -258,6 +265,12 @@ export interface AuditStats {
    * `[REDACTED:resource]` and it cannot.
    */
   pseudonyms: 'keyed' | 'masked'
+  /**
+   * With `otel.exporter` set: OpenTelemetry log records exported, and records whose export failed or
+   * was given up at shutdown (the collector unreachable, say), by the app's exporter. Records the SDK's
+   * processor dropped before exporting (its queue full) are not seen here.
+   */
+  otel?: LogExportCounts
 }
 
 /** The normalised shape of an HTTP exchange, filled in by the express and nestjs adapters. */

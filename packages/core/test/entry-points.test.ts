@@ -34,6 +34,7 @@ const ROOT_VALUES = [
   'verifyLines',
   'verifyStream',
   'verifyText',
+  'watchLogExporter',
 ]
 
 const ADAPTER_VALUES = [
