@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { canonicalize, expandKeys, macInputOf } from '../src/integrity/canonical'
+import { canonicalize, expandKeys, macInputOf, namesOfFieldsV2 } from '../src/integrity/canonical'
 import { createChain } from '../src/integrity/index'
 
 const sha = (s: string) => createHash('sha256').update(s).digest('base64url')
@@ -182,29 +182,38 @@ describe('seal -> line -> verifier round trip', () => {
   const value = fc.jsonValue({ maxDepth: 3 })
   const records = fc.dictionary(key, value, { maxKeys: 10 })
 
-  it('the verifier recomputes the exact MAC input from the parsed line (property)', () => {
-    const chain = createChain({ service: { name: 's', instance: 'i' }, checkpointIntervalSeconds: 0 })
-    fc.assert(
-      fc.property(records, fc.integer({ min: 1, max: 1000 }), (rec, seed) => {
-        const line = chain.seal(rec as Record<string, unknown>)
-        const parsed = JSON.parse(line)
-        const integrity = expandKeys(
-          expandKeys(expandKeys(parsed).audit as Record<string, unknown>).integrity as never,
-        )
-        const fields = integrity.fields as string[]
-        const input = macInputOf(parsed, fields)
-        expect(sha(input)).toBe(integrity.mac)
-        // ...also after reordering and adding shipper fields.
-        const shipped = {
-          ...(reorder(parsed, seed) as object),
-          kubernetes: { pod_name: 'p' },
-          stream: 'stdout',
-        }
-        expect(macInputOf(shipped, fields)).toBe(input)
-      }),
-      { numRuns: 400 },
-    )
-  })
+  it.each([1, 2] as const)(
+    'the verifier recomputes the exact MAC input from the parsed line, format %i (property)',
+    (version) => {
+      const chain = createChain({
+        service: { name: 's', instance: 'i' },
+        checkpointIntervalSeconds: 0,
+        version,
+      })
+      fc.assert(
+        fc.property(records, fc.integer({ min: 1, max: 1000 }), (rec, seed) => {
+          const line = chain.seal(rec as Record<string, unknown>)
+          const parsed = JSON.parse(line)
+          const integrity = expandKeys(
+            expandKeys(expandKeys(parsed).audit as Record<string, unknown>).integrity as never,
+          )
+          const fields = version === 1 ? (integrity.fields as string[]) : namesOfFieldsV2(integrity.fields)!
+          const input = macInputOf(parsed, fields, version)
+          // Format 2: the record is an epoch of its own; its MAC is over its place and its digest.
+          const sealedInput = version === 1 ? input : `2.${integrity.epoch}.${integrity.from}.${sha(input)}`
+          expect(sha(sealedInput)).toBe(integrity.mac)
+          // ...also after reordering and adding shipper fields.
+          const shipped = {
+            ...(reorder(parsed, seed) as object),
+            kubernetes: { pod_name: 'p' },
+            stream: 'stdout',
+          }
+          expect(macInputOf(shipped, fields, version)).toBe(input)
+        }),
+        { numRuns: 300 },
+      )
+    },
+  )
 
   it('keeps the record own top-level order and dotted keys in the line', () => {
     const chain = createChain({ service: { name: 's', instance: 'i' }, checkpointIntervalSeconds: 0 })

@@ -94,7 +94,9 @@ describe('verifier keys and sealing k[0]', () => {
 })
 
 describe('createChain', () => {
-  const keyed = () => createChain({ service, verifierKey: pair.publicKeyPem, checkpointIntervalSeconds: 30 })
+  // Format 1's mechanics, record by record (format 2: integrity-v2.test.ts).
+  const keyed = () =>
+    createChain({ service, verifierKey: pair.publicKeyPem, checkpointIntervalSeconds: 30, version: 1 })
 
   it('writes genesis, events, checkpoints and a closing record linked by seq and prev', () => {
     const chain = keyed()
@@ -150,7 +152,7 @@ describe('createChain', () => {
   })
 
   it('without a verifier key, runs an unkeyed SHA-256 chain', () => {
-    const chain = createChain({ service, checkpointIntervalSeconds: 60 })
+    const chain = createChain({ service, checkpointIntervalSeconds: 60, version: 1 })
     expect(chain.keyed).toBe(false)
     const g = JSON.parse(chain.seal(chain.genesis()))
     expect(g.audit.integrity.alg).toBe('sha256')

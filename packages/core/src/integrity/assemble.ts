@@ -21,6 +21,7 @@ import {
   alreadyCanonical,
   canonicalize,
   expandKeys,
+  fieldsValueV2,
   isDotted,
   isWritten,
   macInputOf,
@@ -34,7 +35,7 @@ import { type Mark, markOf } from './records'
 /** A record ready for sealing: plain strings, so that it can cross to a worker thread as they are. */
 export interface Prepared {
   mark: Mark | undefined
-  /** The members of `audit.integrity.fields` as JSON text (`"@timestamp","audit",...`). */
+  /** The value of `audit.integrity.fields` as JSON text: v2 `"8e3"`, v1 `["@timestamp","audit",...]`. */
   fields: string
   /** The same names, for whoever wants them as an array (not sent to a worker). */
   names?: string[]
@@ -72,6 +73,8 @@ export interface PrepareOptions {
    * cannot say. Given, the common shape needs no walk of its own to check that order.
    */
   serializeSorted?: (record: Record<string, unknown>) => string | undefined
+  /** Chain format the record is prepared for (how `fields` is written). Default 2. */
+  version?: 1 | 2
 }
 
 /**
@@ -98,7 +101,7 @@ export type Preparer = (record: Record<string, unknown>) => Prepared
  */
 export function createPreparer(options: PrepareOptions): Preparer {
   const stringify = options.stringify ?? JSON.stringify
-  const fields = createFieldsText()
+  const fields = createFieldsText(options.version ?? 2)
   const text: Serialize = options.serializeSorted
     ? { checks: true, write: options.serializeSorted }
     : { checks: false, write: stringify }
@@ -155,10 +158,11 @@ function canonicalName(key: string): string {
 type FieldsText = (names: string[]) => string
 
 /**
- * The JSON text of a field list. The same few lists repeat on every line: the previous one is
- * checked first (consecutive records are mostly of one kind); any other is written out.
+ * The JSON text of a field list (v2: its mask, canonical.ts ROOTS_V2; v1: the names). The same few
+ * lists repeat on every line: the previous one is checked first (consecutive records are mostly of
+ * one kind); any other is written out.
  */
-function createFieldsText(): FieldsText {
+function createFieldsText(version: 1 | 2): FieldsText {
   let lastNames: string[] = []
   let lastText = ''
   return (names) => {
@@ -168,7 +172,11 @@ function createFieldsText(): FieldsText {
       if (same) return lastText
     }
     let text = ''
-    for (let i = 0; i < names.length; i++) text += i === 0 ? quoteKey(names[i]!) : `,${quoteKey(names[i]!)}`
+    if (version === 2) text = fieldsValueV2(names)
+    else {
+      for (let i = 0; i < names.length; i++) text += i === 0 ? quoteKey(names[i]!) : `,${quoteKey(names[i]!)}`
+      text = `[${text}]`
+    }
     lastNames = names
     lastText = text
     return text

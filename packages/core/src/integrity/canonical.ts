@@ -297,14 +297,14 @@ export function isWritten(v: unknown): boolean {
  * shipper-owned paths and `audit.integrity.mac` left out. Returns undefined when the record has no
  * integrity object.
  */
-export function macInputOf(record: Obj, fields: readonly string[]): string {
+export function macInputOf(record: Obj, fields: readonly string[], version = 1): string {
   const top = expandKeys(record)
   let out = '{'
   let first = true
   for (const key of [...fields].sort()) {
     let v = top[key]
     if (!isWritten(v)) continue
-    if (key === 'audit' && isPlainObject(v)) v = withoutMac(v)
+    if (key === 'audit' && isPlainObject(v)) v = withoutMac(v, version === 2 ? SEAL_ONLY_V2 : SEAL_ONLY_V1)
     if (!first) out += ','
     first = false
     out += quoteKey(key)
@@ -314,12 +314,73 @@ export function macInputOf(record: Obj, fields: readonly string[]): string {
   return `${out}}`
 }
 
-function withoutMac(audit: Obj): Obj {
+/** Members of audit.integrity that the canonical form leaves out: the MAC itself (v1); the epoch's seal (v2). */
+const SEAL_ONLY_V1 = ['mac']
+const SEAL_ONLY_V2 = ['mac', 'epoch', 'from']
+
+/**
+ * Chain format v2 names the top-level fields a record commits to by a bitmask over this registry
+ * (bit i = ROOTS_V2[i]), written as lowercase hex: `"fields":"8e3"`. Roots outside it follow the mask
+ * in an array: `"fields":["8e3","custom"]`. Append only: a name's bit never changes once written.
+ */
+export const ROOTS_V2: readonly string[] = Object.freeze([
+  '@timestamp',
+  'audit',
+  'client',
+  'db',
+  'destination',
+  'ecs',
+  'error',
+  'event',
+  'http',
+  'labels',
+  'log',
+  'message',
+  'network',
+  'server',
+  'service',
+  'source',
+  'span',
+  'trace',
+  'url',
+  'user',
+  'user_agent',
+])
+const ROOT_BIT: ReadonlyMap<string, number> = new Map(ROOTS_V2.map((name, i) => [name, i]))
+
+/** The JSON text of a v2 `fields` value for these top-level names. */
+export function fieldsValueV2(names: readonly string[]): string {
+  let mask = 0
+  let extra = ''
+  for (const name of names) {
+    const bit = ROOT_BIT.get(name)
+    if (bit === undefined) extra += `,${quoteString(name)}`
+    else mask |= 1 << bit
+  }
+  const hex = `"${mask.toString(16)}"`
+  return extra === '' ? hex : `[${hex}${extra}]`
+}
+
+/** The top-level names a v2 `fields` value stands for; undefined when it is not one. */
+export function namesOfFieldsV2(value: unknown): string[] | undefined {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string')) return undefined
+  const hex = list[0] as string
+  if (!/^[0-9a-f]{1,8}$/.test(hex)) return undefined
+  const mask = Number.parseInt(hex, 16)
+  if (mask >= 2 ** ROOTS_V2.length) return undefined
+  const names: string[] = []
+  for (let i = 0; i < ROOTS_V2.length; i++) if (mask & (1 << i)) names.push(ROOTS_V2[i]!)
+  for (let i = 1; i < list.length; i++) names.push(list[i] as string)
+  return names
+}
+
+function withoutMac(audit: Obj, leave: readonly string[]): Obj {
   const a: Obj = Object.assign(Object.create(null), expandKeys(audit))
   const integrity = a.integrity
   if (isPlainObject(integrity)) {
     const i: Obj = Object.assign(Object.create(null), expandKeys(integrity))
-    delete i.mac
+    for (const k of leave) delete i[k]
     a.integrity = i
   }
   return a

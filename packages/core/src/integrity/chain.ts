@@ -1,15 +1,27 @@
 /**
  * The forward-secure integrity chain (Schneier & Kelsey style), one per logger instance.
  *
- * Record i carries audit.integrity = { v, stream, seq: i, prev: mac[i-1], fields, mac[i] } where
- * mac[i] = HMAC-SHA-256(k[i], canonical(record i without mac)) and k[i+1] = SHA-256(k[i]); k[i] is
- * zeroed as soon as k[i+1] exists, so whoever takes the process later holds only keys for records
- * not yet written. k[0] is random and travels in the genesis record, sealed to the verifier's
- * X25519 public key. Without a verifier key the chain is unkeyed: mac[i] = SHA-256(canonical), which
- * shows accidental damage only (anyone can recompute it); the verifier says so.
+ * Format 2 (the default; docs/design.md "Chain format v2"): the key evolves per EPOCH, one sealed
+ * batch of records (the sealer's chunk, at most 1,000 records; the chain's own records end one).
+ * Every record carries audit.integrity = { v: 2, stream, seq, prev, fields } where prev is the LINK
+ * of the record before it: the first 22 characters (132 bits) of base64url SHA-256 of its canonical
+ * form (integrity included, without mac, epoch and from). The last record of epoch e also carries
+ * epoch: e, from: its first seq, and mac = HMAC-SHA-256(k[e], "2.<e>.<from>.<SHA-256 of its canonical
+ * form, base64url>"); through the links that MAC covers every record of the epoch, and binds its
+ * place (a batch cannot be re-sealed with a later key as if it were another). k[e+1] = SHA-256(k[e]),
+ * and k[e] is zeroed as the epoch is sealed, before any of its lines is handed to the output.
  *
- * `fields` lists the top-level fields the record was written with (dotted keys expanded), so a
- * verifier ignores whatever shippers add later. See canonical.ts for the canonical form.
+ * Format 1 (still verified; written with `version: 1`): every record is its own epoch and carries
+ * prev = the previous record's mac, mac = HMAC-SHA-256(k[i], canonical(record i without mac)), and
+ * the list of its top-level fields.
+ *
+ * k[0] is random and travels in the genesis record, sealed to the verifier's X25519 public key.
+ * Without a verifier key the chain is unkeyed: SHA-256 in place of HMAC, which shows accidental
+ * damage only (anyone can recompute it); the verifier says so.
+ *
+ * `fields` names the top-level fields the record was written with (dotted keys expanded), so a
+ * verifier ignores whatever shippers add later (v2: a bitmask over canonical.ts ROOTS_V2). See
+ * canonical.ts for the canonical form.
  *
  * Hot path: each top-level value is serialised once, in canonical form; the MAC input and the line
  * are assembled from the same pieces. The line keeps the record's own top-level order and dotted
@@ -25,7 +37,12 @@ import { keyId, loadVerifierPublicKey, type SealedKey, sealKey } from './keys'
 import { checkpointRecord, closingRecord, genesisRecord, type Mark } from './records'
 import { type PreviousStream, readPrevious, writeState } from './state'
 
-export const INTEGRITY_VERSION = 1
+export const INTEGRITY_VERSION = 2
+
+/** Most records in one epoch (DESIGN.md: one sealed batch, at most 1,000 records). */
+export const MAX_EPOCH_RECORDS = 1000
+/** Characters of a v2 link: 132 bits of the base64url SHA-256. */
+export const LINK_CHARS = 22
 
 export interface ChainOptions {
   service: { name: string; instance: string }
@@ -46,6 +63,8 @@ export interface ChainOptions {
   stringify?: (record: Record<string, unknown>) => string
   /** The serialiser's order-checked text (PrepareOptions.serializeSorted). */
   serializeSorted?: (record: Record<string, unknown>) => string | undefined
+  /** Chain format to write (1 only for tests of the verifier's v1 support). Default 2. */
+  version?: 1 | 2
 }
 
 export interface Chain {
@@ -54,12 +73,28 @@ export interface Chain {
   readonly keyed: boolean
   /** Number of records sealed so far (the next seq). */
   readonly seq: number
-  /** The finished line (no trailing newline) with audit.integrity added. Never throws. */
+  /** Chain format written (1 or 2). */
+  readonly version: 1 | 2
+  /** Records in the open epoch (sealed, the epoch not yet). */
+  readonly open: number
+  /** The finished line (no trailing newline) with audit.integrity added, as an epoch of its own. Never throws. */
   seal(record: Record<string, unknown>): string
-  /** The same for a record prepared elsewhere (prepareRecord, possibly on another thread). */
+  /** Lines of records sealed as one epoch (tests, one-off writers). */
+  sealBatch(records: Record<string, unknown>[]): string[]
+  /** The same for a record prepared elsewhere (prepareRecord, possibly on another thread), as an epoch of its own. */
   sealPrepared(prepared: Prepared): string
-  /** sealPrepared's line in parts, for a writer of bytes (the sealing thread). */
+  /**
+   * A prepared record's line in parts, for a writer of bytes (the sealing thread), in the open epoch:
+   * its integrity text has no mac. Before the line is written, either another record is sealed (the
+   * text stands) or endEpoch() gives the text to write instead.
+   */
   sealParts(prepared: Prepared): SealedParts
+  /**
+   * Seals the open epoch: the integrity text (with epoch, from and mac) for the record sealed last,
+   * in place of the one sealParts gave; the epoch's key is erased. Undefined when nothing is open
+   * (and always for format 1, whose records are sealed one by one).
+   */
+  endEpoch(): string | undefined
   genesis(): Record<string, unknown>
   checkpoint(): Record<string, unknown>
   closing(reason?: string): Record<string, unknown>
@@ -81,6 +116,9 @@ export interface IntegrityFields {
   prev?: string
   /** The top-level fields the record was written with (dotted keys expanded), sorted. */
   fields: string[]
+  /** v2, on the last record of an epoch: the epoch's number and its first seq. */
+  epoch?: number
+  from?: number
   mark?: Mark
   interval?: number
   alg?: 'hmac-sha256' | 'sha256'
@@ -208,12 +246,14 @@ export function createChain(options: ChainOptions): Chain {
   const stringify = options.stringify
   const stateFile = options.stateFile
 
+  const version = options.version ?? INTEGRITY_VERSION
   const macOfParts = createMacer()
   const prepare = createPreparer({
     maxLineBytes,
     shrink,
     stringify,
     serializeSorted: options.serializeSorted,
+    version,
   })
 
   const streamId = options.streamId ?? newStreamId()
@@ -229,7 +269,12 @@ export function createChain(options: ChainOptions): Chain {
   const previous = stateFile ? readPrevious(stateFile, service.name, service.instance) : undefined
 
   let seq = 0
+  /** v1: the previous record's mac; v2: its link. */
   let prev: string | undefined
+  /** v2: the open epoch's number, its first seq, and the record sealed last in it. */
+  let epoch = 0
+  let epochFrom = 0
+  let last: { integrity: IntegrityFields; ints: IntegrityStrings; digest: string } | undefined
 
   const iso = () => {
     const t = now()
@@ -237,7 +282,7 @@ export function createChain(options: ChainOptions): Chain {
   }
 
   const integrityFor = (mark: Mark | undefined): IntegrityFields => {
-    const integrity: IntegrityFields = { v: INTEGRITY_VERSION, stream: streamId, seq, fields: [] }
+    const integrity: IntegrityFields = { v: version, stream: streamId, seq, fields: [] }
     if (prev !== undefined) integrity.prev = prev
     if (mark !== undefined) {
       integrity.mark = mark
@@ -253,83 +298,153 @@ export function createChain(options: ChainOptions): Chain {
     return integrity
   }
 
-  const commit = (mac: string, mark: Mark | undefined) => {
-    if (key) {
-      const next = nextKey(key)
-      key.fill(0)
-      key = next
-    }
-    if (stateFile && (mark !== undefined || seq === 0)) {
-      writeState(stateFile, {
-        v: 1,
-        service: service.name,
-        instance: service.instance,
-        stream: streamId,
-        seq,
-        mac,
-        time: iso(),
-        closed: mark === 'end',
-      })
-    }
-    prev = mac
-    seq++
+  /** k[next] = SHA-256(k), the old key zeroed. */
+  const evolve = () => {
+    if (!key) return
+    const next = nextKey(key)
+    key.fill(0)
+    key = next
   }
 
-  /**
-   * Seals a prepared record: the line in three parts (line = head + integrity text + tail, so that
-   * whoever writes bytes need not join them first), and the integrity object it carries.
-   */
-  const sealParts = (prepared: Prepared): SealedParts => {
-    let p = prepared
-    let integrity = integrityFor(p.mark)
-    let t: Template
+  /** The instance's state (for its next stream's genesis) at a chain record and at the first. */
+  const saveState = (integrity: IntegrityFields, mac: string) => {
+    if (!stateFile || (integrity.mark === undefined && integrity.seq !== 0)) return
+    writeState(stateFile, {
+      v: 1,
+      service: service.name,
+      instance: service.instance,
+      stream: streamId,
+      seq: integrity.seq,
+      mac,
+      time: iso(),
+      closed: integrity.mark === 'end',
+    })
+  }
+
+  /** The prepared record's template; a stand-in saying what went wrong when it has none. */
+  const templateFor = (prepared: Prepared): { p: Prepared; t: Template } => {
     try {
-      t = templateOf(p)
+      return { p: prepared, t: templateOf(prepared) }
     } catch (err) {
       // Should not happen (prepared texts are ours); the sequence must not have a hole, so the
       // record's place is taken by one saying what went wrong.
-      p = prepareRecord(unsealable(iso(), err), { maxLineBytes })
-      integrity = integrityFor(undefined)
-      t = templateOf(p)
+      const p = prepareRecord(unsealable(iso(), err), { maxLineBytes, version })
+      return { p, t: templateOf(p) }
     }
+  }
+
+  /** Format 1: every record sealed on its own, with its own key. */
+  const sealPartsV1 = (prepared: Prepared): SealedParts => {
+    const { p, t } = templateFor(prepared)
+    const integrity = integrityFor(p.mark)
     const ints = integrityStrings(integrity, p.fields)
     const mac = macOfParts(key, t.macHead, ints.noMac, t.macTail)
-    commit(mac, p.mark)
+    evolve()
+    saveState(integrity, mac)
+    prev = mac
+    seq++
     integrity.mac = mac
     if (p.names) integrity.fields = p.names
     return { head: t.lineHead, integrity: ints.withMac(mac), tail: t.lineTail, fields: integrity }
   }
 
-  const seal = (record: Record<string, unknown>): string => {
-    let prepared: Prepared
-    let target = record
+  /** Format 2: linked into the open epoch; endEpoch() seals it. */
+  const sealPartsV2 = (prepared: Prepared): SealedParts => {
+    const { p, t } = templateFor(prepared)
+    const integrity = integrityFor(p.mark)
+    const ints = integrityStrings(integrity, p.fields)
+    const digest = sha256Text(`${t.macHead}${ints.noMac}${t.macTail}`)
+    prev = digest.slice(0, LINK_CHARS)
+    seq++
+    if (p.names) integrity.fields = p.names
+    last = { integrity, ints, digest }
+    return { head: t.lineHead, integrity: ints.noMac, tail: t.lineTail, fields: integrity }
+  }
+
+  const sealParts = version === 1 ? sealPartsV1 : sealPartsV2
+
+  const endEpoch = (): string | undefined => {
+    const l = last
+    if (l === undefined) return undefined
+    last = undefined
+    const input = `2.${epoch}.${epochFrom}.${l.digest}`
+    const mac = key ? hmacSha256(key, input) : sha256Text(input)
+    evolve()
+    l.integrity.epoch = epoch
+    l.integrity.from = epochFrom
+    l.integrity.mac = mac
+    saveState(l.integrity, mac)
+    epoch++
+    epochFrom = seq
+    return l.ints.withSeal(mac, l.integrity.epoch, l.integrity.from)
+  }
+
+  /** Parts of one record sealed as an epoch of its own (format 1: as it always is). */
+  const sealAlone = (prepared: Prepared): SealedParts => {
+    const parts = sealParts(prepared)
+    const integrity = endEpoch()
+    return integrity === undefined ? parts : { ...parts, integrity }
+  }
+
+  const prepareOrStandIn = (
+    record: Record<string, unknown>,
+  ): { prepared: Prepared; target: Record<string, unknown> } => {
     try {
-      prepared = prepare(record)
+      return { prepared: prepare(record), target: record }
     } catch (err) {
-      target = unsealable(iso(), err)
-      prepared = prepareRecord(target, { maxLineBytes })
+      const target = unsealable(iso(), err)
+      return { prepared: prepareRecord(target, { maxLineBytes, version }), target }
     }
-    const sealed = sealParts(prepared)
-    attach(target, sealed.fields)
-    return `${sealed.head}${sealed.integrity}${sealed.tail}`
+  }
+
+  const seal = (record: Record<string, unknown>): string => {
+    const { prepared, target } = prepareOrStandIn(record)
+    const sealedParts = sealAlone(prepared)
+    attach(target, sealedParts.fields)
+    return `${sealedParts.head}${sealedParts.integrity}${sealedParts.tail}`
+  }
+
+  const sealBatch = (records: Record<string, unknown>[]): string[] => {
+    const parts = records.map((record) => {
+      const { prepared, target } = prepareOrStandIn(record)
+      const sealedParts = sealParts(prepared)
+      attach(target, sealedParts.fields)
+      return sealedParts
+    })
+    const end = endEpoch()
+    if (end !== undefined && parts.length > 0) parts[parts.length - 1]!.integrity = end
+    return parts.map((x) => `${x.head}${x.integrity}${x.tail}`)
   }
 
   return {
     streamId,
     keyed: key !== undefined,
+    version,
     get seq() {
       return seq
     },
+    get open() {
+      return version === 2 ? seq - epochFrom : 0
+    },
     seal,
+    sealBatch,
     sealPrepared: (p: Prepared) => {
-      const sealed = sealParts(p)
-      return `${sealed.head}${sealed.integrity}${sealed.tail}`
+      const sealedParts = sealAlone(p)
+      return `${sealedParts.head}${sealedParts.integrity}${sealedParts.tail}`
     },
     sealParts,
+    endEpoch,
     genesis: () => genesisRecord(iso(), key !== undefined, kid),
     checkpoint: () => checkpointRecord(iso()),
     closing: (reason?: string) => closingRecord(iso(), reason),
   }
+}
+
+/** SHA-256 of a text, base64url. */
+export function sha256Text(text: string): string {
+  return oneShotHash
+    ? oneShotHash('sha256', text, 'base64url')
+    : crypto.createHash('sha256').update(text).digest('base64url')
 }
 
 /**
@@ -368,25 +483,35 @@ function unsealable(time: string, err: unknown): Record<string, unknown> {
   }
 }
 
+interface IntegrityStrings {
+  /** The canonical text without mac (and, v2, without epoch and from). */
+  noMac: string
+  /** v1: the text with its mac. */
+  withMac(mac: string): string
+  /** v2: the text of the epoch's last record, with epoch, from and mac. */
+  withSeal(mac: string, epoch: number, from: number): string
+}
+
 /**
  * The integrity object's canonical text without the mac, and with it in its sorted place. Written by
  * hand (its keys are ours and known) because it is rebuilt for every record; the key order here is
- * the sorted order: alg, fields, interval, key, mac, mark, prev, previous, seq, stream, v.
+ * the sorted order: alg, epoch, fields, from, interval, key, mac, mark, prev, previous, seq, stream, v.
  */
-function integrityStrings(i: IntegrityFields, fields: string) {
-  let before = ''
-  // alg, mark, prev (a MAC) and stream are base64url or fixed words: nothing to escape.
-  if (i.alg !== undefined) before += `"alg":"${i.alg}",`
-  before += `"fields":[${fields}],`
-  if (i.interval !== undefined) before += `"interval":${writeValue(i.interval, 3)},`
-  if (i.key !== undefined) before += `"key":${writeValue(i.key, 3)},`
+function integrityStrings(i: IntegrityFields, fields: string): IntegrityStrings {
+  // alg, mark, prev (a MAC or link) and stream are base64url or fixed words: nothing to escape.
+  const alg = i.alg !== undefined ? `"alg":"${i.alg}",` : ''
+  let rest = ''
+  if (i.interval !== undefined) rest += `"interval":${writeValue(i.interval, 3)},`
+  if (i.key !== undefined) rest += `"key":${writeValue(i.key, 3)},`
   let after = ''
   if (i.mark !== undefined) after += `,"mark":"${i.mark}"`
   if (i.prev !== undefined) after += `,"prev":"${i.prev}"`
   if (i.previous !== undefined) after += `,"previous":${writeValue(i.previous, 3)}`
   after += `,"seq":${i.seq},"stream":"${i.stream}","v":${i.v}`
   return {
-    noMac: `{${before}${after.slice(1)}}`,
-    withMac: (mac: string) => `{${before}"mac":"${mac}"${after}}`,
+    noMac: `{${alg}"fields":${fields},${rest}${after.slice(1)}}`,
+    withMac: (mac) => `{${alg}"fields":${fields},${rest}"mac":"${mac}"${after}}`,
+    withSeal: (mac, epoch, from) =>
+      `{${alg}"epoch":${epoch},"fields":${fields},"from":${from},${rest}"mac":"${mac}"${after}}`,
   }
 }

@@ -18,6 +18,8 @@ export interface Failure {
   keySeq?: number
   /** Hash of MAC + input: a later copy of the same bytes is a duplicate, not another finding. */
   digest: string
+  /** Chain format 2 (the MAC seals an epoch; links name the record). */
+  v2?: boolean
 }
 
 export interface ChainFacts {
@@ -65,9 +67,13 @@ export function classifyFailure(f: Failure, c: ChainFacts): Finding {
   return finding(
     c.stream,
     'modified',
-    f.macKept
-      ? `seq ${s} was changed after it was written (its MAC is the one the next record links to; the content is not)`
-      : `seq ${s} does not match its MAC: content and MAC were changed`,
+    f.v2
+      ? f.mac === ''
+        ? `seq ${s} was changed after it was written (the record after it links to another text)`
+        : `seq ${s} was changed after it was written (it does not match its epoch's MAC)`
+      : f.macKept
+        ? `seq ${s} was changed after it was written (its MAC is the one the next record links to; the content is not)`
+        : `seq ${s} does not match its MAC: content and MAC were changed`,
     extra,
   )
 }

@@ -2,7 +2,8 @@
  * What the verifier keeps of a record: its place in the chain and the exact text its MAC covers.
  * The parsed record itself is dropped here, so memory holds strings, not object graphs.
  */
-import { expandKeys, macInputOf } from '../integrity/canonical'
+import { expandKeys, macInputOf, namesOfFieldsV2 } from '../integrity/canonical'
+import { LINK_CHARS, sha256Text } from '../integrity/chain'
 import type { FoundRecord } from './extract/extractor'
 import { isPlainObject } from './extract/find-records'
 
@@ -25,11 +26,21 @@ export interface LossFields {
 export interface Entry {
   stream: string
   seq: number
+  /** v1: every record's; v2: only an epoch's last record has one (others: ''). */
   mac: string
   prev?: string
+  /** Chain format 2: its link (what the next record's prev must be), and on an epoch's last record its epoch and first seq. */
+  v2?: { link: string; epoch?: number; from?: number }
+  /**
+   * Set by the epoch gate (epochs.ts) for format 2, which decides only once the epoch's MAC is
+   * checked: authentic or not ('unproven': no authentic MAC reaches it), and what classifies a failure.
+   */
+  verdict?: boolean | 'unproven'
+  prevLinks?: boolean
+  macKept?: boolean
   mark?: string
   interval?: number
-  /** The canonical text the MAC covers. */
+  /** The canonical text the MAC covers (v2: the text its MAC covers, `2.<epoch>.<from>.<digest>`, or its digest). */
   input: string
   time: number
   line: number
@@ -57,16 +68,26 @@ export function toEntry(found: FoundRecord, pick?: (top: Obj) => unknown): Entry
   const entry: Entry = {
     stream: i.stream as string,
     seq: i.seq as number,
-    mac: i.mac as string,
+    mac: typeof i.mac === 'string' ? i.mac : '',
     prev: typeof i.prev === 'string' ? i.prev : undefined,
     mark: typeof i.mark === 'string' ? i.mark : undefined,
     interval: typeof i.interval === 'number' ? i.interval : undefined,
-    input: flat(macInputOf(found.record, i.fields as string[])),
+    input: '',
     time: typeof ts === 'string' ? Date.parse(ts) : Number.NaN,
     line: found.line,
     position: found.position,
     indexed: found.indexed,
   }
+  if (i.v === 2) {
+    // Only the digest is kept: the links and the epoch's MAC are over it.
+    const digest = sha256Text(macInputOf(found.record, namesOfFieldsV2(i.fields)!, 2))
+    entry.v2 = { link: digest.slice(0, LINK_CHARS) }
+    if (entry.mac !== '') {
+      entry.v2.epoch = i.epoch as number
+      entry.v2.from = i.from as number
+      entry.input = `2.${i.epoch}.${i.from}.${digest}`
+    } else entry.input = digest
+  } else entry.input = flat(macInputOf(found.record, i.fields as string[]))
   if (entry.seq === 0) entry.genesis = { alg: i.alg, key: i.key, previous: i.previous }
   const loss = lossOf(top)
   if (loss) entry.loss = loss

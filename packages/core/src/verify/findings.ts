@@ -33,6 +33,8 @@ export type FindingKind =
   | 'dropped'
   /** Lines between this stream's records that could not be read: they may have held its records. */
   | 'unreadable'
+  /** Format 2: records no authentic epoch MAC reaches through intact links (they may be intact; nothing proves it). */
+  | 'unproven'
 
 export type Severity = 'tamper' | 'gap' | 'order' | 'unverifiable'
 
@@ -51,6 +53,7 @@ export const SEVERITY: Record<FindingKind, Severity> = {
   unauthenticated: 'gap',
   dropped: 'gap',
   unreadable: 'gap',
+  unproven: 'gap',
   reordered: 'order',
   'key-unavailable': 'unverifiable',
 }

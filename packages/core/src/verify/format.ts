@@ -18,6 +18,7 @@ const LABEL: Record<Finding['kind'], string> = {
   'key-unavailable': 'NOT VERIFIED',
   dropped: 'EVENTS DROPPED',
   unreadable: 'UNREADABLE LINES',
+  unproven: 'NOT AUTHENTICATED',
 }
 
 const STATUS: Record<StreamReport['status'], string> = {

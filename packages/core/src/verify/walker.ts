@@ -7,6 +7,7 @@
 import { createHash, type KeyObject } from 'node:crypto'
 import type { Failure } from './classify'
 import type { Entry } from './entry'
+import { EpochGate } from './epochs'
 import { allowanceSeconds, type Finding, finding, iso } from './findings'
 import { openGenesis, type StreamStart } from './genesis'
 import { KeyCursor } from './key-cursor'
@@ -32,6 +33,8 @@ export interface WalkEnv {
 export interface AuthenticRecord {
   seq: number
   mac: string
+  /** Format 2: the record's link (what the next record's prev is). */
+  link?: string
   time: number
   line: number
   mark?: string
@@ -78,6 +81,8 @@ export class StreamWalker {
   private lastMark: AuthenticRecord | undefined
   private droppedSum = 0
   private pendingMacKept: Failure[] = []
+  /** Format 2: decides records once their epoch's MAC is checked (epochs.ts). */
+  private gate: EpochGate | undefined
 
   constructor(
     readonly id: string,
@@ -96,19 +101,39 @@ export class StreamWalker {
   /** Every copy of seq `s` (>= nextSeq), in input order. */
   group(s: number, entries: Entry[]): void {
     if (!this.start) this.begin(s === 0 ? entries : [], entries[0])
-    this.live!.advanceTo(s)
+    this.nextSeq = s + 1
+    if (!this.gate) this.walk(s, entries)
+    else for (const g of this.gate.add(s, entries)) this.walk(g.s, g.entries)
+  }
+
+  private walk(s: number, entries: Entry[]): void {
+    if (!this.gate) this.live!.advanceTo(s)
     this.notePresent(s, entries)
-    const copies = this.dedupe(entries)
+    const copies = this.dedupe(this.withoutUnproven(entries))
+    if (copies.length === 0) return
     if (this.canCheck) this.checkCopies(s, copies, this.live!, false)
     else this.acceptUnchecked(s, copies)
-    this.nextSeq = s + 1
+  }
+
+  /** Copies no authentic MAC reaches are counted, neither accepted nor failed (the gate reported them). */
+  private withoutUnproven(entries: Entry[]): Entry[] {
+    if (!this.gate) return entries
+    const rest = entries.filter((e) => e.verdict !== 'unproven')
+    this.records += entries.length - rest.length
+    return rest
   }
 
   /** Copies of seq `s` that arrived after the walk passed it (ascending s, input order within). */
   late(s: number, entries: Entry[]): void {
     if (!this.start) throw new Error('late records before the walk started')
+    if (this.gate && !this.gate.late(s, entries)) return
+    this.lateWalk(s, entries)
+  }
+
+  private lateWalk(s: number, entries: Entry[]): void {
     for (const e of entries) this.noteEntry(e)
-    const copies = this.dedupe(entries)
+    const copies = this.dedupe(this.withoutUnproven(entries))
+    if (copies.length === 0) return
     if (!this.canCheck) {
       // Without a key nothing tells a copy from a forgery: a seq the walk found missing is filled,
       // the rest counted as copies (the stream is reported unverified or incomplete anyway).
@@ -121,13 +146,14 @@ export class StreamWalker {
       }
       return
     }
-    this.lateCursor ??= new KeyCursor(this.start.k0)
-    this.lateCursor.advanceTo(s)
+    this.lateCursor ??= new KeyCursor(this.gate ? undefined : this.start!.k0)
+    if (!this.gate) this.lateCursor.advanceTo(s)
     this.checkCopies(s, copies, this.lateCursor, true)
   }
 
   /** The walk is over: try later keys on the remaining failures, forget every key. */
   close(lookahead: number): void {
+    if (this.gate) for (const g of this.gate.flush()) this.walk(g.s, g.entries)
     this.live?.finish(this.maxPresent, lookahead)
     this.lateCursor?.finish(this.maxPresent, lookahead)
     this.start?.k0?.fill(0)
@@ -142,7 +168,16 @@ export class StreamWalker {
     this.start = openGenesis(this.id, genesis, first, this.env.privateKeys, this.env.expectKeyed)
     this.interval = this.start.interval
     this.live = new KeyCursor(this.start.k0)
-    if (this.start.canCheck) this.env.onKey?.(this.id, this.start.k0)
+    // Worker threads check format 1 MACs with k[0]; format 2 is decided here, by epoch.
+    if (this.start.canCheck && !first?.v2) this.env.onKey?.(this.id, this.start.k0)
+    if (first?.v2 && this.start.canCheck) {
+      this.gate = new EpochGate(
+        this.start.k0,
+        this.id,
+        (f) => this.walkFindings.push(f),
+        (g) => this.lateWalk(g.s, g.entries),
+      )
+    }
   }
 
   private noteEntry(e: Entry): void {
@@ -183,7 +218,11 @@ export class StreamWalker {
   }
 
   private checkCopies(s: number, copies: Copy[], cursor: KeyCursor, late: boolean): void {
-    const valid = copies.map((c) => c.entry.macValid ?? cursor.macOf(c.entry.input) === c.entry.mac)
+    const valid = copies.map((c) =>
+      c.entry.verdict === undefined
+        ? (c.entry.macValid ?? cursor.macOf(c.entry.input) === c.entry.mac)
+        : c.entry.verdict === true,
+    )
     const authentic = valid.indexOf(true)
     let validLine: number | undefined
     if (authentic >= 0) {
@@ -213,9 +252,13 @@ export class StreamWalker {
         lines: c.lines,
         validLine,
         digest,
+        macKept: c.entry.macKept,
       }
-      if (!late) f.prevLinks = this.lastValid?.seq === s - 1 && this.lastValid.mac === c.entry.prev
-      if (!valid[i]) cursor.addCandidate(remacView(f, c.entry))
+      if (c.entry.v2) f.v2 = true
+      if (!late)
+        f.prevLinks =
+          c.entry.prevLinks ?? (this.lastValid?.seq === s - 1 && this.lastValid.mac === c.entry.prev)
+      if (!valid[i] && c.entry.verdict === undefined) cursor.addCandidate(remacView(f, c.entry))
       failing.push(f)
     }
     this.keepFailures(failing, late)
@@ -225,7 +268,7 @@ export class StreamWalker {
   /** Failures of seq s-1 learn whether the authentic record at s links to their MAC. */
   private linkPending(s: number, failing: Failure[], authentic: Entry | undefined): void {
     for (const f of this.pendingMacKept) {
-      if (authentic && f.seq === s - 1) f.macKept = authentic.prev === f.mac
+      if (f.macKept === undefined && authentic && f.seq === s - 1) f.macKept = authentic.prev === f.mac
     }
     this.pendingMacKept = failing
   }
@@ -264,7 +307,7 @@ export class StreamWalker {
     }
     // The MACs already cover the links; without checking them, a broken link is what shows.
     const before = this.lastValid
-    if (before && before.seq === s - 1 && first.prev !== before.mac) {
+    if (before && before.seq === s - 1 && first.prev !== (before.link ?? before.mac)) {
       this.walkFindings.push(
         finding(
           this.id,
@@ -291,7 +334,7 @@ export class StreamWalker {
 
   private noteAuthentic(e: Entry): void {
     if (!this.lastValid || e.seq > this.lastValid.seq) {
-      this.lastValid = { seq: e.seq, mac: e.mac, time: e.time, line: e.line, mark: e.mark }
+      this.lastValid = { seq: e.seq, mac: e.mac, link: e.v2?.link, time: e.time, line: e.line, mark: e.mark }
     }
     if (e.mark === 'end' && (this.closedSeq === undefined || e.seq < this.closedSeq)) this.closedSeq = e.seq
     if (Number.isFinite(e.time)) {

@@ -8,6 +8,11 @@
  * dropped without leaving a hole in the chain: it is counted (loss.ts) and the count is sealed as a
  * loss record before the next record, and as a total in checkpoints and the closing record.
  *
+ * With chain format 2, the records of one chunk form one epoch (integrity/chain.ts): the last record
+ * of the chunk, or a chain record (genesis, loss, checkpoint, closing), or the 1,000th record seals
+ * it. The record sealed last is held back until it is known whether it ends the epoch, so that no line
+ * leaves here before its epoch is sealed and its key erased.
+ *
  * Per item, in order:
  * - a record: preceded by a loss record when losses are pending; sealed (chain on) or passed as is.
  * - a loss note from the logger (its buffer was full): counted.
@@ -15,7 +20,7 @@
  * - a line of the app's own logger (audit.destination()): written as it is, never sealed.
  */
 import { type Prepared, prepareRecord } from '../integrity/assemble'
-import type { Chain, IntegrityFields } from '../integrity/chain'
+import { type Chain, type IntegrityFields, MAX_EPOCH_RECORDS, type SealedParts } from '../integrity/chain'
 import { decodeItem, type Item, itemChars } from './items'
 import { createLossLedger, type LossLedger, type LossReason, withLossTotal } from './loss'
 import type { Output } from './output'
@@ -94,20 +99,39 @@ export function createSealer(options: SealerOptions): Sealer {
     ledger.note(count, reason, now())
   }
 
-  /** One of the chain's own records, sealed: a line (with newline), or '' without a chain. */
+  /** The record sealed last, while its epoch may still go on. */
+  let held: { parts: SealedParts; record: Record<string, unknown> | undefined } | undefined
+
+  /** The held record's line: as sealed (the epoch goes on), or as the epoch's last record. */
+  const release = (endsEpoch: boolean): string => {
+    const h = held
+    if (h === undefined) return ''
+    held = undefined
+    const integrity = (endsEpoch ? chain?.endEpoch() : undefined) ?? h.parts.integrity
+    if (h.record) onSealed?.(h.record, h.parts.fields)
+    return `${h.parts.head}${integrity}${h.parts.tail}\n`
+  }
+
+  /** Seals a record into the open epoch; returns the line of the one held before it. */
+  const sealRecord = (prepared: Prepared, record: Record<string, unknown> | undefined): string => {
+    const before = release(false)
+    held = { parts: chain!.sealParts(prepared), record }
+    return chain!.open >= MAX_EPOCH_RECORDS ? `${before}${release(true)}` : before
+  }
+
+  /** One of the chain's own records, sealed as the end of its epoch: a line (with newline), or '' without a chain. */
   const chainLine = (record: Record<string, unknown>): string => {
     record['ecs.version'] = options.ecsVersion
     record.service = options.service
     if (!chain) return `${JSON.stringify(record)}\n`
     let prepared: Prepared
     try {
-      prepared = prepareRecord(record, { maxLineBytes: options.maxLineBytes })
+      prepared = prepareRecord(record, { maxLineBytes: options.maxLineBytes, version: chain.version })
     } catch {
       return ''
     }
-    const parts = chain.sealParts(prepared)
-    onSealed?.(record, parts.fields)
-    return `${parts.head}${parts.integrity}${parts.tail}\n`
+    const before = sealRecord(prepared, record)
+    return `${before}${release(true)}`
   }
 
   const lossLine = (): string => {
@@ -134,11 +158,9 @@ export function createSealer(options: SealerOptions): Sealer {
         chunkEvents++
         if (!chain || item.prepared === undefined) {
           if (item.record) onSealed?.(item.record, undefined)
-          return `${before}${item.line ?? ''}\n`
+          return `${before}${release(false)}${item.line ?? ''}\n`
         }
-        const parts = chain.sealParts(item.prepared)
-        if (item.record) onSealed?.(item.record, parts.fields)
-        return `${before}${parts.head}${parts.integrity}${parts.tail}\n`
+        return `${before}${sealRecord(item.prepared, item.record)}`
       }
       case 'loss':
         ledger.note(item.count, item.reason, item.since)
@@ -221,6 +243,8 @@ export function createSealer(options: SealerOptions): Sealer {
           const item = takeOne()
           if (item) chunk += linesOf(item)
         }
+        // The chunk is one epoch: sealed before any of it is handed over.
+        chunk += release(true)
         sealed += chunkEvents
         if (chunk.length > 0) output.write(chunk, chunkEvents)
       }

@@ -4,7 +4,7 @@
  * string), Fluent Bit Merge_Log_Key (one level down), Elasticsearch hits (`_source`) and search
  * responses (`hits.hits`), arrays of any of these.
  */
-import { expandKeys } from '../../integrity/canonical'
+import { expandKeys, namesOfFieldsV2 } from '../../integrity/canonical'
 import { newBalance, scan, tryParse } from './balance'
 
 type Obj = Record<string, unknown>
@@ -30,10 +30,21 @@ function integrityOfExpanded(top: Obj): Obj | undefined {
   const integrity = expandKeys(audit).integrity
   if (!isPlainObject(integrity)) return undefined
   const i = expandKeys(integrity)
-  if (typeof i.stream !== 'string' || typeof i.mac !== 'string') return undefined
+  if (typeof i.stream !== 'string' || !isCount(i.seq)) return undefined
+  if (i.v === 2) {
+    // Format 2: a mac only on an epoch's last record, with its epoch and first seq.
+    if (namesOfFieldsV2(i.fields) === undefined) return undefined
+    if (i.mac !== undefined && (typeof i.mac !== 'string' || !isCount(i.epoch) || !isCount(i.from)))
+      return undefined
+    return i
+  }
+  if (typeof i.mac !== 'string') return undefined
   if (!Array.isArray(i.fields) || !i.fields.every((f) => typeof f === 'string')) return undefined
-  if (typeof i.seq !== 'number' || !Number.isSafeInteger(i.seq) || i.seq < 0) return undefined
   return i
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 }
 
 function looksLikeEvent(value: Obj): boolean {
