@@ -79,7 +79,11 @@ export function hookExpressApp(app: unknown): boolean {
 }
 
 /** Which of the two spellings `proto` has: Express 4 snake_case, router 2 (Express 5) camelCase. */
-function methodNamed(proto: Record<string | symbol, unknown>, snake: string, camel: string): string | undefined {
+function methodNamed(
+  proto: Record<string | symbol, unknown>,
+  snake: string,
+  camel: string,
+): string | undefined {
   if (typeof proto[snake] === 'function') return snake
   return typeof proto[camel] === 'function' ? camel : undefined
 }
