@@ -1,6 +1,7 @@
 // The monitor's shared counts against the real Redis of this machine (and CI): 127.0.0.1:6379, or
 // BOUNDARY_AUDIT_TEST_REDIS_URL. Every run uses its own key prefix and deletes its keys.
 import { randomUUID } from 'node:crypto'
+import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import Redis from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { capture, readPatient } from './helpers'
@@ -246,4 +247,68 @@ describe('monitor counts shared through Redis', () => {
       await admin.quit()
     }
   })
+
+  it('a replica cut off from Redis enforces on its own, and on reconnecting shares what it did and takes what the others did', async () => {
+    // A TCP proxy in front of the real Redis that the test can cut and restore.
+    const target = new globalThis.URL(URL)
+    const sockets = new Set<Socket>()
+    let server: Server | undefined
+    const open = (port = 0) =>
+      new Promise<number>((resolve) => {
+        server = createServer((client) => {
+          const upstream = createConnection(Number(target.port || 6379), target.hostname)
+          for (const s of [client, upstream]) {
+            sockets.add(s)
+            s.on('error', () => s.destroy())
+            s.on('close', () => sockets.delete(s))
+          }
+          client.pipe(upstream).pipe(client)
+        })
+        server.listen(port, '127.0.0.1', () => resolve((server!.address() as { port: number }).port))
+      })
+    const cut = async () => {
+      const closed = new Promise((r) => server!.close(r))
+      for (const s of sockets) s.destroy()
+      await closed
+    }
+    const port = await open()
+    const keyPrefix = `${prefix}g:`
+    const a = capture({
+      redaction: { pseudonymKey: KEY },
+      monitor: { breadth: false, redis: { url: `redis://127.0.0.1:${port}`, keyPrefix, timeoutMs: 300 } },
+    })
+    const b = capture({
+      redaction: { pseudonymKey: KEY },
+      monitor: { breadth: false, redis: { url: URL, keyPrefix } },
+    })
+    try {
+      await waitFor(
+        () => a.audit.monitor.stats().store === 'redis' && b.audit.monitor.stats().store === 'redis',
+      )
+      await new Promise((r) => setTimeout(r, 100))
+      await cut()
+      await waitFor(() => a.audit.monitor.stats().store === 'memory-fallback')
+      a.audit.monitor.block('eve', { reason: 'while cut off' })
+      b.audit.monitor.scram({ reason: 'while a was cut off' })
+      await new Promise((r) => setTimeout(r, 200))
+      expect(a.audit.monitor.verdict('eve', '/patients/1')).toBe(403)
+      expect(b.audit.monitor.isBlocked('eve')).toBe(false)
+      expect(a.audit.monitor.scrammed).toBe(false)
+      await open(port)
+      await waitFor(() => b.audit.monitor.isBlocked('eve') && a.audit.monitor.scrammed, 15_000)
+      expect(statesOf(a)).toEqual([
+        ['monitor-actor-blocked', 'eve', 'operator'],
+        ['monitor-scram-started', '-', 'replica:operator'],
+      ])
+      expect(statesOf(b)).toEqual([
+        ['monitor-scram-started', '-', 'operator'],
+        ['monitor-actor-blocked', 'eve', 'replica:operator'],
+      ])
+    } finally {
+      await a.audit.close()
+      await b.audit.close()
+      for (const s of sockets) s.destroy()
+      await new Promise((r) => server?.close(r))
+    }
+  }, 30_000)
 })
