@@ -78,8 +78,14 @@ describe('npm run demo', () => {
     )
     expect(forbidden.event.reason).toBe('forbidden')
     expect(forbidden.user.roles).toEqual(['front-desk'])
-    // every record is chained and keyed to the verifier key made at the start
-    expect(events.every((e) => typeof e.audit?.integrity?.mac === 'string')).toBe(true)
+    // every record is chained (format 2: linked to the one before; each sealed batch ends with a MAC,
+    // the last record's among them) and keyed to the verifier key made at the start
+    expect(
+      events.every(
+        (e, i) => e.audit?.integrity?.v === 2 && (i === 0 || typeof e.audit.integrity.prev === 'string'),
+      ),
+    ).toBe(true)
+    expect(typeof events[events.length - 1].audit.integrity.mac).toBe('string')
     expect(events[0].audit.integrity.key).toBeDefined()
   })
 
