@@ -1,3 +1,4 @@
+import { Console } from 'node:console'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -76,6 +77,22 @@ describe('audit.destination() with pino', () => {
     ])
     expect(out.every((l) => l.endsWith('\n') && l.indexOf('\n') === l.length - 1)).toBe(true)
     expect(audit.stats()).toMatchObject({ accepted: 3, written: 3, appLinesDropped: 0 })
+  })
+
+  it('a Console of your own writes through it too (console.log to the shared stdout, one writer)', async () => {
+    const out: string[] = []
+    const audit = createAuditLogger({
+      service: { name: 'svc' },
+      destination: { write: (line: string) => out.push(line) },
+      integrity: { enabled: false },
+    })
+    const appConsole = new Console({ stdout: audit.destination(), stderr: process.stderr })
+    appConsole.log('two\nlines')
+    audit.event({ action: 'tick', category: 'process', type: 'info' })
+    await audit.close()
+    expect(out[0]).toBe('two\n')
+    expect(out[1]).toBe('lines\n')
+    expect(JSON.parse(out[2]!).event.action).toBe('tick')
   })
 
   it('app lines beyond the buffer bound are dropped and counted', async () => {

@@ -172,7 +172,8 @@ export function createSealer(options: SealerOptions): Sealer {
           textDropped++
           return ''
         }
-        return `${item.text}\n`
+        // After the record held before it (its epoch goes on; the chunk leaves once sealed).
+        return `${release(false)}${item.text}\n`
       case 'checkpoint':
         if (closed || !chain) return ''
         return chainLine(withLossTotal(chain.checkpoint(), ledger.total))
