@@ -72,8 +72,20 @@ describe('privacy monitor rules (live)', () => {
     const { audit, events } = keyed({})
     readPatient(audit, 'er-1', 'P1', { purpose: 'Break-The-Glass', reason: 'unconscious patient in ED' })
     readPatient(audit, 'er-2', 'P2', { purpose: 'break_the_glass' })
+    // The same texts again (their reading is remembered), other purposes, and more distinct texts
+    // than are remembered: the same answers.
+    readPatient(audit, 'er-3', 'P3', { purpose: 'break_the_glass' })
+    readPatient(audit, 'er-4', 'P4', { purpose: 'Break-The-Glass', reason: 'code blue' })
+    for (let i = 0; i < 300; i++) readPatient(audit, 'doc', 'P5', { purpose: `treatment-${i}` })
+    readPatient(audit, 'er-5', 'P6', { purpose: 'BTG' })
+    readPatient(audit, 'er-6', 'P7', { purpose: 'treatment-7' })
     const a = alerts(events())
-    expect(a.map((e) => [e.rule.name, e.user.id])).toEqual([['emergency', 'er-2']])
+    expect(a.map((e) => [e.rule.name, e.user.id])).toEqual([
+      ['emergency', 'er-2'],
+      ['emergency', 'er-3'],
+      ['emergency', 'er-5'],
+    ])
+    expect(a[0].event.reason).toBe('emergency access (purpose break-the-glass) without a reason')
   })
 
   it('hours: access outside the schedule of a role alerts; unscheduled roles are not checked', () => {

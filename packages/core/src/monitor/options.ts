@@ -5,6 +5,7 @@ import { pseudonymize } from '../redact/index'
 import {
   type CompiledSchedule,
   compileSchedule,
+  type EmergencyRule,
   type HoursRule,
   normalizePurpose,
   type WatchedSet,
@@ -50,7 +51,7 @@ export interface MonitorConfig {
   resourceTypes: Set<string>
   counts: CountSettings
   watched: WatchedSet | undefined
-  emergency: Set<string> | undefined
+  emergency: EmergencyRule | undefined
   hours: HoursRule | undefined
   custom: readonly CustomRule[]
   repeatMs: number
@@ -216,7 +217,7 @@ export function compileMonitorOptions(options: unknown, ctx: CompileEnv = {}): M
     if (byKey.size > 0) watched = { byKey, exemptRoles }
   }
 
-  let emergency: Set<string> | undefined
+  let emergency: EmergencyRule | undefined
   if (m.emergency !== false) {
     const e =
       m.emergency === undefined ? {} : object(m.emergency, 'emergency', "{ purposes: ['break-the-glass'] }")
@@ -225,7 +226,7 @@ export function compileMonitorOptions(options: unknown, ctx: CompileEnv = {}): M
       e.purposes === undefined
         ? MONITOR_DEFAULTS.emergencyPurposes
         : strings(e.purposes, 'emergency.purposes')
-    emergency = new Set(purposes.map(normalizePurpose))
+    emergency = { purposes: new Set(purposes.map(normalizePurpose)), seen: new Map() }
   }
 
   let hours: HoursRule | undefined

@@ -30,11 +30,31 @@ export function normalizePurpose(p: string): string {
     .replace(/[\s_.]+/g, '-')
 }
 
-export function checkEmergency(purposes: Set<string>, a: AccessView): RuleFinding | undefined {
-  if (a.purpose === undefined || !purposes.has(normalizePurpose(a.purpose))) return undefined
+/** Emergency purposes (normalised), and what each purpose text seen so far normalised to. */
+export interface EmergencyRule {
+  purposes: Set<string>
+  /** Purpose text as written -> its normalised form if an emergency purpose, else ''. Bounded. */
+  seen: Map<string, string>
+}
+
+/** Distinct purpose texts remembered: a service uses a handful; past this the memory starts over. */
+const MAX_PURPOSES = 256
+
+export function checkEmergency(e: EmergencyRule, a: AccessView): RuleFinding | undefined {
+  const p = a.purpose
+  if (p === undefined) return undefined
+  // Normalising takes a regular expression: once per distinct text, not once per access.
+  let purpose = e.seen.get(p)
+  if (purpose === undefined) {
+    const n = normalizePurpose(p)
+    purpose = e.purposes.has(n) ? n : ''
+    if (e.seen.size >= MAX_PURPOSES) e.seen.clear()
+    e.seen.set(p, purpose)
+  }
+  if (purpose === '') return undefined
   if (a.reason !== undefined && a.reason.trim().length > 0) return undefined
   return {
-    message: `emergency access (purpose ${normalizePurpose(a.purpose)}) without a reason`,
+    message: `emergency access (purpose ${purpose}) without a reason`,
     individual: a.individual,
   }
 }
