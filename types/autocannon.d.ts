@@ -13,6 +13,8 @@ declare module 'autocannon' {
     duration?: number
     /** Total requests to send (instead of a duration). */
     amount?: number
+    /** Seconds to wait for a response before counting a timeout (default 10). */
+    timeout?: number
   }): Promise<Result>
   export default autocannon
 }
