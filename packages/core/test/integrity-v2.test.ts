@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createAuditLogger } from '../src/index'
-import { namesOfFieldsV2 } from '../src/integrity/canonical'
+import { fieldsValueV2, namesOfFieldsV2, ROOTS_V2 } from '../src/integrity/canonical'
 import {
   type Chain,
   createChain,
@@ -136,6 +136,33 @@ describe('chain format 2: what the writer writes', () => {
     const u = verify(build(false).lines, { privateKey: undefined })
     expect(u.streams[0]!.status).toBe('unauthenticated')
     expect(u.streams[0]!.intact).toEqual([[0, lines.length - 1]])
+  })
+})
+
+describe('chain format 2: the fields a record commits to', () => {
+  it('a mask over the registry, roots outside it listed after the mask; anything else is no field list', () => {
+    expect(fieldsValueV2(['@timestamp', 'audit'])).toBe('"3"')
+    const names = ['@timestamp', 'audit', 'event', 'rule', 'custom', 'odd "name"']
+    const value = JSON.parse(fieldsValueV2(names))
+    expect(Array.isArray(value) && value.slice(1)).toEqual(['custom', 'odd "name"'])
+    expect(namesOfFieldsV2(value)).toEqual(names)
+    for (const bad of ['', 'zz', 'FF', '1'.repeat(9), (2 ** ROOTS_V2.length).toString(16), [], [1], 3, null])
+      expect(namesOfFieldsV2(bad)).toBeUndefined()
+  })
+
+  it('roots of its own are covered; roots a shipper adds later are ignored', () => {
+    const chain = createChain({ service: { name: 'svc', instance: 'x' }, checkpointIntervalSeconds: 0 })
+    const lines = [
+      chain.seal(chain.genesis()),
+      ...chain.sealBatch([{ ...event(1), custom: { a: 1 } }, event(2)]),
+    ]
+    const shipped = lines.map((l) =>
+      JSON.stringify({ ...JSON.parse(l), kubernetes: { pod: 'p' }, stream: 'stdout' }),
+    )
+    expect(verifyText(shipped.join('\n')).streams[0]!.intact).toEqual([[0, 2]])
+    const changed = shipped.slice()
+    changed[1] = changed[1]!.replace('"a":1', '"a":2')
+    expect(of(verifyText(changed.join('\n')), 'modified').map((f) => f.seq)).toEqual([1])
   })
 })
 

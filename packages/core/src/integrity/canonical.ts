@@ -345,6 +345,8 @@ export const ROOTS_V2: readonly string[] = Object.freeze([
   'url',
   'user',
   'user_agent',
+  // Appended: the privacy monitor's alerts (ECS rule.name, rule.ruleset).
+  'rule',
 ])
 const ROOT_BIT: ReadonlyMap<string, number> = new Map(ROOTS_V2.map((name, i) => [name, i]))
 
