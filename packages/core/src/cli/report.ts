@@ -3,10 +3,11 @@ import { loadPseudonymKey, readerPseudonymKeys } from '../redact/pseudonymize'
 import { createThreadedEvidenceReport, type ThreadedEvidenceCollector } from '../verify/report/evidence'
 import { formatEvidence, formatEvidenceCsv } from '../verify/report/format'
 import { type CliIO, inputChunks, UsageError } from './io'
+import { loadRules } from './monitor-replay'
 
 export const REPORT_USAGE = `usage: boundary-audit report [--key PRIVATE.pem]... [--pseudonym-key FILE]...
          [--actor ID]... [--session ID]... [--ip IP]... [--patient ID]... [--resource-type TYPE]
-         [--from TIME] [--to TIME] [--until TIME] [--json | --csv] [FILE|-]...
+         [--from TIME] [--to TIME] [--until TIME] [--rules FILE] [--json | --csv] [FILE|-]...
 
 Which individuals did an actor, session or client IP reach between two times, and who reached a
 given individual: counted from an exported trail (the same inputs as \`verify\`), in the same pass
@@ -23,6 +24,9 @@ stream with records in the window verified intact through the window.
   --resource-type TYPE  the audit.resource.type that names individuals (default: patient)
   --from TIME, --to TIME  the window (ISO 8601, both ends included); default: the whole input
   --until TIME          end of the period the input covers (see verify); default: its latest record
+  --rules FILE          also replay the privacy monitor's rules (the \`monitor\` option of
+                        createAuditLogger(), as a .mjs or .json file, as for monitor-replay) over the
+                        authentic records of the window, in the same pass: the alerts they raise
   --json                machine-readable report (complete, records, individuals, byIndividual,
                         byActor, findings, ...)
   --csv                 one row per individual (for the notification workflow)
@@ -61,6 +65,7 @@ export async function report(args: string[], io: CliIO): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       until: { type: 'string' },
+      rules: { type: 'string' },
       json: { type: 'boolean' },
       csv: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -82,6 +87,7 @@ export async function report(args: string[], io: CliIO): Promise<number> {
       'boundary-audit report: no pseudonym key (--pseudonym-key or BOUNDARY_AUDIT_PSEUDONYM_KEY): --patient and --session values are compared as given, and will not match pseudonymised ids\n',
     )
   }
+  const rules = values.rules !== undefined ? await loadRules(values.rules) : undefined
   let collector: ThreadedEvidenceCollector
   try {
     collector = createThreadedEvidenceReport({
@@ -95,9 +101,13 @@ export async function report(args: string[], io: CliIO): Promise<number> {
       from,
       to,
       until: time('until', values.until),
+      rules,
+      rulesPseudonymKey: keys[0],
     })
   } catch (err) {
-    if (err instanceof TypeError) throw new UsageError(err.message.replace(/^boundary-audit: /, ''))
+    // Bad options (the rules file's included): createAuditLogger()'s messages, before any input is read.
+    if (err instanceof TypeError || rules)
+      throw new UsageError((err as Error).message.replace(/^boundary-audit: /, ''))
     throw err
   }
   try {

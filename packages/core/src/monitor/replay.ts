@@ -37,13 +37,7 @@ export function replayMonitor(
   options: MonitorOptions = {},
   replay: ReplayOptions = {},
 ): ReplayResult {
-  const policy =
-    replay.pseudonymKey !== undefined ? compilePolicy({ pseudonymKey: replay.pseudonymKey }) : undefined
-  const { redis: _ignored, ...rest } = (options ?? {}) as MonitorOptions
-  const config = compileMonitorOptions({ ...rest, enabled: true }, { policy, env: {} })
-  const engine = new RuleEngine(config)
-  const memory = new MemoryCounts(config.counts)
-
+  const config = compileReplayOptions(options, replay)
   let count = 0
   let skipped = 0
   let recordedAlerts = 0
@@ -69,6 +63,27 @@ export function replayMonitor(
     const view = accessViewOf(record, timeOf)
     if (view) views.push(view)
   }
+  const judged = judgeAccesses(views, config)
+  return { records: count, skipped, accesses: views.length, recordedAlerts, ...judged }
+}
+
+export type ReplayConfig = ReturnType<typeof compileMonitorOptions>
+
+/** The rules as the replay runs them; throws createAuditLogger()'s messages on bad options. */
+export function compileReplayOptions(options: MonitorOptions, replay: ReplayOptions): ReplayConfig {
+  const policy =
+    replay.pseudonymKey !== undefined ? compilePolicy({ pseudonymKey: replay.pseudonymKey }) : undefined
+  const { redis: _ignored, ...rest } = (options ?? {}) as MonitorOptions
+  return compileMonitorOptions({ ...rest, enabled: true }, { policy, env: {} })
+}
+
+/** The accesses judged by the rules in time order (sorted here when they are not). */
+export function judgeAccesses(
+  views: AccessView[],
+  config: ReplayConfig,
+): Pick<ReplayResult, 'alerts' | 'byRule'> {
+  const engine = new RuleEngine(config)
+  const memory = new MemoryCounts(config.counts)
   // Exports come from several streams and shippers: judge accesses in time order (stable for ties).
   let ordered = true
   for (let i = 1; i < views.length && ordered; i++)
@@ -89,7 +104,7 @@ export function replayMonitor(
     if (engine.counted(a))
       raise(engine.fromCounts(a, memory.add(a.actor, engine.countedIndividual(a), a.time)))
   }
-  return { records: count, skipped, accesses: views.length, alerts, recordedAlerts, byRule }
+  return { alerts, byRule }
 }
 
 export function toAlert(f: Finding, block: Set<string>, scram: Set<string>): MonitorAlert {

@@ -14,7 +14,7 @@ import { createMacOf, nextKey } from '../../integrity/chain'
 import { type Entry, toEntry } from '../entry'
 import { type AdoptedCounts, createExtractor } from '../extract/extractor'
 import { createLineSplitter } from '../lines'
-import { factsOf } from '../report/facts'
+import { factsOf, factsWithAccessOf } from '../report/facts'
 import { BufferPool } from './buffers'
 
 export interface SegmentJob {
@@ -23,8 +23,8 @@ export interface SegmentJob {
   bytes: Uint8Array
   /** Result buffers the main thread is done with, for this thread to use again. */
   recycle?: ArrayBuffer[]
-  /** Pick the evidence report's facts of every record (report/facts.ts). */
-  facts: boolean
+  /** Pick the evidence report's facts of every record (report/facts.ts), with the monitor's view. */
+  facts?: 'facts' | 'access'
 }
 
 /** k[0] of a stream whose genesis the main thread opened (null: unkeyed chain). */
@@ -122,7 +122,7 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
     if (events.used > 0) events.write(',')
     if (events.write(json) !== json.length) ascii = false
   }
-  const pick = job.facts ? factsOf : undefined
+  const pick = job.facts === 'access' ? factsWithAccessOf : job.facts === 'facts' ? factsOf : undefined
   const extractor = createExtractor(
     (found) => {
       const entry = toEntry(found, pick)

@@ -15,7 +15,7 @@ import { createCore, type VerifyHooks } from '../core'
 import type { Entry } from '../entry'
 import type { VerifyOptions, VerifyReport } from '../findings'
 import { createLineSplitter, MAX_LINE_BYTES } from '../lines'
-import { factsOf } from '../report/facts'
+import { factsOf, factsWithAccessOf } from '../report/facts'
 import { BufferPool } from './buffers'
 import { verifyWorkerFile, WorkerPool } from './pool'
 import type { SegmentResult } from './read-segment'
@@ -64,7 +64,7 @@ export function createThreadedVerifier(
   })
   const extractor = core.extractor
   // Workers can pick the report's facts (a function cannot be sent to them); any other picker stays here.
-  const facts = hooks.pick === factsOf
+  const facts = hooks.pick === factsOf ? 'facts' : hooks.pick === factsWithAccessOf ? 'access' : undefined
   const threads = hooks.pick && !facts ? 0 : threadCount(options)
   const file = threads > 0 ? (options.workerFile ?? verifyWorkerFile()) : undefined
   const after = options.threadsAfterBytes ?? THREADS_AFTER_BYTES

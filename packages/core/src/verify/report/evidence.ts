@@ -3,12 +3,14 @@
  * times, and who reached a given individual, from an export alone, in the same pass as verification
  * (only authentic records are counted, each once), with whether the evidence is complete.
  */
+import type { MonitorOptions } from '../../monitor/types'
 import type { VerifyOptions, VerifyReport } from '../findings'
 import { createThreadedVerifier } from '../parallel/threaded'
 import { createVerifier, type VerifyHooks } from '../verifier'
 import { incompleteBecause } from './completeness'
-import { factsOf } from './facts'
+import { factsOf, factsWithAccessOf } from './facts'
 import { type ReportFilters, recordMatcher, valueMatcher } from './match'
+import { RulesCollector, type RulesReplay } from './rules'
 import { type ActorRow, type IndividualRow, Tally, type UnstatedRequest } from './tally'
 
 export interface EvidenceOptions extends ReportFilters {
@@ -19,6 +21,12 @@ export interface EvidenceOptions extends ReportFilters {
   /** End of the period the input covers (truncation is judged against it). */
   until?: VerifyOptions['until']
   tempDir?: string
+  /**
+   * The privacy monitor's rules (createAuditLogger's `monitor` option) to replay over the authentic
+   * records of the window (`monitor` in the report); `rulesPseudonymKey` for `watched.ids`.
+   */
+  rules?: MonitorOptions
+  rulesPseudonymKey?: Buffer
   /** As for verify (VerifyOptions): worker threads, when to start them, their script. */
   threads?: number
   threadsAfterBytes?: number
@@ -49,6 +57,8 @@ export interface EvidenceReport {
     >
   >
   input: VerifyReport['input']
+  /** `--rules`: the monitor's rules replayed over the authentic records of the window. */
+  monitor?: RulesReplay
   summary: string
 }
 
@@ -71,6 +81,9 @@ function evidenceParts(options: EvidenceOptions) {
   const match = recordMatcher(options, keys)
   const patient = valueMatcher(options.patients, keys, ['resource'])
   const tally = new Tally(match, (ps) => !patient || ps.some((p) => patient(p) !== undefined))
+  const rules = options.rules
+    ? new RulesCollector(options.rules, match.inWindow, options.rulesPseudonymKey)
+    : undefined
   const verify: VerifyOptions = {
     privateKey: options.privateKey,
     until: options.until,
@@ -80,26 +93,34 @@ function evidenceParts(options: EvidenceOptions) {
     threadsAfterBytes: options.threadsAfterBytes,
     workerFile: options.workerFile,
   }
-  const hooks: VerifyHooks = { pick: factsOf, onAuthentic: (e) => tally.add(e) }
-  return { tally, verify, hooks }
+  const hooks: VerifyHooks = rules
+    ? {
+        pick: factsWithAccessOf,
+        onAuthentic: (e) => {
+          tally.add(e)
+          rules.add(e)
+        },
+      }
+    : { pick: factsOf, onAuthentic: (e) => tally.add(e) }
+  return { tally, rules, verify, hooks }
 }
 
 export function createEvidenceReport(options: EvidenceOptions = {}): EvidenceCollector {
-  const { tally, verify, hooks } = evidenceParts(options)
+  const { tally, rules, verify, hooks } = evidenceParts(options)
   const verifier = createVerifier(verify, hooks)
   return {
     write: (chunk) => verifier.write(chunk),
     push: (line) => verifier.push(line),
-    end: () => finishEvidence(verifier.end(), tally, options),
+    end: () => finishEvidence(verifier.end(), tally, rules, options),
   }
 }
 
 export function createThreadedEvidenceReport(options: EvidenceOptions = {}): ThreadedEvidenceCollector {
-  const { tally, verify, hooks } = evidenceParts(options)
+  const { tally, rules, verify, hooks } = evidenceParts(options)
   const verifier = createThreadedVerifier(verify, hooks)
   return {
     write: (chunk) => verifier.write(chunk),
-    end: async () => finishEvidence(await verifier.end(), tally, options),
+    end: async () => finishEvidence(await verifier.end(), tally, rules, options),
     abort: () => verifier.abort(),
   }
 }
@@ -119,7 +140,12 @@ export async function evidenceReport(
   return c.end()
 }
 
-function finishEvidence(verify: VerifyReport, tally: Tally, o: EvidenceOptions): EvidenceReport {
+function finishEvidence(
+  verify: VerifyReport,
+  tally: Tally,
+  rules: RulesCollector | undefined,
+  o: EvidenceOptions,
+): EvidenceReport {
   const findings = incompleteBecause(verify, o, tally.lastSeqInWindow)
   const complete = findings.length === 0 && verify.streams.length > 0
   const exitCode: 0 | 1 | 2 = verify.streams.length === 0 ? 2 : complete ? 0 : 1
@@ -149,6 +175,7 @@ function finishEvidence(verify: VerifyReport, tally: Tally, o: EvidenceOptions):
     input: verify.input,
     summary: '',
   }
+  if (rules) report.monitor = rules.finish()
   report.summary = summary(report)
   return report
 }

@@ -4,6 +4,8 @@
  * JSON (it may be spilled with the record).
  */
 import { expandKeys } from '../../integrity/canonical'
+import type { AccessView } from '../../monitor/types'
+import { accessViewOf } from '../../monitor/view'
 import { isPlainObject } from '../extract/find-records'
 
 type Obj = Record<string, unknown>
@@ -22,6 +24,10 @@ export interface RecordFacts {
   /** For `http-request` records: the path, when it holds pseudonymised segments. */
   path?: string
   pseudonyms?: string[]
+  /** What the monitor's rules judge of an access (factsWithAccessOf, for `report --rules`). */
+  access?: AccessView
+  /** An alert the live monitor wrote (`event.kind: "alert"`). */
+  alert?: true
 }
 
 const PSEUDONYM_SEGMENT = /^ps_(?:[0-9a-f]{6}_)?[0-9a-f]{24}$/
@@ -62,5 +68,14 @@ export function factsOf(top: Obj): RecordFacts {
       facts.pseudonyms = pseudonyms
     }
   }
+  return facts
+}
+
+/** The facts and, for `report --rules`, what the monitor's rules judge (the same view as live). */
+export function factsWithAccessOf(top: Obj): RecordFacts {
+  const facts = factsOf(top)
+  const access = accessViewOf(top)
+  if (access) facts.access = access
+  if (get(top, 'event', 'kind') === 'alert') facts.alert = true
   return facts
 }

@@ -60,6 +60,7 @@ export function formatEvidence(r: EvidenceReport): string {
     }
     if (r.requestsWithoutAccessEvent.length > 10) out.push('  ... (--json for all)')
   }
+  if (r.monitor) out.push('', ...formatReplay(r.monitor))
   if (r.findings.length > 0) {
     out.push('')
     out.push('why the counts are a lower bound:')
@@ -92,4 +93,25 @@ export function formatEvidenceCsv(r: EvidenceReport): string {
     ])
   }
   return `${rows.map((row) => row.map(cell).join(',')).join('\r\n')}\r\n`
+}
+
+/** `--rules`: what the monitor's rules raise over the window's authentic records. */
+function formatReplay(m: NonNullable<EvidenceReport['monitor']>): string[] {
+  const byRule = Object.entries(m.byRule)
+    .map(([rule, n]) => `${rule} ${n}`)
+    .join(', ')
+  const out = [
+    `monitor rules replayed over ${m.records} authentic record(s) (${m.accesses} accesses): ${m.alerts.length} alert(s)${byRule ? ` (${byRule})` : ''}; the live monitor wrote ${m.recordedAlerts}`,
+  ]
+  for (const a of m.alerts.slice(0, ROWS)) {
+    const extra = [
+      a.individual ? `individual ${clean(a.individual, 40)}` : '',
+      a.enforcement ? `would ${a.enforcement.join(' + ')}` : '',
+    ].filter(Boolean)
+    out.push(
+      `  ${a.time}  ${clean(a.rule, 12).padEnd(12)} ${clean(a.actor, 30).padEnd(20)} ${clean(a.message, 120)}${extra.length ? `  (${extra.join(', ')})` : ''}`,
+    )
+  }
+  if (m.alerts.length > ROWS) out.push(`  ... ${m.alerts.length - ROWS} more (--json for all)`)
+  return out
 }
