@@ -1,8 +1,10 @@
 /**
- * One measured run (a child of bench/verify.ts): verifies FILE with the streaming verifier (from
- * source, through tsx, as the old one), or with the old whole-input verifier from a source tree (BASELINE_SRC), and prints
- * {records, ms, cpuMs, exitCode, maxRssMB} as one JSON line. A run that fails (stack overflow, out of
- * memory) prints its error instead.
+ * One measured run (a child of bench/verify.ts): verifies FILE with this verifier (from source,
+ * through tsx, as the others; worker threads from the built dist/verify-worker.cjs), with it on one
+ * thread, with an earlier streaming verifier from a source tree (PREVIOUS_SRC), or with the old
+ * whole-input verifier from a source tree (BASELINE_SRC), and prints {records, ms, cpuMs, mainCpuMs,
+ * exitCode, maxRssMB} as one JSON line. A run that fails (stack overflow, out of memory) prints its
+ * error instead.
  */
 import { createReadStream, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
@@ -13,6 +15,9 @@ const privateKey = readFileSync(keyFile!, 'utf8')
 async function main(): Promise<void> {
   const t0 = performance.now()
   const c0 = process.cpuUsage()
+  // The main thread's own CPU (Node >= 23.9): what the in-order walk costs beside the workers.
+  const threadCpu = (process as { threadCpuUsage?: (p?: NodeJS.CpuUsage) => NodeJS.CpuUsage }).threadCpuUsage
+  const m0 = threadCpu?.call(process)
   let records = 0
   let exitCode: number
   if (mode === 'old') {
@@ -25,14 +30,28 @@ async function main(): Promise<void> {
     const r = verifyLines(lines, { privateKey })
     records = r.input.records
     exitCode = r.exitCode
+  } else if (mode === 'previous') {
+    // An earlier streaming verifier (one thread), from its own source tree.
+    const src = process.env.PREVIOUS_SRC!
+    const { verifyStream } = await import(pathToFileURL(`${src}/verify/verifier.ts`).href)
+    const r = await verifyStream(createReadStream(file!, { highWaterMark: 1 << 20 }), { privateKey })
+    records = r.input.records
+    exitCode = r.exitCode
   } else if (reportArg === 'report') {
     const { evidenceReport } = await import('../src/verify/report/evidence')
-    const r = await evidenceReport(createReadStream(file!), { privateKey, actors: ['clinician-3'] })
+    const r = await evidenceReport(createReadStream(file!, { highWaterMark: 1 << 20 }), {
+      privateKey,
+      actors: ['clinician-3'],
+    })
     records = r.input.records
     exitCode = r.exitCode
   } else {
     const { verifyStream } = await import('../src/verify/verifier')
-    const r = await verifyStream(createReadStream(file!), { privateKey, ignoreOrder: mode === 'shuffled' })
+    const r = await verifyStream(createReadStream(file!, { highWaterMark: 1 << 20 }), {
+      privateKey,
+      ignoreOrder: mode === 'shuffled',
+      threads: mode === 'one-thread' ? 0 : undefined,
+    })
     records = r.input.records
     exitCode = r.exitCode
   }
@@ -40,7 +59,11 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(c0)
   const cpuMs = Math.round((cpu.user + cpu.system) / 1000)
   const maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024)
-  process.stdout.write(`${JSON.stringify({ records, ms: Math.round(ms), cpuMs, exitCode, maxRssMB })}\n`)
+  const m = m0 && threadCpu?.call(process, m0)
+  const mainCpuMs = m ? Math.round((m.user + m.system) / 1000) : undefined
+  process.stdout.write(
+    `${JSON.stringify({ records, ms: Math.round(ms), cpuMs, mainCpuMs, exitCode, maxRssMB })}\n`,
+  )
 }
 
 main().catch((err) => {

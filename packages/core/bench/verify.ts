@@ -1,7 +1,9 @@
 /**
  * Verify benchmark (issue 15): records/s and peak RSS of `verify` (and `report`) on one keyed stream
- * as written, and the same input shuffled; side by side with the verifier before issue 15 (run from
- * the git history, in a temporary directory: nothing of it is committed).
+ * as written, and the same input shuffled; side by side with this verifier on one thread, the
+ * previous streaming verifier (one thread, session 5) and the verifier before issue 15 (both run from
+ * the git history, in a temporary directory: nothing of it is committed). Worker threads need the
+ * built package (dist/verify-worker.cjs): `npx turbo run build` first.
  *
  * The data is generated here (bench/fast-trail.ts: sealed with the chain's own primitives, about
  * 750 bytes per record). Each measurement runs in its own child process (peak RSS is per process).
@@ -11,6 +13,10 @@
  *                         full size adds 10000000: about 7.5 GB of temporary files)
  *   BENCH_VERIFY_BASELINE git revision of the old verifier (default: the commit before
  *                         "verify: no input can hide records"); BENCH_VERIFY_BASELINE=none skips it
+ *   BENCH_VERIFY_PREVIOUS git revision of the previous streaming verifier (default: the commit
+ *                         before "verify: worker threads read the input"); =none skips it
+ *   BENCH_VERIFY_CASES    cases to run, comma-separated (default: all of previous, one-thread,
+ *                         verify, report, shuffled)
  *   BENCH_VERIFY_DIR      where the data goes (default: the OS temp directory)
  */
 import { execFileSync, spawnSync } from 'node:child_process'
@@ -27,6 +33,7 @@ import {
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { YOUNG_GENERATION_FLAG } from '../src/cli/respawn'
 import { generateVerifierKeyPair } from '../src/integrity/keys'
 import { fastTrail } from './fast-trail'
 
@@ -40,6 +47,7 @@ interface Result {
   records?: number
   ms?: number
   cpuMs?: number
+  mainCpuMs?: number
   exitCode?: number
   maxRssMB?: number
   error?: string
@@ -86,22 +94,18 @@ async function shuffleFile(input: string, output: string): Promise<void> {
   }
 }
 
-function baselineSource(): string | undefined {
-  let rev = process.env.BENCH_VERIFY_BASELINE
+/** The source tree of an earlier verifier: `rev`, or the commit before the first one matching `grep`. */
+function sourceAt(name: string, rev: string | undefined, grep: string): string | undefined {
   if (rev === 'none') return undefined
   if (!rev) {
-    const first = execFileSync(
-      'git',
-      ['log', '--format=%H', '-n1', '--grep=^verify: no input can hide records'],
-      {
-        cwd: root,
-        encoding: 'utf8',
-      },
-    ).trim()
+    const first = execFileSync('git', ['log', '--format=%H', '-n1', `--grep=${grep}`], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim()
     if (!first) return undefined
     rev = `${first}~1`
   }
-  const dir = join(work, 'baseline')
+  const dir = join(work, name)
   mkdirSync(dir)
   const tar = execFileSync('git', ['archive', rev, 'packages/core/src'], { cwd: root, maxBuffer: 1 << 28 })
   execFileSync('tar', ['-x', '-C', dir], { input: tar })
@@ -112,11 +116,12 @@ function measure(file: string, keyFile: string, mode: string, extra?: string): R
   const args = ['--import', 'tsx', join(here, 'verify-run.ts'), file, keyFile, mode]
   if (extra) args.push(extra)
   // The old verifier holds everything: give it room. The streaming one runs with Node's defaults.
-  const heap = mode === 'old' ? ['--max-old-space-size=8192'] : []
+  // The CLI runs verify and report with a smaller young generation (cli/respawn.ts): so do these.
+  const heap = mode === 'old' ? ['--max-old-space-size=8192'] : [YOUNG_GENERATION_FLAG]
   const r = spawnSync(process.execPath, [...heap, ...args], {
     cwd: pkg,
     encoding: 'utf8',
-    env: { ...process.env, BASELINE_SRC: baseline ?? '' },
+    env: { ...process.env, BASELINE_SRC: baseline ?? '', PREVIOUS_SRC: previous ?? '' },
     maxBuffer: 1 << 20,
   })
   const last = r.stdout.trim().split('\n').pop() ?? ''
@@ -134,15 +139,24 @@ function measure(file: string, keyFile: string, mode: string, extra?: string): R
 }
 
 function row(label: string, n: number, r: Result): string {
-  if (r.error) return `| ${label} | ${n.toLocaleString('en')} | failed: ${r.error} | | | |`
+  if (r.error) return `| ${label} | ${n.toLocaleString('en')} | failed: ${r.error} | | | | |`
   const rate = (ms: number) => Math.round((r.records! / ms) * 1000).toLocaleString('en')
-  return `| ${label} | ${n.toLocaleString('en')} | ${rate(r.ms!)} | ${rate(r.cpuMs!)} | ${r.maxRssMB} | exit ${r.exitCode} |`
+  const main = r.mainCpuMs !== undefined ? rate(r.mainCpuMs) : ''
+  return `| ${label} | ${n.toLocaleString('en')} | ${rate(r.ms!)} | ${rate(r.cpuMs!)} | ${main} | ${r.maxRssMB} | exit ${r.exitCode} |`
 }
 
 const keys = generateVerifierKeyPair()
 const keyFile = join(work, 'verifier-private.pem')
 writeFileSync(keyFile, keys.privateKeyPem)
-const baseline = baselineSource()
+const baseline = sourceAt('baseline', process.env.BENCH_VERIFY_BASELINE, '^verify: no input can hide records')
+const previous = sourceAt(
+  'previous',
+  process.env.BENCH_VERIFY_PREVIOUS,
+  '^verify: worker threads read the input',
+)
+const cases = new Set(
+  (process.env.BENCH_VERIFY_CASES ?? 'previous,one-thread,verify,report,shuffled').split(','),
+)
 
 console.log(
   `Node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), load ${os
@@ -151,9 +165,12 @@ console.log(
     .join(' ')}`,
 )
 // records/s is wall-clock; per CPU-second counts every thread's CPU time (a fairer figure on a
-// shared, busy machine, where wall-clock time mostly measures the other tenants).
-console.log('| verifier | records | records/s | records per CPU-s | peak RSS MB | result |')
-console.log('|---|---:|---:|---:|---:|---|')
+// shared, busy machine, where wall-clock time mostly measures the other tenants); per main-thread
+// CPU-second is the ceiling the in-order walk sets when worker threads do the rest.
+console.log(
+  '| verifier | records | records/s | records per CPU-s | per main-thread CPU-s | peak RSS MB | result |',
+)
+console.log('|---|---:|---:|---:|---:|---:|---|')
 try {
   for (const n of sizes) {
     const file = join(work, `trail-${n}.ndjson`)
@@ -166,13 +183,20 @@ try {
     // The old verifier holds the whole input (about 4.4 KB per record) and overflows its stack at
     // 200,000: it is run up to that size only.
     if (baseline && n <= 200_000) console.log(row('before (whole input)', n, measure(file, keyFile, 'old')))
-    console.log(row('verify (streaming)', n, measure(file, keyFile, 'new')))
-    console.log(row('report (same pass)', n, measure(file, keyFile, 'new', 'report')))
-    const shuffled = join(work, `trail-${n}-shuffled.ndjson`)
-    await shuffleFile(file, shuffled)
-    rmSync(file)
-    console.log(row('verify, shuffled input', n, measure(shuffled, keyFile, 'shuffled')))
-    rmSync(shuffled)
+    if (previous && cases.has('previous'))
+      console.log(row('previous streaming verifier (one thread)', n, measure(file, keyFile, 'previous')))
+    if (cases.has('one-thread'))
+      console.log(row('verify, one thread', n, measure(file, keyFile, 'one-thread')))
+    if (cases.has('verify')) console.log(row('verify (worker threads)', n, measure(file, keyFile, 'new')))
+    if (cases.has('report'))
+      console.log(row('report (same pass, threads)', n, measure(file, keyFile, 'new', 'report')))
+    if (cases.has('shuffled')) {
+      const shuffled = join(work, `trail-${n}-shuffled.ndjson`)
+      await shuffleFile(file, shuffled)
+      rmSync(file)
+      console.log(row('verify, shuffled input (threads)', n, measure(shuffled, keyFile, 'shuffled')))
+      rmSync(shuffled)
+    } else rmSync(file)
   }
 } finally {
   rmSync(work, { recursive: true, force: true })

@@ -9,6 +9,7 @@ import { KEYGEN_USAGE, keygen } from './keygen'
 import { MONITOR_REPLAY_USAGE, monitorReplay } from './monitor-replay'
 import { PRETTY_USAGE, pretty } from './pretty'
 import { REPORT_USAGE, report } from './report'
+import { respawn, shouldRespawn } from './respawn'
 import { VERIFY_USAGE, verify } from './verify'
 
 const USAGE = `usage: boundary-audit <command> [options]
@@ -88,19 +89,26 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  const io: CliIO = {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    stdin: readStdin,
-    isTTY: process.stdout.isTTY === true,
-  }
-  main(process.argv.slice(2), io).then(
-    (code) => {
+  const args = process.argv.slice(2)
+  if (shouldRespawn(args[0])) {
+    respawn(process.argv[1]!, args).then((code) => {
       process.exitCode = code
-    },
-    (err) => {
-      process.stderr.write(`boundary-audit: ${String(err)}\n`)
-      process.exitCode = 2
-    },
-  )
+    })
+  } else {
+    const io: CliIO = {
+      stdout: (t) => process.stdout.write(t),
+      stderr: (t) => process.stderr.write(t),
+      stdin: readStdin,
+      isTTY: process.stdout.isTTY === true,
+    }
+    main(args, io).then(
+      (code) => {
+        process.exitCode = code
+      },
+      (err) => {
+        process.stderr.write(`boundary-audit: ${String(err)}\n`)
+        process.exitCode = 2
+      },
+    )
+  }
 }

@@ -1,0 +1,40 @@
+/**
+ * `verify` and `report` read gigabytes and allocate fast: V8 then grows the young generation to its
+ * maximum (about 100 MB on a machine with a large heap limit), and peak RSS with it. A V8 flag must be
+ * given when the process starts, so the CLI runs these commands in a child `node` with a smaller young
+ * generation (peak RSS at 1 M records: about 500 -> 300 MB for report). Standard streams are
+ * inherited, signals passed on, the exit status returned. Not done when the flag is already given
+ * (or BOUNDARY_AUDIT_NO_RESPAWN=1).
+ */
+import { spawn } from 'node:child_process'
+
+export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=16'
+
+export function shouldRespawn(command: string | undefined): boolean {
+  if (command !== 'verify' && command !== 'report') return false
+  if (process.env.BOUNDARY_AUDIT_NO_RESPAWN === '1') return false
+  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? '']
+  return !given.some((a) => a.includes('--max-semi-space-size'))
+}
+
+/** Runs this CLI again in a child with the flag; resolves with its exit status. */
+export function respawn(script: string, args: readonly string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, YOUNG_GENERATION_FLAG, script, ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, BOUNDARY_AUDIT_NO_RESPAWN: '1' },
+    })
+    const pass = (signal: NodeJS.Signals) => () => child.kill(signal)
+    const onInt = pass('SIGINT')
+    const onTerm = pass('SIGTERM')
+    process.on('SIGINT', onInt)
+    process.on('SIGTERM', onTerm)
+    const done = (code: number) => {
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+      resolve(code)
+    }
+    child.on('error', () => done(2))
+    child.on('exit', (code, signal) => done(code ?? (signal ? 2 : 0)))
+  })
+}
