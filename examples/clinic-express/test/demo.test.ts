@@ -8,6 +8,7 @@ import { compilePolicy, pseudonymize } from '@boundary-audit/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clearValuesNextToPseudonyms } from '../../../scripts/clear-ids.mjs'
 import { plantedSecrets } from '../src/session.mjs'
+import { expectBulkReadBlocked } from './bulk-read-checks'
 
 const root = join(import.meta.dirname, '../../..')
 let out: string
@@ -94,16 +95,7 @@ describe('npm run demo', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l))
-    const alert = events.find((e) => e.event.kind === 'alert')
-    expect(alert).toMatchObject({ event: { action: 'access-anomaly' }, rule: { name: 'breadth' } })
-    expect(alert.audit.monitor).toMatchObject({ count: 3, threshold: 2, enforcement: ['block'] })
-    const block = events.find((e) => e.event.action === 'monitor-actor-blocked')
-    expect(block.audit.monitor.actor).toBe(alert.user.id)
-    const refused = events.filter(
-      (e) => e.event.action === 'http-request' && e.http.response.status_code === 403,
-    )
-    expect(refused.some((e) => e.user.id === alert.user.id && /blocked/.test(e.event.reason))).toBe(true)
-    expect(result.stdout).toMatch(/sealed in this verified chain/)
+    expectBulkReadBlocked(events, result.stdout)
   })
 
   it('verifies the captured log as intact, then finds both tamperings', () => {

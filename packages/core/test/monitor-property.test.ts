@@ -1,9 +1,8 @@
 // Property tests of the counting rules: against a brute-force count over the window (per process,
 // and in the real Redis at 127.0.0.1:6379), and live monitor against the replay of the trail it wrote.
-import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
-import Redis from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { testRedis } from '../../../scripts/redis.mjs'
 import { replayMonitor } from '../src/index'
 import type { Counts } from '../src/monitor/store-memory'
 import { createRedisStore, loadRedis } from '../src/monitor/store-redis'
@@ -147,14 +146,8 @@ describe('monitor counting rules (property)', () => {
     )
   })
 
-  const URL = process.env.BOUNDARY_AUDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-  const prefix = `boundary-audit-test:${randomUUID()}:`
-  afterAll(async () => {
-    const admin = new Redis(URL)
-    const keys = await admin.keys(`${prefix}*`)
-    if (keys.length > 0) await admin.del(...keys)
-    await admin.quit()
-  })
+  const redis = testRedis()
+  afterAll(() => redis.cleanup())
 
   it('the Redis script alerts exactly when the brute-force count says so, once per window', async () => {
     const Ctor = loadRedis()
@@ -171,9 +164,9 @@ describe('monitor counting rules (property)', () => {
           const got: (Counts | undefined)[] = []
           const store = createRedisStore(
             {
-              url: URL,
+              url: redis.url,
               client: undefined,
-              keyPrefix: `${prefix}${run++}:`,
+              keyPrefix: `${redis.prefix}${run++}:`,
               timeoutMs: 5000,
               failClosed: false,
             },

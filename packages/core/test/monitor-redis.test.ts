@@ -1,14 +1,15 @@
 // The monitor's shared counts against the real Redis of this machine (and CI): 127.0.0.1:6379, or
 // BOUNDARY_AUDIT_TEST_REDIS_URL. Every run uses its own key prefix and deletes its keys.
-import { randomUUID } from 'node:crypto'
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 import Redis from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
+import { testRedis } from '../../../scripts/redis.mjs'
 import { capture, readPatient } from './helpers'
 
-const URL = process.env.BOUNDARY_AUDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const redis = testRedis()
+const URL = redis.url
 const KEY = 'monitor-redis-test-key-0123456789'
-const prefix = `boundary-audit-test:${randomUUID()}:`
+const prefix = redis.prefix
 
 async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
   const start = Date.now()
@@ -29,12 +30,15 @@ const statesOf = (l: { events: () => any[] }) =>
     .filter((e) => e.event.action?.startsWith('monitor-'))
     .map((e) => [e.event.action, e.audit.monitor.actor ?? '-', e.audit.monitor.by])
 
-afterAll(async () => {
-  const admin = new Redis(URL)
-  const keys = await admin.keys(`${prefix}*`)
-  if (keys.length > 0) await admin.del(...keys)
-  await admin.quit()
-})
+afterAll(() => redis.cleanup())
+
+/** Two replicas (loggers) with the same monitor options, once both count in Redis. */
+async function twoReplicas(monitor: object) {
+  const a = capture({ redaction: { pseudonymKey: KEY }, monitor })
+  const b = capture({ redaction: { pseudonymKey: KEY }, monitor })
+  await waitFor(() => a.audit.monitor.stats().store === 'redis' && b.audit.monitor.stats().store === 'redis')
+  return [a, b] as const
+}
 
 describe('monitor counts shared through Redis', () => {
   it('two replicas share breadth counts: the alert fires on the access that crosses the threshold across both', async () => {
@@ -43,12 +47,8 @@ describe('monitor counts shared through Redis', () => {
       rate: false as const,
       redis: { url: URL, keyPrefix: `${prefix}a:` },
     }
-    const a = capture({ redaction: { pseudonymKey: KEY }, monitor })
-    const b = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    const [a, b] = await twoReplicas(monitor)
     try {
-      await waitFor(
-        () => a.audit.monitor.stats().store === 'redis' && b.audit.monitor.stats().store === 'redis',
-      )
       read(a.audit, 'roamer', 'P1')
       read(a.audit, 'roamer', 'P2')
       read(b.audit, 'roamer', 'P2') // the same individual again: still 2
@@ -152,12 +152,8 @@ describe('monitor counts shared through Redis', () => {
       enforcement: { block: ['breadth'] },
       redis: { url: URL, keyPrefix: `${prefix}e:` },
     }
-    const a = capture({ redaction: { pseudonymKey: KEY }, monitor })
-    const b = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    const [a, b] = await twoReplicas(monitor)
     try {
-      await waitFor(
-        () => a.audit.monitor.stats().store === 'redis' && b.audit.monitor.stats().store === 'redis',
-      )
       read(a.audit, 'sweeper', 'P1')
       read(a.audit, 'sweeper', 'P2')
       await new Promise((r) => setTimeout(r, 50))
@@ -181,13 +177,9 @@ describe('monitor counts shared through Redis', () => {
   it('operator blocks and scrams hold on every replica, a replica started later inherits them, and lifting on one lifts all', async () => {
     const admin = new Redis(URL)
     const monitor = { breadth: false as const, redis: { url: URL, keyPrefix: `${prefix}f:` } }
-    const a = capture({ redaction: { pseudonymKey: KEY }, monitor })
-    const b = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    const [a, b] = await twoReplicas(monitor)
     let c: ReturnType<typeof capture> | undefined
     try {
-      await waitFor(
-        () => a.audit.monitor.stats().store === 'redis' && b.audit.monitor.stats().store === 'redis',
-      )
       a.audit.runWithContext({ actor: { id: 'privacy-officer' } }, () =>
         a.audit.monitor.block('mallory', { reason: 'complaint about SSN 123-45-6789' }),
       )

@@ -1,8 +1,8 @@
 // Privacy monitor enforcement through the Express middleware, on real HTTP servers; the replicas'
 // test shares counts and enforcement through the real Redis at 127.0.0.1:6379.
-import { randomUUID } from 'node:crypto'
-import Redis from 'ioredis'
+
 import { afterAll, describe, expect, it } from 'vitest'
+import { testRedis } from '../../../scripts/redis.mjs'
 import { auditMiddleware } from '../src/index'
 import { capture, listen, versions, waitFor } from './helpers'
 
@@ -152,20 +152,14 @@ describe.each(versions)('%s: privacy monitor enforcement', (_name, express) => {
 })
 
 describe.each(versions)('%s: privacy monitor on two replicas sharing Redis', (_name, express) => {
-  const URL = process.env.BOUNDARY_AUDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-  const keyPrefix = `boundary-audit-test:${randomUUID()}:`
-  afterAll(async () => {
-    const admin = new Redis(URL)
-    const keys = await admin.keys(`${keyPrefix}*`)
-    if (keys.length > 0) await admin.del(...keys)
-    await admin.quit()
-  })
+  const redis = testRedis()
+  afterAll(() => redis.cleanup())
 
   it('a bulk read spread over both trips breadth once; the actor gets 403 from both; a scram on one refuses on both', async () => {
     const monitor = {
       breadth: { threshold: 3, windowSeconds: 600 },
       enforcement: { block: ['breadth'] },
-      redis: { url: URL, keyPrefix },
+      redis: { url: redis.url, keyPrefix: redis.prefix },
     }
     const one = capture({ monitor })
     const two = capture({ monitor })

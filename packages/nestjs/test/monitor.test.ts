@@ -1,9 +1,8 @@
 // Privacy monitor enforcement through the Nest module, on a real HTTP server. The actor is set by
 // the app's global auth guard, so the block is enforced after the guards (the interceptor). The
 // replicas' test shares counts and enforcement through the real Redis at 127.0.0.1:6379.
-import { randomUUID } from 'node:crypto'
-import Redis from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testRedis } from '../../../scripts/redis.mjs'
 import { AUDIT_LOGGER, type AuditLogger, BoundaryAuditModule } from '../src/index'
 import { byAction, captureOptions, startApp, type TestApp, until } from './app'
 
@@ -93,20 +92,14 @@ describe('privacy monitor on Nest: PHI routes', () => {
 })
 
 describe('privacy monitor on two Nest replicas sharing Redis', () => {
-  const URL = process.env.BOUNDARY_AUDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-  const keyPrefix = `boundary-audit-test:${randomUUID()}:`
-  afterAll(async () => {
-    const admin = new Redis(URL)
-    const keys = await admin.keys(`${keyPrefix}*`)
-    if (keys.length > 0) await admin.del(...keys)
-    await admin.quit()
-  })
+  const redis = testRedis()
+  afterAll(() => redis.cleanup())
 
   it('breadth counted over both replicas blocks the actor on both; a scram on one refuses on both', async () => {
     const monitor = {
       breadth: { threshold: 3, windowSeconds: 600 },
       enforcement: { block: ['breadth'] },
-      redis: { url: URL, keyPrefix },
+      redis: { url: redis.url, keyPrefix: redis.prefix },
     }
     const la: string[] = []
     const lb: string[] = []
