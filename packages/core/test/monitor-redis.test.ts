@@ -281,6 +281,9 @@ describe('monitor counts shared through Redis', () => {
       await cut()
       await waitFor(() => a.audit.monitor.stats().store === 'memory-fallback')
       a.audit.monitor.block('eve', { reason: 'while cut off' })
+      // Blocked and lifted while cut off: only the last word goes out, so the others hear nothing.
+      a.audit.monitor.block('tmp')
+      a.audit.monitor.unblock('tmp')
       b.audit.monitor.scram({ reason: 'while a was cut off' })
       await new Promise((r) => setTimeout(r, 200))
       expect(a.audit.monitor.verdict('eve', '/patients/1')).toBe(403)
@@ -290,6 +293,8 @@ describe('monitor counts shared through Redis', () => {
       await waitFor(() => b.audit.monitor.isBlocked('eve') && a.audit.monitor.scrammed, 15_000)
       expect(statesOf(a)).toEqual([
         ['monitor-actor-blocked', 'eve', 'operator'],
+        ['monitor-actor-blocked', 'tmp', 'operator'],
+        ['monitor-actor-unblocked', 'tmp', 'operator'],
         ['monitor-scram-started', '-', 'replica:operator'],
       ])
       expect(statesOf(b)).toEqual([

@@ -230,10 +230,18 @@ export function createRedisStore(
 
   // Enforcement state: changes made here while Redis was away are written when it is back, then the
   // whole state is read (what other replicas did meanwhile).
-  const unsent: SharedChange[] = []
+  // The latest unsent change per field (an actor's block, the scram): a long outage cannot grow
+  // this past the actors it concerns, and only the last word on each matters.
+  const unsent = new Map<string, SharedChange>()
+  const fieldOf = (change: SharedChange) =>
+    change.state === 'scram-started' || change.state === 'scram-ended' ? 'scram' : `block:${change.actor}`
+  const keep = (change: SharedChange) => {
+    const field = fieldOf(change)
+    unsent.delete(field)
+    unsent.set(field, change)
+  }
   const write = (change: SharedChange): Promise<unknown> => {
-    const field =
-      change.state === 'scram-started' || change.state === 'scram-ended' ? 'scram' : `block:${change.actor}`
+    const field = fieldOf(change)
     const text = serializeSharedChange(change, tag)
     const multi = (client.multi as () => any).call(client)
     if (change.state === 'blocked' || change.state === 'scram-started') multi.hset(stateKey, field, text)
@@ -244,9 +252,10 @@ export function createRedisStore(
   const resync = async () => {
     if (closed || client.status !== 'ready' || !subscribed) return
     try {
-      while (unsent.length > 0) {
-        await write(unsent[0] as SharedChange)
-        unsent.shift()
+      for (const [field, change] of unsent) {
+        await write(change)
+        // A newer change made while this one was on its way stays for the next round.
+        if (unsent.get(field) === change) unsent.delete(field)
       }
       const since = performance.now()
       const all = (await (client.hgetall as (k: string) => Promise<Record<string, string>>).call(
@@ -319,11 +328,11 @@ export function createRedisStore(
     share(change) {
       if (closed) return
       if (client.status !== 'ready' || !subscribed) {
-        unsent.push(change)
+        keep(change)
         return
       }
       write(change).then(undefined, () => {
-        unsent.push(change)
+        keep(change)
         down()
       })
     },
