@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto'
-import { appendFileSync, writeSync } from 'node:fs'
 import { contextActor, currentContext, runWithContext, setActor } from './context'
 import { createDrain, DRAIN, DRAIN_TIMEOUT_MS } from './drain'
 import { accessRecord, customRecord } from './events/access'
@@ -22,6 +21,7 @@ import { ensureScope, type RequestScope, scopeOf } from './request-scope'
 import type { AuditContext, AuditLogger, AuditLoggerOptions, AuditStats, Level } from './types'
 import { randomUuid } from './uuid'
 import { AppDestination } from './writer/app-destination'
+import { createAppLines } from './writer/app-lines'
 import { type Backend, inlineBackend } from './writer/backend'
 import { registerExitHook } from './writer/exit'
 import type { Item } from './writer/items'
@@ -157,27 +157,16 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
 
   // Process end without close(): the exit hooks close with a reason and write (writer/exit.ts).
   let closing: Promise<void> | undefined
-  // The writer has written everything and released the destination: app lines go straight to it.
-  let ended = false
-  // The app's own logger, through the same writer (audit.destination(); writer/app-destination.ts).
+  // The app's own logger, through the same writer (audit.destination(); writer/app-lines.ts).
   let appDestination: AppDestination | undefined
-  const writeAppLine = directLineWriter(resolved.destination)
-  const appLines = {
-    line(line: string) {
-      // With no line output (OpenTelemetry only) there is nothing to share stdout with.
-      if (ended || resolved.destination === false) {
-        if (!writeAppLine(line)) writer.lostText()
-      } else writer.text(line)
-    },
-    flush: () => (ended ? Promise.resolve() : writer.flush()),
-  }
+  const appLines = createAppLines(writer, resolved.destination, resolved.maxBufferBytes)
   const closeWriter = (reason: string | undefined): Promise<void> => {
     if (timer) clearInterval(timer)
     writer.close(reason)
     closing ??= (async () => {
       await monitor.close()
       await writer.end()
-      ended = true
+      appLines.finish()
       // Everything is with the SDK now: its exports from here on are bounded (otel/watch-exporter.ts).
       resolved.otel.exporter?.beginShutdown()
       unregister()
@@ -201,7 +190,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
       void drain.close(0)
       if (timer) clearInterval(timer)
       writer.endSync(reason)
-      ended = true
+      appLines.finish()
     },
     timeoutMs: resolved.shutdownTimeoutMs + drainMs,
   }
@@ -309,40 +298,6 @@ function chooseBackend(
         }
       : undefined,
   })
-}
-
-/**
- * Writes one app line straight to the destination, synchronously: once the logger has ended (nothing
- * of its own is written any more), or with no line output at all. True: written.
- */
-function directLineWriter(dest: ResolvedOptions['destination']): (line: string) => boolean {
-  return (line) => {
-    const text = `${line}\n`
-    try {
-      if (dest === false || dest === 'stdout') writeAllSync(1, text)
-      else if (dest === 'stderr') writeAllSync(2, text)
-      else if (typeof dest === 'number') writeAllSync(dest, text)
-      else if (typeof dest === 'string') appendFileSync(dest, text)
-      else dest.write(text)
-      return true
-    } catch {
-      return false
-    }
-  }
-}
-
-/** write(2) until all of `text` is written; a full non-blocking pipe (EAGAIN) is retried for up to 1 s. */
-function writeAllSync(fd: number, text: string): void {
-  let buf = Buffer.from(text, 'utf8')
-  const giveUpAt = Date.now() + 1000
-  while (buf.length > 0) {
-    try {
-      buf = buf.subarray(writeSync(fd, buf))
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'EAGAIN' || Date.now() > giveUpAt) throw err
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
-    }
-  }
 }
 
 /** The OpenTelemetry record carries the same chain fields as the line. */

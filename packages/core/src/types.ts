@@ -373,7 +373,8 @@ export interface AuditLogger {
    * `pino(options, audit.destination())`. Its lines go through the audit logger's writer, in order
    * with the audit records, each line written whole, so that a slow reader never sees a line of
    * either torn by the other (two writers on one pipe tear lines; see docs/deploy.md). Takes text or
-   * bytes; passes on whole lines; after close() they are written straight to the destination.
+   * bytes; passes on whole lines; those logged while the logger closes come right after the closing
+   * record, later ones are written straight to the destination.
    * One object per logger.
    */
   destination(): AuditDestination

@@ -79,6 +79,46 @@ describe('audit.destination() with pino', () => {
     expect(audit.stats()).toMatchObject({ accepted: 3, written: 3, appLinesDropped: 0 })
   })
 
+  it.each(['worker', 'inline'] as const)(
+    'lines logged while the logger closes (%s sealing) are written right after the closing record',
+    async (thread) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ba-app-dest-'))
+      const file = join(dir, 'out.ndjson')
+      const audit = createAuditLogger({
+        service: { name: 'svc' },
+        destination: file,
+        integrity: { checkpointIntervalSeconds: 0, thread },
+      })
+      expect(audit.stats().sealing).toBe(thread)
+      const app = pino({ base: null }, audit.destination())
+      audit.event({ action: 'tick', category: 'process', type: 'info' })
+      app.info('before close')
+      const closing = audit.close()
+      // A turn later: the writer has been told to end (the sealing thread takes nothing new).
+      await new Promise((resolve) => setImmediate(resolve))
+      app.info('while closing')
+      await closing
+      app.info('after close')
+      const kinds = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const o = JSON.parse(l)
+          return o.msg ?? o.event.action
+        })
+      expect(kinds).toEqual([
+        'audit-stream-start',
+        'tick',
+        'before close',
+        'audit-stream-end',
+        'while closing',
+        'after close',
+      ])
+      expect(audit.stats().appLinesDropped).toBe(0)
+      rmSync(dir, { recursive: true, force: true })
+    },
+  )
+
   it('a Console of your own writes through it too (console.log to the shared stdout, one writer)', async () => {
     const out: string[] = []
     const audit = createAuditLogger({
@@ -86,7 +126,11 @@ describe('audit.destination() with pino', () => {
       destination: { write: (line: string) => out.push(line) },
       integrity: { enabled: false },
     })
-    const appConsole = new Console({ stdout: audit.destination(), stderr: process.stderr })
+    const appConsole = new Console({
+      // Console's types ask for a full WritableStream; it calls write() only.
+      stdout: audit.destination() as unknown as NodeJS.WritableStream,
+      stderr: process.stderr,
+    })
     appConsole.log('two\nlines')
     audit.event({ action: 'tick', category: 'process', type: 'info' })
     await audit.close()
