@@ -168,6 +168,7 @@ describe('monitor counting rules (property)', () => {
               client: undefined,
               keyPrefix: `${redis.prefix}${run++}:`,
               timeoutMs: 5000,
+              batchMs: 2,
               failClosed: false,
             },
             { breadth: { threshold: breadthN, windowMs: w }, rate: { threshold: rateN, windowMs: w } },

@@ -32,6 +32,18 @@ const statesOf = (l: { events: () => any[] }) =>
 
 afterAll(() => redis.cleanup())
 
+/** A client of our own that notes the name of every command it sends. */
+function countingClient() {
+  const client = new Redis(URL)
+  const sent: string[] = []
+  const original = client.sendCommand.bind(client)
+  client.sendCommand = ((command: { name: string }) => {
+    sent.push(command.name)
+    return original(command as never)
+  }) as typeof client.sendCommand
+  return { client, sent }
+}
+
 /** Two replicas (loggers) with the same monitor options, once both count in Redis. */
 async function twoReplicas(monitor: object) {
   const a = capture({ redaction: { pseudonymKey: KEY }, monitor })
@@ -69,13 +81,7 @@ describe('monitor counts shared through Redis', () => {
   })
 
   it('at most one call to Redis per access: accesses within a few milliseconds share one script call', async () => {
-    const client = new Redis(URL)
-    const sent: string[] = []
-    const original = client.sendCommand.bind(client)
-    client.sendCommand = ((command: { name: string }) => {
-      sent.push(command.name)
-      return original(command as never)
-    }) as typeof client.sendCommand
+    const { client, sent } = countingClient()
     const { audit, events } = capture({
       redaction: { pseudonymKey: KEY },
       monitor: {
@@ -308,4 +314,27 @@ describe('monitor counts shared through Redis', () => {
       await new Promise((r) => server?.close(r))
     }
   }, 30_000)
+
+  it('redis.batchMs: accesses of a longer time share one script call', async () => {
+    const { client, sent } = countingClient()
+    const { audit } = capture({
+      redaction: { pseudonymKey: KEY },
+      monitor: { redis: { client, keyPrefix: `${prefix}h:`, batchMs: 300 } },
+    })
+    try {
+      await waitFor(() => client.status === 'ready' && sent.includes('hgetall'))
+      await new Promise((r) => setTimeout(r, 20))
+      sent.length = 0
+      for (let i = 0; i < 3; i++) {
+        read(audit, 'calm', `S${i}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      await waitFor(() => sent.includes('evalsha'))
+      await new Promise((r) => setTimeout(r, 400))
+      expect(sent.filter((n) => n === 'evalsha')).toHaveLength(1)
+    } finally {
+      await audit.close()
+      await client.quit()
+    }
+  })
 })

@@ -207,6 +207,10 @@ describe('monitor options fail at createAuditLogger()', () => {
     [{ enforcement: { signal: 'SIGKILL' } }, /enforcement.signal/],
     [{ onAlert: 1 }, /onAlert must be a function/],
     [{ redis: { url: 'http://x' } }, /redis.url must be a redis:\/\//],
+    [
+      { redis: { url: 'redis://x', batchMs: 5000 } },
+      /redis.batchMs must be a number of milliseconds from 0 to 1000/,
+    ],
   ])('%j', (monitor, message) => {
     expect(make(monitor, { redaction: { pseudonymKey: KEY } })).toThrow(message)
   })

@@ -70,6 +70,7 @@ export interface RedisConfig {
   client: unknown
   keyPrefix: string
   timeoutMs: number
+  batchMs: number
   failClosed: boolean
 }
 
@@ -335,7 +336,7 @@ export function compileMonitorOptions(options: unknown, ctx: CompileEnv = {}): M
 
   let redis: RedisConfig | undefined
   const r = m.redis === undefined ? {} : object(m.redis, 'redis', "{ url: 'redis://127.0.0.1:6379' }")
-  known(r, ['url', 'client', 'keyPrefix', 'timeoutMs', 'failClosed'], 'redis')
+  known(r, ['url', 'client', 'keyPrefix', 'timeoutMs', 'batchMs', 'failClosed'], 'redis')
   const url = r.url ?? (env.BOUNDARY_AUDIT_REDIS_URL?.trim() || undefined)
   if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
     fail(
@@ -359,6 +360,7 @@ export function compileMonitorOptions(options: unknown, ctx: CompileEnv = {}): M
       keyPrefix:
         (r.keyPrefix as string | undefined) ?? `boundary-audit:monitor:${ctx.serviceName ?? 'service'}:`,
       timeoutMs: positive(r.timeoutMs, 'redis.timeoutMs', 1000),
+      batchMs: batchMs(r.batchMs),
       failClosed: (r.failClosed as boolean | undefined) ?? false,
     }
   }
@@ -381,6 +383,14 @@ export function compileMonitorOptions(options: unknown, ctx: CompileEnv = {}): M
     openRoutes,
     redis,
   }
+}
+
+/** Milliseconds accesses gather before one script call; 0 to 1000, default 2. */
+function batchMs(v: unknown): number {
+  if (v === undefined) return 2
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1000)
+    fail(`redis.batchMs must be a number of milliseconds from 0 to 1000; got ${shown(v)}`)
+  return v
 }
 
 function compileRoutes(v: unknown, name: string): (path: string) => boolean {

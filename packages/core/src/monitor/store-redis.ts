@@ -91,12 +91,6 @@ return out
 
 /** Accesses judged by one script call at most. */
 const MAX_BATCH = 256
-/**
- * How long accesses gather before one script call judges them all. Under load the call then
- * carries the accesses of several requests (one socket write and one reply for all of them, which
- * is most of what Redis costs the service); an alert or a block comes at most this much later.
- */
-const BATCH_MS = 2
 
 interface RedisLike {
   status: string
@@ -322,7 +316,10 @@ export function createRedisStore(
       if (queue.length >= MAX_BATCH) flush()
       else if (!scheduled) {
         scheduled = true
-        setTimeout(flush, BATCH_MS).unref()
+        // Accesses gather for config.batchMs: under load one call then carries the accesses of
+        // several requests (one socket write and one reply for all of them, which is most of what
+        // Redis costs the service); an alert or a block comes at most that much later.
+        setTimeout(flush, config.batchMs).unref()
       }
     },
     share(change) {
