@@ -3,7 +3,7 @@
  *   monitor-off     auditMiddleware + one `audit.access()` per request (a patient read), monitor off
  *   monitor-memory  the same with the monitor on, default rules, counts per process
  *   monitor-redis   the same with counts shared through the Redis at BENCH_REDIS_URL
- *                   (default redis://127.0.0.1:6379; one Lua script call per access, pipelined)
+ *                   (default redis://127.0.0.1:6379; the accesses of 2 ms in one Lua script call)
  * Each request reads a different patient as one of 200 actors, so the breadth and rate windows
  * fill as they would under load (each actor alerts once, then the once-per-window rule holds).
  * Run: npm run bench:monitor -w @boundary-audit/express (after npm run build).
