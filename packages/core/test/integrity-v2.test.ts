@@ -338,6 +338,47 @@ describe('chain format 2: each kind of tampering is named', () => {
   })
 })
 
+describe('chain format 2: records that come far too late (after 1,024 later ones)', () => {
+  // 40 epochs of 50 records: enough for the walk to pass a missing seq before it comes.
+  const { lines } = build(
+    true,
+    Array.from({ length: 40 }, () => 50),
+  )
+  const ends = lines.map((l, s) => (integrityOf(l).mac !== undefined ? s : -1)).filter((s) => s > 100)
+
+  it.each([
+    ['a block holding an epoch end', ends[2]! - 2],
+    ['a block inside an epoch', ends[2]! + 10],
+  ])('%s: fills its place and is named as reordered, nothing else', (_, at) => {
+    const copy = lines.slice()
+    const moved = copy.splice(at, 5)
+    copy.push(...moved)
+    const r = verify(copy)
+    expect(kinds(r)).toEqual(['reordered'])
+    expect(r.findings[0]!.message).toMatch(new RegExp(`^5 record.*seq ${at}, ${at + 1}`))
+    expect(r.streams[0]!.intact).toEqual([[0, lines.length - 1]])
+  })
+
+  it('an epoch end alone, far too late: its epoch is decided with it', () => {
+    const at = ends[3]!
+    const copy = lines.slice()
+    copy.push(...copy.splice(at, 1))
+    const r = verify(copy)
+    expect(kinds(r)).toEqual(['reordered'])
+    expect(r.streams[0]!.intact).toEqual([[0, lines.length - 1]])
+  })
+
+  it('the late copy of a modified epoch end does not pass', () => {
+    const at = ends.find((s) => lines[s]!.includes('record read'))!
+    const copy = lines.slice()
+    const [moved] = copy.splice(at, 1)
+    copy.push(moved!.replace('record read', 'record READ'))
+    const r = verify(copy)
+    expect(of(r, 'modified').map((f) => f.seq)).toEqual([at])
+    expect(r.streams[0]!.intact.some(([a, b]) => a <= at && at <= b)).toBe(false)
+  })
+})
+
 describe('chain format 1 exports still verify', () => {
   const fixtures = join(__dirname, 'fixtures', 'chain-v1')
   const key = readFileSync(join(fixtures, 'verifier-private.pem'), 'utf8')

@@ -38,6 +38,8 @@ export interface Entry {
   verdict?: boolean | 'unproven'
   prevLinks?: boolean
   macKept?: boolean
+  /** Format 2: came after the walk passed its seq, and was walked with its epoch all the same. */
+  arrivedLate?: boolean
   mark?: string
   interval?: number
   /** The canonical text the MAC covers (v2: the text its MAC covers, `2.<epoch>.<from>.<digest>`, or its digest). */

@@ -126,6 +126,8 @@ export class EpochGate {
    * still waiting here (they are decided with their epoch); otherwise sets their verdicts.
    */
   late(s: number, entries: Entry[]): boolean {
+    // Walked in order with the rest, but they came late: the walker flags them as reordered.
+    for (const e of entries) e.arrivedLate = true
     const waiting = this.bySeq.get(s)
     if (waiting) {
       waiting.entries.push(...entries)
@@ -138,6 +140,7 @@ export class EpochGate {
       while (i > 0 && this.pending[i - 1]!.s > s) i--
       this.pending.splice(i, 0, g)
       this.bySeq.set(s, g)
+      this.lateEnd(g)
       return false
     }
     const hole = this.holes.find((h) => h.after < s && s < h.before)
@@ -194,6 +197,35 @@ export class EpochGate {
     this.commit(epoch, g.s)
   }
 
+  /** A late group among those waiting here that ends an epoch missing from the walk (inside a hole). */
+  private lateEnd(g: Group): void {
+    const hole = this.holes.find((h) => h.after < g.s && g.s < h.before)
+    if (!hole) return
+    let authentic: Entry | undefined
+    for (const e of g.entries) {
+      if (e.mac === '' || e.verdict !== undefined) continue
+      if (!authentic && this.sealedInHole(e, g.s, hole)) authentic = e
+      else {
+        e.verdict = false
+        e.prevLinks = this.linksBack(g.s, e.prev)
+      }
+    }
+    if (!authentic) return
+    const { epoch, from } = authentic.v2 as { epoch: number; from: number }
+    let i = this.ends.length
+    while (i > 0 && this.ends[i - 1]!.group.s > g.s) i--
+    this.ends.splice(i, 0, { group: g, entry: authentic, from })
+    this.splitHole(hole, from, g.s, epoch)
+  }
+
+  /** What is left of a hole once an epoch from..to inside it is found. */
+  private splitHole(hole: Hole, from: number, to: number, epoch: number): void {
+    const parts: Hole[] = []
+    if (from > hole.after + 1) parts.push({ ...hole, before: from, beforeEpoch: epoch })
+    if (to + 1 < hole.before) parts.push({ ...hole, after: to, afterEpoch: epoch })
+    this.holes.splice(this.holes.indexOf(hole), 1, ...parts)
+  }
+
   /** A late group inside a hole: held until an end there seals it; one that does decides its epoch. */
   private holdLate(hole: Hole, s: number, entries: Entry[]): void {
     const held = this.lateHeld.get(s)
@@ -246,12 +278,7 @@ export class EpochGate {
       } else this.release(h, stop?.reason ?? 'unsealed', undefined, stop?.at)
     }
     this.closeRange()
-    // What is left of the hole: before this epoch, and after it.
-    const i = this.holes.indexOf(hole)
-    const parts: Hole[] = []
-    if (from > hole.after + 1) parts.push({ ...hole, before: from, beforeEpoch: epoch })
-    if (s + 1 < hole.before) parts.push({ ...hole, after: s, afterEpoch: epoch })
-    this.holes.splice(i, 1, ...parts)
+    this.splitHole(hole, from, s, epoch)
   }
 
   /** Late groups held in holes below seq `below`: nothing will seal them any more. */
@@ -300,6 +327,9 @@ export class EpochGate {
     let done = 0
     while (this.ends.length > 0 && done < limit) {
       const { group: end, entry: authentic, from } = this.ends[0]!
+      // Records before this epoch that no end sealed: their end may still come late (it would take
+      // its place in the holes), so they wait, and so does all after them.
+      if (!final && this.pending[0]!.s < from) return
       // Back from the end along the links.
       const decided: Group[] = [end]
       let expected = authentic.prev

@@ -322,7 +322,10 @@ export class StreamWalker {
 
   private accept(e: Entry): void {
     appendSeq(this.intact, e.seq)
-    if (!e.indexed) this.order.see(e.seq, e.position, e.line)
+    if (!e.indexed) {
+      if (e.arrivedLate) this.order.flag(e)
+      else this.order.see(e.seq, e.position, e.line)
+    }
     this.noteAuthentic(e)
   }
 
