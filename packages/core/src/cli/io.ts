@@ -1,4 +1,6 @@
 import { closeSync, createReadStream, openSync } from 'node:fs'
+import { createExtractor, type FoundRecord } from '../verify/extract/extractor'
+import { createLineSplitter } from '../verify/lines'
 
 /** Output sinks, so that tests can call the commands without a child process. */
 export interface CliIO {
@@ -63,4 +65,24 @@ function openInput(file: string): number {
 function endsWithNewline(chunk: Buffer | string): boolean {
   if (chunk.length === 0) return true
   return typeof chunk === 'string' ? chunk.endsWith('\n') : chunk[chunk.length - 1] === 10
+}
+
+/**
+ * Every record found in the inputs (files or standard input), in order, whatever shape the export has
+ * (NDJSON, CRI, Fluentd / Fluent Bit, Elasticsearch pages): for the commands that read records without
+ * verifying them (pretty, monitor-replay).
+ */
+export async function readRecords(
+  files: readonly string[],
+  io: CliIO,
+  onRecord: (found: FoundRecord) => void,
+): Promise<void> {
+  const extractor = createExtractor(onRecord, { acceptAll: true })
+  const splitter = createLineSplitter({
+    line: (t) => extractor.push(t),
+    tooLong: () => extractor.pushTooLong(),
+  })
+  for await (const chunk of inputChunks(files, io)) splitter.push(chunk)
+  splitter.end()
+  extractor.end()
 }

@@ -2,12 +2,10 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { expandKeys } from '../integrity/canonical'
-import { createExtractor } from '../integrity/input'
 import { replayMonitor } from '../monitor/replay'
 import type { MonitorOptions } from '../monitor/types'
 import { loadPseudonymKey } from '../redact/pseudonymize'
-import { createLineSplitter } from '../verify/lines'
-import { type CliIO, inputChunks, UsageError } from './io'
+import { type CliIO, readRecords, UsageError } from './io'
 
 export const MONITOR_REPLAY_USAGE = `usage: boundary-audit monitor-replay --rules FILE [--pseudonym-key KEY|PATH] [--json] [FILE|-]...
 
@@ -69,14 +67,7 @@ export async function monitorReplay(args: string[], io: CliIO): Promise<number> 
     }
   }
   const records: unknown[] = []
-  const extractor = createExtractor((found) => records.push(expandKeys(found.record)), { acceptAll: true })
-  const splitter = createLineSplitter({
-    line: (t) => extractor.push(t),
-    tooLong: () => extractor.pushTooLong(),
-  })
-  for await (const chunk of inputChunks(positionals, io)) splitter.push(chunk)
-  splitter.end()
-  extractor.end()
+  await readRecords(positionals, io, (found) => records.push(expandKeys(found.record)))
 
   let result: ReturnType<typeof replayMonitor>
   try {

@@ -1,8 +1,6 @@
 import { parseArgs } from 'node:util'
 import { expandKeys } from '../integrity/canonical'
-import { createExtractor } from '../verify/extract/extractor'
-import { createLineSplitter } from '../verify/lines'
-import { type CliIO, inputChunks } from './io'
+import { type CliIO, readRecords } from './io'
 
 export const PRETTY_USAGE = `usage: boundary-audit pretty [--no-color] [FILE|-]...
 
@@ -87,23 +85,13 @@ export async function pretty(args: string[], io: CliIO): Promise<number> {
   }
   const color = io.isTTY === true && !values['no-color'] && !process.env.NO_COLOR
   let out: string[] = []
-  const extractor = createExtractor(
-    (found) => {
-      out.push(formatEvent(found.record, color))
-      if (out.length >= 512) {
-        io.stdout(`${out.join('\n')}\n`)
-        out = []
-      }
-    },
-    { acceptAll: true },
-  )
-  const splitter = createLineSplitter({
-    line: (t) => extractor.push(t),
-    tooLong: () => extractor.pushTooLong(),
+  await readRecords(positionals, io, (found) => {
+    out.push(formatEvent(found.record, color))
+    if (out.length >= 512) {
+      io.stdout(`${out.join('\n')}\n`)
+      out = []
+    }
   })
-  for await (const chunk of inputChunks(positionals, io)) splitter.push(chunk)
-  splitter.end()
-  extractor.end()
   if (out.length > 0) io.stdout(`${out.join('\n')}\n`)
   return 0
 }
