@@ -51,7 +51,9 @@ export function classifyFailure(f: Failure, c: ChainFacts): Finding {
     return finding(
       c.stream,
       'remacked',
-      `seq ${s} was modified and re-MACed with the key of seq ${f.keySeq}: whoever did it held the process's key at seq ${f.keySeq} or later, and cannot have held the key of seq ${s}`,
+      f.v2
+        ? `seq ${s} ends a batch that was modified and re-MACed with the key of epoch ${f.keySeq}: whoever did it held the process's key at epoch ${f.keySeq} or later, and cannot have held this batch's`
+        : `seq ${s} was modified and re-MACed with the key of seq ${f.keySeq}: whoever did it held the process's key at seq ${f.keySeq} or later, and cannot have held the key of seq ${s}`,
       { ...extra, keySeq: f.keySeq },
     )
   }

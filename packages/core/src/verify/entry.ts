@@ -38,6 +38,8 @@ export interface Entry {
   verdict?: boolean | 'unproven'
   prevLinks?: boolean
   macKept?: boolean
+  /** Format 2: the later epoch whose key makes this failing end's MAC (re-MACed by someone who held it). */
+  remacEpoch?: number
   /** Format 2: came after the walk passed its seq, and was walked with its epoch all the same. */
   arrivedLate?: boolean
   mark?: string

@@ -45,6 +45,8 @@ interface Hole {
 }
 
 const MAX_HOLES = 4096
+/** Later epochs whose keys are tried on an epoch end that fails its own. */
+const REMAC_LOOKAHEAD = 64
 
 /** An authentic epoch end, waiting for its epoch to be decided. */
 interface End {
@@ -76,6 +78,8 @@ export class EpochGate {
   private k0: Buffer | undefined
   /** Late groups inside a hole, waiting for their epoch's end. */
   private readonly lateHeld = new Map<number, Group>()
+  /** Key derivations left for failing ends tried against later keys. */
+  private remacBudget = 200_000
   /** Key derivations left for late ends (each costs its epoch number in hashes). */
   private keyBudget = 50_000_000
 
@@ -181,6 +185,7 @@ export class EpochGate {
         // A MAC that does not match: the record was changed, or forged (then it rarely links).
         e.verdict = false
         e.prevLinks = this.linksBack(g.s, e.prev)
+        e.remacEpoch = this.laterKeyOf(e)
       }
     }
     if (!authentic) return
@@ -421,6 +426,27 @@ export class EpochGate {
     const before = this.bySeq.get(s - 1)
     if (before) return before.entries.some((e) => e.v2?.link === prev)
     return this.links.get(s - 1) === prev
+  }
+
+  /**
+   * A failing end whose MAC a LATER key of the stream makes (its own claim kept): whoever wrote it held
+   * that key, i.e. took the process after the epoch was sealed. Tries the next REMAC_LOOKAHEAD keys.
+   */
+  private laterKeyOf(e: Entry): number | undefined {
+    const epoch = e.v2?.epoch
+    if (!this.key || epoch === undefined || epoch !== this.nextEpoch || this.remacBudget <= 0)
+      return undefined
+    let key: Buffer = Buffer.from(this.key)
+    let found: number | undefined
+    for (let k = 1; k <= REMAC_LOOKAHEAD && found === undefined; k++) {
+      const next = nextKey(key)
+      key.fill(0)
+      key = next
+      if (macOf(key, e.input) === e.mac) found = epoch + k
+    }
+    key.fill(0)
+    this.remacBudget -= REMAC_LOOKAHEAD
+    return found
   }
 
   /** The key moves on to the epoch after `epoch`, every earlier key erased. */

@@ -68,7 +68,7 @@ export interface Finding {
   to?: number
   /** Input lines (1-based) of the records concerned, when there are any. */
   lines?: number[]
-  /** For `remacked`: the seq whose key made the MAC. */
+  /** For `remacked`: the seq (format 1) or the epoch (format 2) whose key made the MAC. */
   keySeq?: number
   /** For `dropped`: how many events; for `unreadable`: how many lines. */
   count?: number

@@ -255,6 +255,7 @@ export class StreamWalker {
         macKept: c.entry.macKept,
       }
       if (c.entry.v2) f.v2 = true
+      if (c.entry.remacEpoch !== undefined) f.keySeq = c.entry.remacEpoch
       if (!late)
         f.prevLinks =
           c.entry.prevLinks ?? (this.lastValid?.seq === s - 1 && this.lastValid.mac === c.entry.prev)
