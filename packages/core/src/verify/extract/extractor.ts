@@ -11,13 +11,15 @@
  *   response (`hits.hits`), also pretty-printed over several lines; `_bulk` bodies.
  *
  * No line can hide the lines after it. A JSON document spread over several lines is bounded
- * (MAX_DOCUMENT_BYTES / MAX_DOCUMENT_LINES); when it does not parse (a stray `{`, the cut last line
+ * (documents.ts: MAX_DOCUMENT_BYTES / MAX_DOCUMENT_LINES); when it does not parse (a stray `{`, the cut last line
  * of a killed process), its first line is counted as unreadable and the lines it had taken are
  * read again one by one. Everything unreadable is counted and its line number reported
  * (`onUnreadable`), so that the verifier can tell whether it fell inside a stream.
  */
 import type { InputStats } from '../findings'
-import { type Balance, newBalance, scan, tryParse } from './balance'
+import { newBalance, scan, tryParse } from './balance'
+import { CriJoiner, criFields } from './cri'
+import { Documents, type Feed } from './documents'
 import { createRecordFinder } from './find-records'
 
 type Obj = Record<string, unknown>
@@ -78,20 +80,7 @@ export interface ExtractorOptions {
   onUnreadable?: (line: number) => void
 }
 
-const CRI = /^\d{4}-\d\d-\d\dT\S+ (stdout|stderr) ([FP])(?: ([\s\S]*))?$/
-const MAX_PENDING = 16 * 1024 * 1024
-export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
-export const MAX_DOCUMENT_LINES = 1_000_000
 const LISTED_LINES = 100
-const REPLAY_LINES = 4 * MAX_DOCUMENT_LINES
-
-/** A JSON document spread over several lines (a pretty-printed search response). */
-interface Document {
-  lines: string[]
-  first: number
-  bytes: number
-  balance: Balance
-}
 
 export function createExtractor(
   onRecord: (found: FoundRecord) => void,
@@ -107,9 +96,6 @@ export function createExtractor(
   }
   let position = 0
   let lineNo = 0
-  const criPartial = new Map<string, { text: string; line: number }>()
-  let doc: Document | undefined
-
   const finder = createRecordFinder(
     (record, integrity, line, indexed) =>
       onRecord({ record, integrity, line, position: position++, indexed }),
@@ -134,6 +120,8 @@ export function createExtractor(
   const found = (value: unknown, line: number) => {
     if (finder.visit(value, line) === 0) stats.skipped++
   }
+  const documents = new Documents(found, unreadable)
+  const cri = new CriJoiner()
 
   /** One line of JSON, or of JSON after a prefix; may start a multi-line document. */
   const handleText = (text: string, line: number, mayStartDocument: boolean): void => {
@@ -153,7 +141,7 @@ export function createExtractor(
         const balance = newBalance()
         scan(t, balance)
         if (balance.depth > 0) {
-          doc = { lines: [text], first: line, bytes: text.length, balance }
+          documents.start(text, line, balance)
           return
         }
       }
@@ -172,100 +160,32 @@ export function createExtractor(
     unparsable(line, brace >= 0)
   }
 
-  /** A CRI line: partial (P) lines wait for their final (F) line. */
-  const handleCri = (cri: RegExpExecArray, line: number, mayStartDocument: boolean): void => {
-    const stream = cri[1]!
-    const content = cri[3] ?? ''
-    const sofar = criPartial.get(stream)
-    if (cri[2] === 'P') {
-      const text = (sofar?.text ?? '') + content
-      if (text.length < MAX_PENDING) criPartial.set(stream, { text, line: sofar?.line ?? line })
-      else {
-        criPartial.delete(stream)
-        unreadable(sofar?.line ?? line)
-      }
-      return
-    }
-    criPartial.delete(stream)
-    handleText((sofar?.text ?? '') + content, sofar?.line ?? line, mayStartDocument)
-  }
-
   const handleLine = (raw: string, line: number, mayStartDocument: boolean): void => {
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw
-    const cri = text.length > 30 && text.charCodeAt(4) === 45 ? CRI.exec(text) : null
-    if (cri) handleCri(cri, line, mayStartDocument)
-    else handleText(text, line, mayStartDocument)
-  }
-
-  /**
-   * Lines of abandoned documents, read again (last pushed first). A document may start inside them
-   * (a stray `{` before a pretty-printed search response), up to a total of REPLAY_LINES lines read
-   * again, which bounds the work whatever the input; beyond, each line is read on its own.
-   */
-  const replays: Array<{ lines: string[]; first: number; next: number }> = []
-  let replayBudget = REPLAY_LINES
-
-  /** The document did not parse: its first line is unreadable, the others are read again. */
-  const abandonDocument = (d: Document) => {
-    unreadable(d.first)
-    if (d.lines.length > 1) replays.push({ lines: d.lines, first: d.first, next: 1 })
-  }
-
-  const feed = (raw: string, line: number, fresh: boolean) => {
-    if (doc) continueDocument(raw)
-    else handleLine(raw, line, fresh || replayBudget > 0)
-  }
-
-  const drainReplays = () => {
-    while (replays.length > 0) {
-      const top = replays[replays.length - 1]!
-      if (top.next >= top.lines.length) {
-        replays.pop()
-        continue
-      }
-      const i = top.next++
-      const text = top.lines[i]!
-      top.lines[i] = ''
-      replayBudget--
-      feed(text, top.first + i, false)
+    const fields = criFields(text)
+    if (!fields) {
+      handleText(text, line, mayStartDocument)
+      return
     }
+    const joined = cri.join(fields, line, unreadable)
+    if (joined) handleText(joined.text, joined.line, mayStartDocument)
   }
 
-  const continueDocument = (raw: string) => {
-    const d = doc!
-    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw
-    d.lines.push(text)
-    d.bytes += text.length + 1
-    scan(text, d.balance)
-    if (d.balance.depth > 0 && d.bytes <= MAX_DOCUMENT_BYTES && d.lines.length <= MAX_DOCUMENT_LINES) return
-    doc = undefined
-    const parsed = d.balance.depth <= 0 ? tryParse(d.lines.join('\n')) : undefined
-    if (parsed !== undefined) found(parsed, d.first)
-    else abandonDocument(d)
-  }
-
-  /** Whatever is open at the end of the input is abandoned (and its lines read again) until nothing is. */
-  const closeDocuments = () => {
-    drainReplays()
-    while (doc) {
-      const d = doc
-      doc = undefined
-      abandonDocument(d)
-      drainReplays()
-    }
+  const feed: Feed = (raw, line, fresh) => {
+    if (documents.open) documents.add(raw)
+    else handleLine(raw, line, documents.mayStart(fresh))
   }
 
   return {
     stats,
     get replayed() {
-      return REPLAY_LINES - replayBudget
+      return documents.replayed
     },
-    idle: () => doc === undefined && replays.length === 0 && criPartial.size === 0 && !finder.hasPartials(),
+    idle: () => documents.idle && cri.idle && !finder.hasPartials(),
     adopt(c) {
       // A fresh extractor could start documents on every line it read again; here that holds only
       // while the budget stays above zero.
-      if (c.replayed >= replayBudget) return undefined
-      replayBudget -= c.replayed
+      if (!documents.spend(c.replayed)) return undefined
       const bases = { lineBase: lineNo, positionBase: position }
       lineNo += c.lines
       position += c.records
@@ -280,20 +200,18 @@ export function createExtractor(
       lineNo++
       stats.lines++
       feed(raw, lineNo, true)
-      drainReplays()
+      documents.drain(feed)
     },
     pushTooLong() {
       // A document cannot span it: what one had taken is read again first.
-      closeDocuments()
+      documents.close(feed)
       lineNo++
       stats.lines++
       unreadable(lineNo)
     },
     end() {
-      closeDocuments()
-      const partials = [...criPartial.values()].sort((a, b) => a.line - b.line)
-      criPartial.clear()
-      for (const p of partials) handleText(p.text, p.line, false)
+      documents.close(feed)
+      for (const p of cri.rest()) handleText(p.text, p.line, false)
       const pending = finder.pendingPartials()
       for (let i = 0; i < pending; i++) unreadable(lineNo)
     },

@@ -94,11 +94,15 @@ export class StreamKeys {
   readonly buffers = new BufferPool()
 }
 
+/** Keys a worker derives at most to reach a record's seq. */
+const MAX_KEY_STEPS = 1 << 20
+
 /** Records the MAC verdict when the key for the entry's seq is at hand. */
 function checkMac(keys: StreamKeys, e: Entry, version: unknown): void {
   if (version !== 1) return
   const k = keys.byStream.get(e.stream)
-  if (!k || e.seq < k.seq) return
+  // A seq far ahead (a forged one, say) is left to the main thread rather than derived to here.
+  if (!k || e.seq < k.seq || e.seq - k.seq > MAX_KEY_STEPS) return
   if (k.key) {
     while (k.seq < e.seq) {
       const next = nextKey(k.key)
