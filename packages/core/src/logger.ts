@@ -11,6 +11,7 @@ import { isPhiShapedRequestId } from './http/request-id'
 import { createPreparer } from './integrity/assemble'
 import { createChain, type IntegrityFields, newStreamId } from './integrity/chain'
 import { loadVerifierPublicKey } from './integrity/keys'
+import { internalErrorRecord } from './integrity/records'
 import { attachPolicy } from './logger-policy'
 import { prepareMonitor } from './monitor/index'
 import { LEVELS, type ResolvedOptions, resolveOptions } from './options'
@@ -100,7 +101,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     } catch (err) {
       errors++
       report(`an event could not be serialised (${errorName(err)}); a reduced event was written instead`)
-      item = toItem(internalErrorRecord(env, err))
+      item = toItem(buildFailedRecord(env, err))
     }
     writer.accept(item)
   }
@@ -133,7 +134,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     } catch (err) {
       errors++
       report(`an event could not be built (${errorName(err)}); a reduced event was written instead`)
-      record = internalErrorRecord(env, err)
+      record = buildFailedRecord(env, err)
     }
     const level = record['log.level'] as Level
     if ((LEVELS[level] ?? LEVELS.info) < minLevel) return
@@ -371,20 +372,11 @@ function scopeOfRecord(input: unknown): RequestScope | undefined {
 }
 
 /** What is written when an event could not be built: it still says something happened. */
-function internalErrorRecord(env: BuildEnv, err: unknown): AuditRecord {
-  return {
-    '@timestamp': new Date().toISOString(),
-    'log.level': 'error',
-    message: 'audit event could not be built',
-    'ecs.version': ECS_VERSION,
-    event: {
-      kind: 'event',
-      category: ['process'],
-      type: ['error'],
-      action: 'audit-internal-error',
-      outcome: 'unknown',
-    },
-    service: env.service,
-    error: { type: errorName(err) },
-  }
+function buildFailedRecord(env: BuildEnv, err: unknown): AuditRecord {
+  const record = internalErrorRecord(
+    new Date().toISOString(),
+    'audit event could not be built',
+    errorName(err),
+  )
+  return { ...record, 'ecs.version': ECS_VERSION, service: env.service }
 }

@@ -205,6 +205,30 @@ describe('writer', () => {
     expect(e.event.action).toBe('big')
   })
 
+  it('input whose getters throw writes one internal-error event naming only the error class, never throws', () => {
+    const { audit, events } = capture()
+    const secret = 'SSN 123-45-6789'
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new RangeError(secret)
+        },
+      },
+    )
+    expect(() => audit.access(hostile as never)).not.toThrow()
+    expect(() => audit.event(hostile as never)).not.toThrow()
+    const written = events()
+    expect(written).toHaveLength(2)
+    for (const e of written) {
+      expect(e.event.action).toBe('audit-internal-error')
+      expect(e.error).toEqual({ type: 'RangeError' })
+      expect(e['ecs.version']).toBe('8.17.0')
+      expect(e.service.name).toBe('test-svc')
+    }
+    expect(JSON.stringify(written)).not.toContain('123-45-6789')
+  })
+
   it('a destination that throws never throws into the caller; drops are counted and health reported', () => {
     let fail = true
     const ok: string[] = []

@@ -34,7 +34,7 @@ import * as crypto from 'node:crypto'
 import { createPreparer, type Prepared, prepareRecord, type Template, templateOf } from './assemble'
 import { writeValue } from './canonical'
 import { keyId, loadVerifierPublicKey, type SealedKey, sealKey } from './keys'
-import { checkpointRecord, closingRecord, genesisRecord, type Mark } from './records'
+import { checkpointRecord, closingRecord, genesisRecord, internalErrorRecord, type Mark } from './records'
 import { type PreviousStream, readPrevious, writeState } from './state'
 
 export const INTEGRITY_VERSION = 2
@@ -468,19 +468,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** Stand-in for a record that could not be serialised at all (it should not happen: records are plain). */
 function unsealable(time: string, err: unknown): Record<string, unknown> {
-  return {
-    '@timestamp': time,
-    'log.level': 'error',
-    message: 'audit record could not be serialised for sealing',
-    event: {
-      kind: 'event',
-      category: ['process'],
-      type: ['error'],
-      action: 'audit-internal-error',
-      outcome: 'unknown',
-    },
-    error: { type: err instanceof Error ? err.name : typeof err },
-  }
+  const type = err instanceof Error ? err.name : typeof err
+  return internalErrorRecord(time, 'audit record could not be serialised for sealing', type)
 }
 
 interface IntegrityStrings {

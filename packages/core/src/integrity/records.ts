@@ -77,3 +77,27 @@ export function closingRecord(time: string, reason?: string): Record<string, unk
   if (reason !== undefined) event.reason = String(reason)
   return { '@timestamp': time, 'log.level': 'info', message: 'audit stream closed', event, [MARK]: 'end' }
 }
+
+/**
+ * What is written in place of an event that could not be built, serialised or sealed: it still says
+ * that something happened, and names the error's class only (its message could hold anything).
+ */
+export function internalErrorRecord(
+  time: string,
+  message: string,
+  errorType: string,
+): Record<string, unknown> & { event: Record<string, unknown> } {
+  return {
+    '@timestamp': time,
+    'log.level': 'error',
+    message,
+    event: {
+      kind: 'event',
+      category: ['process'],
+      type: ['error'],
+      action: 'audit-internal-error',
+      outcome: 'unknown',
+    },
+    error: { type: errorType },
+  }
+}
