@@ -23,6 +23,7 @@
 import { macOf, nextKey } from '../integrity/chain'
 import type { Entry } from './entry'
 import { type Finding, finding, seqRange } from './findings'
+import { RecentMap } from './recent'
 
 /** Groups held at most (a missing seq holds its epoch and what follows until the end of input). */
 const MAX_PENDING = 65_536
@@ -67,8 +68,8 @@ export class EpochGate {
   /** Authentic ends among them, in seq order. */
   private ends: End[] = []
   /** Links of authentic records (recent ones), and links expected at seqs that were missing. */
-  private readonly links = new Map<number, string>()
-  private readonly expected = new Map<number, string>()
+  private readonly links = new RecentMap<number, string>(LINKS_KEPT)
+  private readonly expected = new RecentMap<number, string>(EXPECTED_KEPT)
   private open: { from: number; to: number; reason: Reason; at?: number } | undefined
   /**
    * Seqs between two authentic ends that no end of the walk covered (whole epochs missing): their
@@ -472,12 +473,10 @@ export class EpochGate {
 
   private keepLink(s: number, link: string): void {
     this.links.set(s, link)
-    if (this.links.size > LINKS_KEPT) this.links.delete(this.links.keys().next().value!)
   }
 
   private expectAt(s: number, link: string): void {
     this.expected.set(s, link)
-    if (this.expected.size > EXPECTED_KEPT) this.expected.delete(this.expected.keys().next().value!)
   }
 
   /** A group no authentic MAC reaches: its undecided copies are unproven, said once per run of seqs. */

@@ -1,0 +1,38 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { RecentMap } from './recent'
+
+describe('RecentMap', () => {
+  it('keeps what a Map trimmed to its oldest insertion keeps, whatever the sets and deletes', () => {
+    const op = fc.oneof(
+      fc.record({ set: fc.integer({ min: 0, max: 20 }), value: fc.integer() }),
+      fc.record({ del: fc.integer({ min: 0, max: 20 }) }),
+    )
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(op, { maxLength: 300 }), (max, ops) => {
+        const model = new Map<number, number>()
+        const recent = new RecentMap<number, number>(max)
+        for (const o of ops) {
+          if ('set' in o) {
+            model.set(o.set, o.value)
+            if (model.size > max) model.delete(model.keys().next().value!)
+            recent.set(o.set, o.value)
+          } else expect(recent.delete(o.del)).toBe(model.delete(o.del))
+          expect(recent.size).toBe(model.size)
+        }
+        for (let k = 0; k <= 20; k++) {
+          expect(recent.has(k)).toBe(model.has(k))
+          expect(recent.get(k)).toBe(model.get(k))
+        }
+      }),
+    )
+  })
+
+  it('keeps the last `max` of a million insertions', () => {
+    const recent = new RecentMap<number, string>(65_536)
+    for (let s = 0; s < 1_000_000; s++) recent.set(s, 'x')
+    expect(recent.size).toBe(65_536)
+    expect(recent.has(1_000_000 - 65_536)).toBe(true)
+    expect(recent.has(1_000_000 - 65_537)).toBe(false)
+  })
+})
