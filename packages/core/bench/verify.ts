@@ -5,8 +5,10 @@
  * the git history, in a temporary directory: nothing of it is committed). Worker threads need the
  * built package (dist/verify-worker.cjs): `npx turbo run build` first.
  *
- * The data is generated here (bench/fast-trail.ts: sealed with the chain's own primitives, about
- * 750 bytes per record). Each measurement runs in its own child process (peak RSS is per process).
+ * The data is generated here (bench/fast-trail.ts: sealed with the chain's own primitives, chain
+ * format 2 as the SDK writes it, epochs of 87 records, about 730 bytes per record). Each measurement
+ * runs in its own child process (peak RSS is per process). Where the CPU goes per record, stage by
+ * stage: bench/verify-stages.ts.
  *
  * Run: npm run bench:verify -w @boundary-audit/core
  *   BENCH_VERIFY_RECORDS  sizes to run, comma-separated (default 100000,200000,1000000; the issue's
@@ -18,6 +20,7 @@
  *   BENCH_VERIFY_CASES    cases to run, comma-separated (default: all of previous, one-thread,
  *                         verify, report, shuffled)
  *   BENCH_VERIFY_DIR      where the data goes (default: the OS temp directory)
+ *   BENCH_VERIFY_FORMAT   chain format of the data (default 2; 1: a key and an HMAC per record)
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import {
@@ -41,6 +44,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 const pkg = join(here, '..')
 const root = join(pkg, '..', '..')
 const sizes = (process.env.BENCH_VERIFY_RECORDS ?? '100000,200000,1000000').split(',').map(Number)
+const format = process.env.BENCH_VERIFY_FORMAT === '1' ? 1 : 2
 const work = mkdtempSync(join(process.env.BENCH_VERIFY_DIR ?? os.tmpdir(), 'ba-bench-verify-'))
 
 interface Result {
@@ -159,7 +163,7 @@ const cases = new Set(
 )
 
 console.log(
-  `Node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), load ${os
+  `Chain format ${format}; Node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? '?'}), load ${os
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}`,
@@ -175,7 +179,7 @@ try {
   for (const n of sizes) {
     const file = join(work, `trail-${n}.ndjson`)
     const t0 = performance.now()
-    await writeLines(file, fastTrail({ records: n, publicKey: keys.publicKeyPem }))
+    await writeLines(file, fastTrail({ records: n, publicKey: keys.publicKeyPem, version: format }))
     const genS = (performance.now() - t0) / 1000
     console.error(
       `generated ${n} records (${(statSync(file).size / 1e9).toFixed(2)} GB) in ${genS.toFixed(1)} s`,

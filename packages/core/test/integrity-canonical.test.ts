@@ -129,6 +129,16 @@ describe('macInputOf', () => {
   }
   const fields = record.audit.integrity.fields
 
+  it('writes the canonical text whatever the key order, a field named twice twice, `__proto__` as a key', () => {
+    const expected =
+      '{"@timestamp":"2026-11-29T00:00:00.000Z","audit":{"integrity":{"fields":["@timestamp","audit","ecs","event","log","message"],"seq":1,"stream":"s"}},"ecs":{},"event":{"action":"x","kind":"event"},"log":{"level":"info"},"message":"m"}'
+    expect(macInputOf(record, fields)).toBe(expected)
+    expect(macInputOf(reorder(record, 3) as Record<string, unknown>, fields)).toBe(expected)
+    expect(macInputOf(record, ['message', 'message'])).toBe('{"message":"m","message":"m"}')
+    const proto = JSON.parse('{"__proto__":{"b":1,"a":2},"message":"m"}')
+    expect(macInputOf(proto, ['message', '__proto__'])).toBe('{"__proto__":{"a":2,"b":1},"message":"m"}')
+  })
+
   it('covers only the committed top-level fields, without the mac', () => {
     const base = macInputOf(record, fields)
     expect(base).not.toContain('"mac"')

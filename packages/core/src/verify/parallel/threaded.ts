@@ -130,10 +130,12 @@ export function createThreadedVerifier(
         extractor.unreadableAt(bases.lineBase + ev)
         continue
       }
-      const length = r.lengths[k++]!
-      if (length >= 0) ev.input = inputs.toString('latin1', offset, offset + length)
-      else ev.input = inputs.toString('utf8', offset, offset - length)
-      offset += Math.abs(length)
+      if (ev.input === undefined) {
+        const length = r.lengths[k++]!
+        if (length >= 0) ev.input = inputs.toString('latin1', offset, offset + length)
+        else ev.input = inputs.toString('utf8', offset, offset - length)
+        offset += Math.abs(length)
+      }
       ev.line += bases.lineBase
       ev.position += bases.positionBase
       // JSON has no NaN: a record without a readable time comes back as null.

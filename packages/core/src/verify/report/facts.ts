@@ -45,23 +45,42 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 && v.length <= 512 ? v : undefined
 }
 
-/** The facts of one record (`top`: dotted keys expanded). */
+/** The member `key` of `o`, dotted keys expanded, when it is an object. */
+function sub(o: Obj | undefined, key: string): Obj | undefined {
+  const v = o?.[key]
+  return isPlainObject(v) ? expandKeys(v) : undefined
+}
+
+/**
+ * The facts of one record (`top`: dotted keys expanded). Each object on the way is expanded once
+ * (as get() would, once per path): this runs for every record of a report.
+ */
 export function factsOf(top: Obj): RecordFacts {
-  const ts = top['@timestamp']
+  const t = expandKeys(top)
+  const ts = t['@timestamp']
   const facts: RecordFacts = { time: typeof ts === 'string' ? Date.parse(ts) : Number.NaN }
-  const set = <K extends keyof RecordFacts>(k: K, v: RecordFacts[K] | undefined) => {
-    if (v !== undefined) facts[k] = v
-  }
-  set('action', str(get(top, 'event', 'action')))
-  set('actor', str(get(top, 'user', 'id')))
-  set('effective', str(get(top, 'user', 'effective', 'id')))
-  set('session', str(get(top, 'audit', 'session')))
-  set('ip', str(get(top, 'source', 'ip')) ?? str(get(top, 'client', 'ip')))
-  set('resourceType', str(get(top, 'audit', 'resource', 'type')))
-  set('resourceId', str(get(top, 'audit', 'resource', 'id')))
-  set('requestId', str(get(top, 'http', 'request', 'id')))
-  if (facts.action === 'http-request') {
-    const path = str(get(top, 'url', 'path'))
+  const event = sub(t, 'event')
+  const user = sub(t, 'user')
+  const audit = sub(t, 'audit')
+  const resource = sub(audit, 'resource')
+  const action = str(event?.action)
+  if (action !== undefined) facts.action = action
+  const actor = str(user?.id)
+  if (actor !== undefined) facts.actor = actor
+  const effective = str(sub(user, 'effective')?.id)
+  if (effective !== undefined) facts.effective = effective
+  const session = str(audit?.session)
+  if (session !== undefined) facts.session = session
+  const ip = str(sub(t, 'source')?.ip) ?? str(sub(t, 'client')?.ip)
+  if (ip !== undefined) facts.ip = ip
+  const resourceType = str(resource?.type)
+  if (resourceType !== undefined) facts.resourceType = resourceType
+  const resourceId = str(resource?.id)
+  if (resourceId !== undefined) facts.resourceId = resourceId
+  const requestId = str(sub(sub(t, 'http'), 'request')?.id)
+  if (requestId !== undefined) facts.requestId = requestId
+  if (action === 'http-request') {
+    const path = str(sub(t, 'url')?.path)
     const pseudonyms = path?.split('/').filter((s) => PSEUDONYM_SEGMENT.test(s))
     if (path && pseudonyms && pseudonyms.length > 0) {
       facts.path = path
