@@ -6,9 +6,10 @@ export default defineConfig({
     projects: ['packages/*', 'examples/*'],
     // Vitest runs one file at a time on a 2-CPU machine by default (CPUs - 1 workers), yet most of
     // the suite's time is spent waiting: on child processes that are killed mid-burst, on readers
-    // that pause, on PostgreSQL and Redis. A whole run used about half of one CPU. Three files at
-    // a time keep both CPUs busy; each file still runs alone in its own process.
-    maxWorkers: 3,
+    // that pause, on PostgreSQL and Redis. A whole run used about half of one CPU. Two files at a
+    // time keep both CPUs busy; each file still runs alone in its own process. (Three were tried:
+    // at a load average of 20, CPU-bound property tests then ran past their time limit on Node 20.)
+    maxWorkers: 2,
     // `npm test` runs with --coverage; a single file run while developing does not check it.
     coverage: {
       provider: 'v8',

@@ -13,7 +13,9 @@ export function packageTestConfig(test: TestUserConfig = {}, extra: ViteUserConf
     ssr: { resolve: { conditions: ['source'] } },
     test: {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      testTimeout: 30_000,
+      // A limit that catches a hang, not a slow machine: the property tests and the CLI tests take
+      // 10-30 s when the machine's load average is 20 on 2 CPUs.
+      testTimeout: 60_000,
       // Relative to the package: every workspace package sits two levels below the root.
       setupFiles: ['../../scripts/vitest-fc-seed.ts'],
       ...test,

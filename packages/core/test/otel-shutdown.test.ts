@@ -47,7 +47,7 @@ describe('shutdown with OpenTelemetry on (examples/otel-collector/app.mjs)', () 
       stdout += d
     })
     const port = await new Promise<number>((resolvePort, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the example did not start:\n${stderr}`)), 20_000)
+      const timer = setTimeout(() => reject(new Error(`the example did not start:\n${stderr}`)), 60_000)
       child!.stderr!.on('data', (d) => {
         stderr += d
         const m = /listening on (\d+)/.exec(stderr)
