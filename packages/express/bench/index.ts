@@ -12,6 +12,10 @@
  *                    least any request log costs (runs by default)
  *   floor-als-close-pino-line  the two above together: the least any middleware that meets issue 3's
  *                    context requirement and writes a line per request can cost (runs by default)
+ *   floor-als-close-audit-line  the same with a line as long as the audit line (~830 bytes, a filler
+ *                    field): what writing a line of the audit record's size costs
+ *   floor-als-close-audit-line-sha256  and each line linked to the previous one by one SHA-256: the
+ *                    least any middleware with a per-record hash chain over audit-sized lines costs
  * Each server runs in its own child process (stdout -> /dev/null), autocannon in this one, so they
  * never share an event loop. Rounds are interleaved because the machine is shared; the best round
  * of each case is reported (noise only ever slows a case down).

@@ -18,7 +18,7 @@
  * Needs valgrind (callgrind_control). Takes ~1-2 min per case, two cases at a time.
  * Run: npm run bench:instructions -w @boundary-audit/express
  * Env: BENCH_REQUESTS (default 6000), BENCH_CASES (comma-separated, default below), BENCH_TIMEOUT
- * (seconds a response may take, default 120)
+ * (seconds a response may take, default 120), BENCH_KEEP=1 (keep the callgrind files to annotate)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -33,7 +33,7 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 6000)
 const TIMEOUT = Number(process.env.BENCH_TIMEOUT ?? 120)
 const CASES = (
   process.env.BENCH_CASES ??
-  'bare,floor-als-close,floor-als-close-pino-line,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
+  'bare,floor-als-close,floor-als-close-pino-line,floor-als-close-audit-line,floor-als-close-audit-line-sha256,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
 ).split(',')
 const NODE_FLAGS = ['--predictable', '--max-semi-space-size=16', '--min-semi-space-size=16']
 
@@ -133,7 +133,9 @@ for (let i = 0; i < CASES.length; i += 2) {
     console.error(`${k}: ${(counts[j]! / 1000).toFixed(1)} k instructions/request`)
   })
 }
-rmSync(work, { recursive: true, force: true })
+// BENCH_KEEP=1 keeps the callgrind files for callgrind_annotate (the path is printed).
+if (process.env.BENCH_KEEP === '1') console.error(`callgrind files kept in ${work}`)
+else rmSync(work, { recursive: true, force: true })
 
 const bare = results.get('bare')
 const pinoHttp = results.get('pino-http')

@@ -9,6 +9,10 @@ import express from 'express'
 
 const kase = process.argv[2]
 const app = express()
+/** The audit logger of the boundary-audit cases (bench/memory.ts reads its stats). */
+let auditLogger:
+  | { stats(): { accepted: number; written: number; dropped: number }; flush(): Promise<void> }
+  | undefined
 
 if (kase === 'pino-http') {
   const { pinoHttp } = await import('pino-http')
@@ -23,28 +27,51 @@ if (kase === 'pino-http') {
     // The chain sealed on the event loop's thread instead of the sealing thread.
     ...(kase === 'boundary-audit-inline' ? { integrity: { thread: 'inline' as const } } : {}),
   })
+  auditLogger = audit
   // middleware-only: the logger's httpRequest does nothing, to show what the middleware itself costs.
   app.use(auditMiddleware(kase === 'boundary-audit-middleware-only' ? { ...audit, httpRequest() {} } : audit))
-} else if (kase === 'floor-pino-line' || kase === 'floor-als-close-pino-line') {
+} else if (
+  kase === 'floor-pino-line' ||
+  kase === 'floor-als-close-pino-line' ||
+  kase?.startsWith('floor-als-close-audit-line')
+) {
   // The least a request log can cost: one plain pino line per request when the response closes
   // (method, path, status, duration: no redaction, no request id, no chain). Anything that writes
   // a line per request pays at least this. floor-als-close-pino-line also runs the request in an
   // AsyncLocalStorage context, as issue 3 requires: the least any audit middleware can cost.
-  const { pino } = await import('pino')
+  // floor-als-close-audit-line: the same with the line as long as this bench's audit line (~830
+  // bytes; what DESIGN.md's fields take, see BENCHMARKS.md "Line size"), a filler field added;
+  // floor-als-close-audit-line-sha256 also links each line to the one before by one SHA-256 of the
+  // line and the previous hash (crypto.hash, on the event loop's thread, as the line is written):
+  // the least any middleware that writes an audit-sized line per request and chains the lines by
+  // hash can cost, whatever it keys, seals or redacts on top.
+  const { pino, symbols } = await import('pino')
   const logger = pino()
-  const als = kase === 'floor-als-close-pino-line' ? new AsyncLocalStorage<object>() : undefined
+  const als = kase === 'floor-pino-line' ? undefined : new AsyncLocalStorage<object>()
+  const pad = kase.startsWith('floor-als-close-audit-line') ? 'x'.repeat(680) : undefined
+  if (kase === 'floor-als-close-audit-line-sha256') {
+    const { hash } = await import('node:crypto')
+    const stream = (logger as unknown as Record<symbol, { write(s: string): unknown }>)[symbols.streamSym]!
+    const write = stream.write.bind(stream)
+    let link = ''
+    stream.write = (line: string) => {
+      link = hash('sha256', `${link}${line}`, 'base64url')
+      return write(line)
+    }
+  } else if (pad !== undefined && kase !== 'floor-als-close-audit-line') {
+    throw new Error(`unknown case ${kase}`)
+  }
   app.use((req, res, next) => {
     const start = performance.now()
     res.on('close', () => {
-      logger.info(
-        {
-          method: req.method,
-          url: req.originalUrl,
-          statusCode: res.statusCode,
-          ms: performance.now() - start,
-        },
-        'request completed',
-      )
+      const fields: Record<string, unknown> = {
+        method: req.method,
+        url: req.originalUrl,
+        statusCode: res.statusCode,
+        ms: performance.now() - start,
+      }
+      if (pad !== undefined) fields.pad = pad
+      logger.info(fields, 'request completed')
     })
     if (als) als.run({}, next)
     else next()
@@ -88,10 +115,23 @@ process.on('message', (m) => {
     const u = process.cpuUsage(since)
     process.send?.({ cpuMicros: u.user + u.system })
   } else if (m === 'mem') {
-    // Memory after a full collection when the server runs with --expose-gc (bench/memory.ts).
-    ;(globalThis as { gc?: () => void }).gc?.()
-    const { rss, heapUsed, external } = process.memoryUsage()
-    process.send?.({ rss, heapUsed, external })
+    // Memory after a full collection when the server runs with --expose-gc (bench/memory.ts), once
+    // every accepted event is written: records still on their way to the sealing thread (posted
+    // messages, outside the JS heap) would otherwise count as memory the logger keeps.
+    void (async () => {
+      const before = auditLogger?.stats()
+      await auditLogger?.flush()
+      ;(globalThis as { gc?: () => void }).gc?.()
+      const { rss, heapUsed, external } = process.memoryUsage()
+      const after = auditLogger?.stats()
+      process.send?.({
+        rss,
+        heapUsed,
+        external,
+        backlog: before ? before.accepted - before.written : 0,
+        after,
+      })
+    })()
   } else if (m === 'stop') server.close(() => process.exit(0))
 })
 // Profiling runs (node --cpu-prof) stop with SIGTERM and still write their profile.

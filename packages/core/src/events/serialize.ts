@@ -31,6 +31,12 @@ export interface RecordSerializer {
   sorted(record: AuditRecord): string | undefined
   /** True when JSON.stringify writes the string as `"` + s + `"` (remembered per serializer). */
   isPlain(s: string): boolean
+  /**
+   * Where the text sorted() returned last has its `"ecs.version":` and `"log.level":` keys (offset of
+   * the opening quote; -1 when not written). The integrity chain rewrites those two keys in the MAC
+   * input (integrity/assemble.ts templateOf) and would otherwise search for them.
+   */
+  readonly offsets: { ecs: number; level: number }
 }
 
 export function createRecordSerializer(): RecordSerializer {
@@ -44,8 +50,12 @@ export function createRecordSerializer(): RecordSerializer {
     return JSON.stringify(v)
   }
 
+  const offsets = { ecs: -1, level: -1 }
+
   function sorted(record: AuditRecord): string | undefined {
     unsorted = false
+    offsets.ecs = -1
+    offsets.level = -1
     if (!prototypeClean() || !matches(record, TOP_KEYS)) return undefined
     try {
       const out = top(record as Record<string, unknown>)
@@ -172,6 +182,8 @@ export function createRecordSerializer(): RecordSerializer {
     s = addObject(s, ',"client":', ',"client":"', r.client)
     s = addObject(s, ',"db":', ',"db":"', r.db)
     const ecs = r['ecs.version']
+    // The key's quote follows the comma (a cons string's length is known without flattening it).
+    offsets.ecs = ecs === undefined ? -1 : s.length + 1
     s = ecs === ECS_VERSION ? s + ECS_TEXT : add(s, ',"ecs.version":', ',"ecs.version":"', ecs)
     s = addObject(s, ',"error":', ',"error":"', r.error)
     const event = r.event
@@ -179,6 +191,7 @@ export function createRecordSerializer(): RecordSerializer {
     s = addObject(s, ',"http":', ',"http":"', r.http)
     const level = r['log.level']
     const levelText = typeof level === 'string' ? LEVEL_TEXT.get(level) : undefined
+    offsets.level = level === undefined ? -1 : s.length + 1
     s = levelText !== undefined ? s + levelText : add(s, ',"log.level":', ',"log.level":"', level)
     s = add(s, ',"message":', ',"message":"', r.message)
     s = addObject(s, ',"server":', ',"server":"', r.server)
@@ -423,7 +436,7 @@ export function createRecordSerializer(): RecordSerializer {
     return text
   }
 
-  return { serialize, sorted, isPlain }
+  return { serialize, sorted, isPlain, offsets }
 }
 
 /**

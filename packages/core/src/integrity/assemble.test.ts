@@ -6,10 +6,19 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { httpRecord } from '../events/http'
 import { buildEnv } from '../events/record'
+import { createRecordSerializer } from '../events/serialize'
 import { resolveOptions } from '../options'
 import { compilePolicy } from '../redact/index'
 import type { AuditContext, HttpRequestRecord } from '../types'
-import { createPreparer, decodePrepared, encodePrepared, prepareRecord, SLOT } from './assemble'
+import {
+  createPreparer,
+  decodePrepared,
+  encodePrepared,
+  type Prepared,
+  prepareRecord,
+  SLOT,
+  templateOf,
+} from './assemble'
 import { createChain, newStreamId } from './chain'
 import { verifyLines } from './verify'
 
@@ -186,5 +195,73 @@ describe('prepareRecord of the records the builders make', () => {
     // Without the copies, the same record takes the sorted path.
     const plain = { ...record(), audit: { details: { integrity: 'x' } } }
     expect(prepareRecord(plain, limit).sorted).toBeDefined()
+  })
+
+  it("takes the key offsets the logger's serialiser gives, and the same template results when they are wrong or absent", () => {
+    const serializer = createRecordSerializer()
+    const prepare = createPreparer({
+      ...limit,
+      serializeSorted: serializer.sorted as (r: Record<string, unknown>) => string | undefined,
+      sortedOffsets: serializer.offsets,
+    })
+    const make = (level: number) =>
+      httpRecord(env, undefined, {
+        method: 'GET',
+        path: '/hello',
+        route: '/hello',
+        statusCode: level,
+        requestId: 'req-1',
+        clientIp: '127.0.0.1',
+        headers: { accept: '*/*', host: '127.0.0.1:4000' },
+        reason: 'ecs.version and log.level in a reason',
+      } as never)
+    for (const status of [200, 404, 503]) {
+      const prepared = prepare(make(status))
+      const at = prepared.sorted?.at
+      expect(at).toBeDefined()
+      const tail = prepared.sorted!.tail
+      expect(tail.startsWith('"ecs.version":', at!.ecs)).toBe(true)
+      expect(tail.startsWith('"log.level":', at!.level)).toBe(true)
+      const searched: Prepared = { ...prepared, sorted: { head: prepared.sorted!.head, tail } }
+      const expected = templateOf(searched)
+      expect(templateOf(prepared)).toEqual(expected)
+      expect(templateOf(decodePrepared(encodePrepared(prepared)))).toEqual(expected)
+      expect(decodePrepared(encodePrepared(prepared)).sorted!.at).toEqual(at)
+      expect(decodePrepared(encodePrepared(searched)).sorted!.at).toBeUndefined()
+      // Offsets that do not point at the keys are not believed.
+      for (const wrong of [
+        { ecs: at!.ecs + 1, level: at!.level },
+        { ecs: at!.ecs, level: at!.level - 3 },
+        { ecs: 0, level: 0 },
+        { ecs: at!.level, level: at!.ecs },
+      ]) {
+        expect(templateOf({ ...prepared, sorted: { head: prepared.sorted!.head, tail, at: wrong } })).toEqual(
+          expected,
+        )
+      }
+    }
+  })
+
+  it('a stand-in found first under another key, or found twice, sends the record down the general path', () => {
+    const base = {
+      '@timestamp': '2026-11-29T10:00:00.000Z',
+      audit: { purpose: 'x' },
+      'ecs.version': '8.17.0',
+      event: { action: 'a' },
+      'log.level': 'info',
+      message: 'm',
+    }
+    expect(prepareRecord(structuredClone(base), limit).sorted).toBeDefined()
+    for (const record of [
+      { ...base, '@timestamp': SLOT },
+      { ...base, message: SLOT },
+      { ...base, message: `"integrity":"${SLOT}"` },
+    ]) {
+      expect(prepareRecord(structuredClone(record), limit).sorted).toBeUndefined()
+      const chain = createChain({ service: { name: 's', instance: 'i' }, checkpointIntervalSeconds: 0 })
+      const line = chain.seal(structuredClone(record))
+      expect(JSON.parse(line).message).toBe(record.message)
+      expect(verifyLines([line]).streams[0]!.intact).toEqual([[0, 0]])
+    }
   })
 })

@@ -44,9 +44,19 @@ export interface Prepared {
    * dotted), split where audit.integrity's value goes: line = head + integrity + tail. templateOf
    * derives the MAC input from it.
    */
-  sorted?: { head: string; tail: string }
+  sorted?: { head: string; tail: string; at?: KeyOffsets }
   /** Any other shape: the texts around the integrity object, already split. */
   template?: Template
+}
+
+/**
+ * Where the serialiser wrote `"ecs.version":` and `"log.level":` (offsets of their opening quote):
+ * in the serialiser's text (events/serialize.ts fills them for the text it returned last), or, in a
+ * Prepared, in its tail. -1: not known. templateOf checks them before it relies on them.
+ */
+export interface KeyOffsets {
+  ecs: number
+  level: number
 }
 
 /** Line = lineHead + integrity (with mac) + lineTail; MAC input = macHead + integrity (no mac) + macTail. */
@@ -73,6 +83,11 @@ export interface PrepareOptions {
    * cannot say. Given, the common shape needs no walk of its own to check that order.
    */
   serializeSorted?: (record: Record<string, unknown>) => string | undefined
+  /**
+   * Filled by serializeSorted for the text it returned last (events/serialize.ts): saves templateOf two
+   * searches per record for the keys it rewrites.
+   */
+  sortedOffsets?: KeyOffsets
   /** Chain format the record is prepared for (how `fields` is written). Default 2. */
   version?: 1 | 2
 }
@@ -91,7 +106,7 @@ const INTEGRITY_ROOM = 1024
  */
 export const SLOT = `~${randomBytes(12).toString('base64url')}~`
 const SLOT_JSON = `"${SLOT}"`
-const SLOT_TEXT = `"integrity":${SLOT_JSON}`
+const SLOT_KEY = '"integrity":"'
 
 export type Preparer = (record: Record<string, unknown>) => Prepared
 
@@ -105,8 +120,9 @@ export function createPreparer(options: PrepareOptions): Preparer {
   const text: Serialize = options.serializeSorted
     ? { checks: true, write: options.serializeSorted }
     : { checks: false, write: stringify }
+  const offsets = options.sortedOffsets
   const shape = (record: Record<string, unknown>, mark: Mark | undefined): Prepared =>
-    prepareSorted(record, mark, text, fields) ?? preparePieces(record, mark, fields)
+    prepareSorted(record, mark, text, fields, offsets) ?? preparePieces(record, mark, fields)
   return (record) => {
     const mark = markOf(record)
     let prepared = shape(record, mark)
@@ -196,6 +212,7 @@ function prepareSorted(
   mark: Mark | undefined,
   serialize: Serialize,
   fieldsText: FieldsText,
+  offsets: KeyOffsets | undefined,
 ): Prepared | undefined {
   // Below the top level, the order is checked by the serialiser as it writes, or walked here.
   const walk = !serialize.checks
@@ -247,15 +264,31 @@ function prepareSorted(
   }
   record.audit = audit
   const text = serialize.write(record)
-  const at = text === undefined ? -1 : text.indexOf(SLOT_TEXT)
-  // Out of order, or the stand-in not found once (a record holding it, or a serialiser that is not
-  // JSON.stringify's equal): the general path decides. The record's audit object goes back as it was.
-  if (text === undefined || at === -1 || text.indexOf(SLOT_TEXT, at + 1) !== -1) {
+  // The stand-in is searched for by itself, not with its key: it starts with `~`, rare in a record,
+  // where `"integrity":` starts with a quote, which a search stops at every few characters (about
+  // 1.6 µs per record against 0.1 µs).
+  const slot = text === undefined ? -1 : text.indexOf(SLOT)
+  const at = slot - SLOT_KEY.length
+  // Out of order, or the stand-in not found once as audit.integrity's value (a record holding it,
+  // or a serialiser that is not JSON.stringify's equal): the general path decides. The record's
+  // audit object goes back as it was.
+  if (
+    text === undefined ||
+    slot === -1 ||
+    !text.startsWith(SLOT_KEY, at) ||
+    text.charCodeAt(slot + SLOT.length) !== 0x22 ||
+    text.indexOf(SLOT, slot + 1) !== -1
+  ) {
     record.audit = auditIn
     return undefined
   }
   const head = text.slice(0, at + 12) // up to and including `"integrity":`
-  return { mark, fields: fieldsText(names), names, sorted: { head, tail: text.slice(at + SLOT_TEXT.length) } }
+  const from = slot + SLOT.length + 1
+  const sorted: { head: string; tail: string; at?: KeyOffsets } = { head, tail: text.slice(from) }
+  if (offsets !== undefined && offsets.ecs > from && offsets.level > offsets.ecs) {
+    sorted.at = { ecs: offsets.ecs - from, level: offsets.level - from }
+  }
+  return { mark, fields: fieldsText(names), names, sorted }
 }
 
 const ECS_KEY = '"ecs.version":'
@@ -270,9 +303,14 @@ const LEVEL_KEY = '"log.level":'
  */
 export function templateOf(p: Prepared): Template {
   if (p.template) return p.template
-  const { head, tail } = p.sorted!
-  const e = tail.indexOf(ECS_KEY)
-  const l = tail.indexOf(LEVEL_KEY, e)
+  const { head, tail, at } = p.sorted!
+  // Where the serialiser says the keys are, when they are there; else searched for (`"` starts them,
+  // so a search stops at every quote of the record: ~0.8 µs).
+  const e = at !== undefined && tail.startsWith(ECS_KEY, at.ecs) ? at.ecs : tail.indexOf(ECS_KEY)
+  const l =
+    at !== undefined && at.level > e && tail.startsWith(LEVEL_KEY, at.level)
+      ? at.level
+      : tail.indexOf(LEVEL_KEY, e)
   if (e < 0 || l < 0) throw new Error('prepared text without its ECS keys')
   const eEnd = tail.indexOf('"', e + ECS_KEY.length + 1) + 1
   const lValue = l + LEVEL_KEY.length
@@ -462,7 +500,12 @@ const SEP = '\u0001'
 
 export function encodePrepared(p: Prepared): string {
   const mark = p.mark ?? ''
-  if (p.sorted !== undefined) return `${mark}${SEP}${p.fields}${SEP}${p.sorted.head}${SEP}${p.sorted.tail}`
+  const sorted = p.sorted
+  if (sorted !== undefined) {
+    // The key offsets last, after the tail: `ecs.level`, or nothing when not known.
+    const at = sorted.at === undefined ? '' : `${sorted.at.ecs}.${sorted.at.level}`
+    return `${mark}${SEP}${p.fields}${SEP}${sorted.head}${SEP}${sorted.tail}${SEP}${at}`
+  }
   const t = p.template!
   return `${mark}${SEP}${p.fields}${SEP}${t.lineHead}${SEP}${t.lineTail}${SEP}${t.macHead}${SEP}${t.macTail}`
 }
@@ -474,8 +517,16 @@ export function decodePrepared(s: string): Prepared {
   const fields = s.slice(a + 1, b)
   const c = s.indexOf(SEP, b + 1)
   const d = s.indexOf(SEP, c + 1)
-  if (d === -1) return { mark, fields, sorted: { head: s.slice(b + 1, c), tail: s.slice(c + 1) } }
   const e = s.indexOf(SEP, d + 1)
+  if (e === -1) {
+    const sorted: { head: string; tail: string; at?: KeyOffsets } = {
+      head: s.slice(b + 1, c),
+      tail: s.slice(c + 1, d),
+    }
+    const dot = s.indexOf('.', d + 1)
+    if (dot !== -1) sorted.at = { ecs: Number(s.slice(d + 1, dot)), level: Number(s.slice(dot + 1)) }
+    return { mark, fields, sorted }
+  }
   return {
     mark,
     fields,

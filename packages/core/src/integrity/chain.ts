@@ -345,7 +345,7 @@ export function createChain(options: ChainOptions): Chain {
     seq++
     integrity.mac = mac
     if (p.names) integrity.fields = p.names
-    return { head: t.lineHead, integrity: ints.withMac(mac), tail: t.lineTail, fields: integrity }
+    return { head: t.lineHead, integrity: withMac(ints, mac), tail: t.lineTail, fields: integrity }
   }
 
   /** Format 2: linked into the open epoch; endEpoch() seals it. */
@@ -376,7 +376,7 @@ export function createChain(options: ChainOptions): Chain {
     saveState(l.integrity, mac)
     epoch++
     epochFrom = seq
-    return l.ints.withSeal(mac, l.integrity.epoch, l.integrity.from)
+    return withSeal(l.ints, mac, l.integrity.epoch, l.integrity.from)
   }
 
   /** Parts of one record sealed as an epoch of its own (format 1: as it always is). */
@@ -475,16 +475,18 @@ function unsealable(time: string, err: unknown): Record<string, unknown> {
 interface IntegrityStrings {
   /** The canonical text without mac (and, v2, without epoch and from). */
   noMac: string
-  /** v1: the text with its mac. */
-  withMac(mac: string): string
-  /** v2: the text of the epoch's last record, with epoch, from and mac. */
-  withSeal(mac: string, epoch: number, from: number): string
+  /** The pieces withMac and withSeal put the mac (and epoch, from) between. */
+  alg: string
+  fields: string
+  rest: string
+  after: string
 }
 
 /**
- * The integrity object's canonical text without the mac, and with it in its sorted place. Written by
- * hand (its keys are ours and known) because it is rebuilt for every record; the key order here is
- * the sorted order: alg, epoch, fields, from, interval, key, mac, mark, prev, previous, seq, stream, v.
+ * The integrity object's canonical text without the mac, and the pieces to write it with the mac in
+ * its sorted place. Written by hand (its keys are ours and known) because it is rebuilt for every
+ * record; the key order here is the sorted order: alg, epoch, fields, from, interval, key, mac, mark,
+ * prev, previous, seq, stream, v. Plain data, no closures: one object per record.
  */
 function integrityStrings(i: IntegrityFields, fields: string): IntegrityStrings {
   // alg, mark, prev (a MAC or link) and stream are base64url or fixed words: nothing to escape.
@@ -497,10 +499,15 @@ function integrityStrings(i: IntegrityFields, fields: string): IntegrityStrings 
   if (i.prev !== undefined) after += `,"prev":"${i.prev}"`
   if (i.previous !== undefined) after += `,"previous":${writeValue(i.previous, 3)}`
   after += `,"seq":${i.seq},"stream":"${i.stream}","v":${i.v}`
-  return {
-    noMac: `{${alg}"fields":${fields},${rest}${after.slice(1)}}`,
-    withMac: (mac) => `{${alg}"fields":${fields},${rest}"mac":"${mac}"${after}}`,
-    withSeal: (mac, epoch, from) =>
-      `{${alg}"epoch":${epoch},"fields":${fields},"from":${from},${rest}"mac":"${mac}"${after}}`,
-  }
+  return { noMac: `{${alg}"fields":${fields},${rest}${after.slice(1)}}`, alg, fields, rest, after }
+}
+
+/** v1: the text with its mac. */
+function withMac(s: IntegrityStrings, mac: string): string {
+  return `{${s.alg}"fields":${s.fields},${s.rest}"mac":"${mac}"${s.after}}`
+}
+
+/** v2: the text of the epoch's last record, with epoch, from and mac. */
+function withSeal(s: IntegrityStrings, mac: string, epoch: number, from: number): string {
+  return `{${s.alg}"epoch":${epoch},"fields":${s.fields},"from":${from},${s.rest}"mac":"${mac}"${s.after}}`
 }

@@ -45,19 +45,20 @@ function lookupKey(value: string): string {
 
 /** The clear ids of one request or call and what replaces them. Not shared across requests. */
 export class LinkedIds {
-  private readonly replacements = new Map<string, string>()
+  // Created with the first id: most requests link none, and a Map per request is measurable.
+  private replacements: Map<string, string> | undefined
   private pattern: RegExp | undefined
   private dirty = false
   /** More ids than MAX_LINKED_IDS were seen: every scanned string is masked. */
   overflow = false
 
   get size(): number {
-    return this.replacements.size
+    return this.replacements?.size ?? 0
   }
 
   /** The replacement already known for a clear id (route parameters are pseudonymised once). */
   replacementOf(clear: string): string | undefined {
-    return this.replacements.get(lookupKey(clear.trim()))
+    return this.replacements?.get(lookupKey(clear.trim()))
   }
 
   /** Remembers that `clear` was written as `replacement` (its pseudonym, or the mask). */
@@ -66,19 +67,21 @@ export class LinkedIds {
     const value = String(clear).trim()
     if (value.length === 0 || value.length > MAX_ID_LENGTH) return
     const key = lookupKey(value)
-    if (this.replacements.has(key)) return
-    if (this.replacements.size >= MAX_LINKED_IDS) {
+    this.replacements ??= new Map()
+    const replacements = this.replacements
+    if (replacements.has(key)) return
+    if (replacements.size >= MAX_LINKED_IDS) {
       this.overflow = true
       return
     }
-    this.replacements.set(key, replacement)
+    replacements.set(key, replacement)
     this.dirty = true
   }
 
   private regex(): RegExp | undefined {
     if (this.dirty || this.pattern === undefined) {
       this.dirty = false
-      if (this.replacements.size === 0) return undefined
+      if (this.replacements === undefined || this.replacements.size === 0) return undefined
       // Longest first, so that `p-1001` wins over `1001` at the same position.
       const ids = [...this.replacements.keys()].sort((a, b) => b.length - a.length)
       const alternatives = ids.map((id) => (/^[0-9]+$/.test(id) ? `0*${id}` : escapeRegExp(id)))
@@ -102,7 +105,7 @@ export class LinkedIds {
         if (kept !== undefined) return match
         const key = lookupKey(match)
         if (key.length < MIN_TOKEN_LENGTH) maskWhole = true
-        return this.replacements.get(key) ?? MASK
+        return this.replacements?.get(key) ?? MASK
       })
       return maskWhole ? MASK : out
     } catch {
@@ -119,7 +122,7 @@ export class LinkedIds {
    * event vocabulary. Changes strings in place; keys and types stay (the record stays canonical).
    */
   scrubRecord(record: Record<string, unknown>): void {
-    if (this.replacements.size === 0 && !this.overflow) return
+    if (this.size === 0 && !this.overflow) return
     for (const key of Object.keys(record)) {
       if (SKIP_TOP.has(key)) continue
       const value = record[key]

@@ -38,11 +38,11 @@ export const PROGRESS_SLOTS = 8
 export const PROGRESS_BYTES = 16 + 8 * PROGRESS_SLOTS
 
 /**
- * Bumped whenever the messages, the item encoding or what the thread writes change (4: chain format 2),
+ * Bumped whenever the messages, the item encoding or what the thread writes change (4: chain format 2; 5: the key offsets in an encoded record),
  * so that a stale built script (dist/ older than src/, while testing) is refused loudly, with a warning
  * and inline sealing, instead of writing records the rest of the code no longer agrees with.
  */
-export const SEAL_PROTOCOL = 4
+export const SEAL_PROTOCOL = 5
 
 export interface SealWorkerData {
   protocol: number
