@@ -180,10 +180,14 @@ describe('monitor counting rules (property)', () => {
           )
           try {
             for (let i = 0; i < 500 && !store.ready; i++) await new Promise((r) => setTimeout(r, 10))
-            // Each access in its own batch for some histories, all in one for others.
+            // Each access in its own batch for some histories, all in one for others, and batches of
+            // a few accesses (several per actor, actors interleaved) for the rest: the script
+            // takes an actor's accesses of a batch together.
+            const split = accesses.length % 3
             for (const [i, e] of events.entries()) {
               store.add(e.actor, e.individual.slice(3), e.time, i)
-              if (accesses.length % 2 === 0) await new Promise((r) => setTimeout(r, 3))
+              if (split === 0 || (split === 2 && (accesses[i] as Access).individual % 3 === 0))
+                await new Promise((r) => setTimeout(r, 3))
             }
             for (let i = 0; i < 500 && got.filter(Boolean).length < events.length; i++)
               await new Promise((r) => setTimeout(r, 10))
@@ -207,7 +211,7 @@ describe('monitor counting rules (property)', () => {
         },
       ),
       {
-        numRuns: 40,
+        numRuns: 60,
         // One actor over both thresholds in two windows: two alerts of each rule, the second exactly
         // one window after the first (an alert's quiet time is the window, by access times).
         examples: [

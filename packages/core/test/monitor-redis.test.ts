@@ -337,4 +337,44 @@ describe('monitor counts shared through Redis', () => {
       await client.quit()
     }
   })
+  it('rules without a window alert once per actor and individual within repeatSeconds across replicas, in the batch call', async () => {
+    const clients = [countingClient(), countingClient()]
+    const monitor = (client: unknown) => ({
+      breadth: false as const,
+      rate: false as const,
+      watched: { ids: ['VIP'] },
+      repeatSeconds: 60,
+      redis: { client, keyPrefix: `${prefix}once:` },
+    })
+    const [ca, cb] = clients as [ReturnType<typeof countingClient>, ReturnType<typeof countingClient>]
+    const ra = capture({ redaction: { pseudonymKey: KEY }, monitor: monitor(ca.client) })
+    const rb = capture({ redaction: { pseudonymKey: KEY }, monitor: monitor(cb.client) })
+    try {
+      await waitFor(() => clients.every(({ sent }) => sent.includes('hgetall')))
+      await new Promise((r) => setTimeout(r, 20))
+      for (const { sent } of clients) sent.length = 0
+      // A chart opened through several requests that the load balancer spreads over both replicas.
+      read(ra.audit, 'nosy', 'VIP')
+      read(rb.audit, 'nosy', 'VIP')
+      await new Promise((r) => setTimeout(r, 50))
+      read(ra.audit, 'nosy', 'VIP')
+      // Someone else reaching the same individual, and break-the-glass without a reason twice.
+      read(rb.audit, 'curious', 'VIP')
+      readPatient(ra.audit, 'rushed', 'P9', { purpose: 'break-the-glass' })
+      readPatient(rb.audit, 'rushed', 'P9', { purpose: 'break-the-glass' })
+      await waitFor(() => alertsOf(ra, rb).length >= 3)
+      await new Promise((r) => setTimeout(r, 100))
+      expect(
+        alertsOf(ra, rb)
+          .map((e) => `${e.rule.name} ${e.user.id}`)
+          .sort(),
+      ).toEqual(['emergency rushed', 'watched curious', 'watched nosy'])
+      // One script call per batch carried the marks: nothing else went to Redis.
+      for (const { sent } of clients) expect(sent.filter((n) => n !== 'evalsha' && n !== 'eval')).toEqual([])
+    } finally {
+      await ra.audit.close()
+      await rb.audit.close()
+      for (const { client } of clients) await client.quit()
+    }
+  })
 })

@@ -24,6 +24,12 @@ export class RuleEngine {
    */
   private readonly lastAlert = new Map<string, Map<string, number>>()
   ruleErrors = 0
+  /**
+   * Set by the live monitor while a shared store answers: takes a direct rule's finding to decide
+   * for every replica whether it is the first within repeatMs (true: the finding is its business
+   * now), instead of this process alone. Unset, or false: this process decides.
+   */
+  shareOnce?: (f: Finding, key: string, quietMs: number) => boolean
 
   constructor(readonly config: MonitorConfig) {}
 
@@ -79,8 +85,15 @@ export class RuleEngine {
     if (!f) return out
     // Built only on a finding, which is rare: the per-individual key of watched and custom rules.
     const key = individual === undefined ? a.actor : `${a.actor}\u0000${individual}`
+    const finding: Finding = { ...f, rule, actor: a.actor, time: a.time }
+    if (this.shareOnce?.(finding, key, this.config.repeatMs)) return out
     if (!this.admit(rule, key, a.time, this.config.repeatMs)) return out
-    return push(out, { ...f, rule, actor: a.actor, time: a.time })
+    return push(out, finding)
+  }
+
+  /** This process's once-per-quiet-time check, for a finding the shared store could not decide. */
+  admitHere(f: Finding, key: string, quietMs: number): boolean {
+    return this.admit(f.rule, key, f.time, quietMs)
   }
 
   /** The counting rules, given the actor's counts after this access. */

@@ -73,6 +73,18 @@ export function createMonitor(config: MonitorConfig, deps: MonitorDeps): LiveMon
     },
   })
   if (shared) shared.onShared = (changes, since) => enforcement.applyShared(changes, since)
+  // The rules without a window alert once per actor (and individual) within repeatSeconds across
+  // the replicas, as the counting rules do: the mark goes to Redis with the batch (no round trip of
+  // its own); without an answer this process decides.
+  if (shared) {
+    engine.shareOnce = (f, key, quietMs) => {
+      if (!shared.ready) return false
+      shared.once(`${f.rule}\u0000${key}`, quietMs, f.time, (first) => {
+        if (first ?? engine.admitHere(f, key, quietMs)) raise(f)
+      })
+      return true
+    }
+  }
   if (shared && config.redis?.failClosed) {
     // Fail closed: PHI routes are refused until Redis answers, from the start.
     enforcement.storeDown = !shared.ready

@@ -18,11 +18,19 @@ export interface SharedStore {
   /** Told when the store goes down (true) or comes back (false). */
   onDown?: (down: boolean) => void
   /**
-   * Counts one access; `done(token, counts)` (given at creation) gets the actor's counts after it,
-   * or undefined when Redis did not answer in time or failed (the caller then uses its per-process
-   * counts). Never throws.
+   * Counts one access; `done(token, counts)` (given at creation) gets the actor's counts after it
+   * when a rule may alert on it, QUIET counts (`fresh` 0) when none may, or undefined when Redis
+   * did not answer in time or failed (the caller then uses its per-process counts). `individual`:
+   * the pseudonym's hex digits (pseudonymDigits); `time`: whole milliseconds. Never throws.
    */
   add(actor: string, individual: string | undefined, time: number, token: unknown): void
+  /**
+   * Whether a finding of a rule without a window is the first for `key` (rule, actor and
+   * individual) within quietMs of access time on any replica: `done(true)` if so (its mark is set),
+   * `done(false)` if not, `done(undefined)` when Redis did not answer (the caller decides alone).
+   * Goes with the accesses' batch. Never throws.
+   */
+  once(key: string, quietMs: number, time: number, done: (first: boolean | undefined) => void): void
   /** Records a change of enforcement state made here, for every replica. Never throws. */
   share(change: SharedChange): void
   /**
@@ -33,64 +41,121 @@ export interface SharedStore {
   close(): Promise<void>
 }
 
-// The two windows of an actor, as cheap for Redis as store-memory.ts is in process (a few O(1) or
-// O(log N) commands per access; Redis runs beside the service, often on the same cores):
+// The two windows of an actor, as cheap for Redis as store-memory.ts is in process. Redis often
+// runs beside the service, on the same cores, so what the script costs per access counts as much
+// as what the call costs the service:
 // - individuals: a sorted set, member the individual, score its last access (GT: a replica whose
-//   clock lags does not move it back). Counted with ZCOUNT over (now - W, +inf]; beyond cap
-//   (threshold + 1) members the oldest goes, which cannot change whether the count exceeds the
-//   threshold (the same argument as DistinctWindow).
+//   clock lags does not move it back). Beyond cap (threshold + 1) members the oldest goes, which
+//   cannot change whether the count exceeds the threshold (the same argument as DistinctWindow).
+//   The set's size bounds the count in the window from above, so the count itself (ZCOUNT over
+//   (now - W, +inf]) is asked only when the set is full, and not even then while the actor's last
+//   alert is less than a window old (the count could not alert).
 // - records: a list of the last cap access times, newest first. The count exceeds the threshold
-//   exactly when the cap-th newest is inside the window; below it the answer is a bound (at most
-//   the threshold), which no rule reads.
-// KEYS: two per access. ARGV: the windows and caps, then time and individual per access. Returns
-// three numbers per access: the two counts, and which rules may alert (1 breadth, 2 rate): a count
-// over its threshold with no alert for that actor within the window before it (by access times,
-// as RuleEngine.admit judges) on any replica, so that replicas sharing counts raise one alert per
-// window between them, as one process would. The alert marks (`<key>a`, the last alert's time)
-// are not in KEYS: they share the keys' hash tag, hence their slot.
+//   exactly when the cap-th newest is inside the window. An actor's accesses of one batch go in
+//   with one LPUSH; the cap-th newest as of each of them is then LINDEX (its place + cap - 1),
+//   asked only once the list holds cap entries and no alert is less than a window old.
+// The expiry of both keys is set once per actor and batch, with the batch's last access.
+// KEYS: the enforcement hash (it names the slot: every monitor key shares its hash tag, so the
+// actors' keys, built here, are in that slot too). ARGV: the key base, the first access's time, the
+// windows and caps, then per actor of the batch its id and its accesses packed in one string,
+// `<individual>,<time - first time>;` each (individual: the pseudonym's 24 hex digits or nothing):
+// two arguments per actor instead of four per access, which the service encodes and Redis parses.
+// Returns four numbers per access that may alert, and only those (most batches: none): its place
+// in the batch as sent, the two counts, and which rules may alert (1 breadth, 2 rate): a count over
+// its threshold with no alert for that actor within the window before it (by access times, as
+// RuleEngine.admit judges) on any replica, so that replicas sharing counts raise one alert per
+// window between them, as one process would. The alert marks: `<key>a`, the last alert's time.
+// Before the actors, ARGV[7] says how many findings of the rules without a window follow, three
+// arguments each (the mark's name: rule, actor, individual; the quiet time; the access time - t0):
+// the reply starts with 1 (first within the quiet time on any replica: its mark is set) or 0 for each.
 const SCRIPT = `
-local function individuals(key, w, cap, now, member)
-  if w <= 0 then return 0 end
-  if member ~= '' and redis.call('ZADD', key, 'GT', now, member) == 1 then
-    local n = redis.call('ZCARD', key)
-    if n > cap then redis.call('ZREMRANGEBYRANK', key, 0, n - cap - 1) end
+local base, t0 = ARGV[1], tonumber(ARGV[2])
+local bw, bcap = tonumber(ARGV[3]), tonumber(ARGV[4])
+local rw, rcap = tonumber(ARGV[5]), tonumber(ARGV[6])
+local out, place = {}, 0
+local function mark(key)
+  return tonumber(redis.call('GET', key .. 'a')) or false
+end
+local onces = tonumber(ARGV[7])
+for o = 8, 7 + 3 * onces, 3 do
+  local key, quiet, now = base .. 'once:' .. ARGV[o], tonumber(ARGV[o + 1]), t0 + tonumber(ARGV[o + 2])
+  local last = tonumber(redis.call('GET', key))
+  if last ~= nil and now - last < quiet then
+    out[#out + 1] = 0
+  else
+    redis.call('SET', key, now, 'PX', quiet)
+    out[#out + 1] = 1
   end
-  redis.call('PEXPIRE', key, w)
-  return redis.call('ZCOUNT', key, '(' .. (now - w), '+inf')
 end
-local function records(key, w, cap, now)
-  if w <= 0 then return 0 end
-  local n = redis.call('LPUSH', key, now)
-  if n > cap then redis.call('LTRIM', key, 0, cap - 1) end
-  redis.call('PEXPIRE', key, w)
-  local last = tonumber(redis.call('LINDEX', key, cap - 1))
-  if last ~= nil and last > now - w then return cap end
-  return math.min(n, cap - 1)
-end
-local function fresh(key, n, cap, w, now)
-  if w <= 0 or n < cap then return 0 end
-  local last = tonumber(redis.call('GET', key .. 'a'))
-  if last ~= nil and now - last < w then return 0 end
-  redis.call('SET', key .. 'a', now, 'PX', w)
-  return 1
-end
-local bw, bcap = tonumber(ARGV[1]), tonumber(ARGV[2])
-local rw, rcap = tonumber(ARGV[3]), tonumber(ARGV[4])
-local out = {}
-for j = 1, #KEYS / 2 do
-  local now = tonumber(ARGV[3 + 2 * j])
-  local ki, kr = KEYS[2 * j - 1], KEYS[2 * j]
-  local i = individuals(ki, bw, bcap, now, ARGV[4 + 2 * j])
-  local r = records(kr, rw, rcap, now)
-  out[3 * j - 2] = i
-  out[3 * j - 1] = r
-  out[3 * j] = fresh(ki, i, bcap, bw, now) + 2 * fresh(kr, r, rcap, rw, now)
+for g = 8 + 3 * onces, #ARGV, 2 do
+  local ki, kr = base .. ARGV[g] .. ':i', base .. ARGV[g] .. ':r'
+  local times, members = {}, {}
+  for m, dt in string.gmatch(ARGV[g + 1], '([^,;]*),(-?%d+);') do
+    members[#members + 1] = m
+    times[#times + 1] = t0 + tonumber(dt)
+  end
+  local n = #times
+  local card, held, imark, rmark = 0, 0, nil, nil
+  if bw > 0 then card = redis.call('ZCARD', ki) end
+  if rw > 0 then held = redis.call('LPUSH', kr, unpack(times)) - n end
+  for j = 1, n do
+    local now, fresh, i, r = times[j], 0, 0, 0
+    if bw > 0 then
+      local m = members[j]
+      if m ~= '' and redis.call('ZADD', ki, 'GT', now, m) == 1 then
+        card = card + 1
+        if card > bcap then
+          redis.call('ZREMRANGEBYRANK', ki, 0, card - bcap - 1)
+          card = bcap
+        end
+      end
+      if card >= bcap then
+        if imark == nil then imark = mark(ki) end
+        if not imark or now - imark >= bw then
+          i = redis.call('ZCOUNT', ki, '(' .. (now - bw), '+inf')
+          if i >= bcap then
+            redis.call('SET', ki .. 'a', now, 'PX', bw)
+            imark, fresh = now, 1
+          end
+        end
+      end
+    end
+    if rw > 0 and held + j >= rcap then
+      if rmark == nil then rmark = mark(kr) end
+      if not rmark or now - rmark >= rw then
+        local last = tonumber(redis.call('LINDEX', kr, n - j + rcap - 1))
+        if last ~= nil and last > now - rw then
+          r = rcap
+          redis.call('SET', kr .. 'a', now, 'PX', rw)
+          rmark, fresh = now, fresh + 2
+        end
+      end
+    end
+    if fresh > 0 then
+      out[#out + 1] = place
+      out[#out + 1] = i
+      out[#out + 1] = r
+      out[#out + 1] = fresh
+    end
+    place = place + 1
+  end
+  if bw > 0 then redis.call('PEXPIRE', ki, bw) end
+  if rw > 0 then
+    if held + n > rcap then redis.call('LTRIM', kr, 0, rcap - 1) end
+    redis.call('PEXPIRE', kr, rw)
+  end
 end
 return out
 `
 
 /** Accesses judged by one script call at most. */
 const MAX_BATCH = 256
+
+/**
+ * The counts of an access that cannot alert (what most of the script's answer is, unsaid): the
+ * engine reads only `fresh` from a shared store's counts, and the counts when it alerts.
+ */
+const QUIET: Counts = Object.freeze({ individuals: 0, records: 0, fresh: 0 })
 
 interface RedisLike {
   status: string
@@ -128,6 +193,13 @@ interface Pending {
   token: unknown
 }
 
+interface PendingOnce {
+  key: string
+  quietMs: number
+  time: number
+  done: (first: boolean | undefined) => void
+}
+
 /** Connects (or uses the caller's client) and returns the shared store. Never throws after loadRedis. */
 export function createRedisStore(
   config: RedisConfig,
@@ -146,7 +218,7 @@ export function createRedisStore(
         retryStrategy: (times: number) => Math.min(200 * times, 5000),
       })
     : (config.client as RedisLike)
-  const command = 'boundaryAuditMonitorAdd'
+  const command = 'boundaryAuditMonitorCount'
   if (typeof client[command] !== 'function') client.defineCommand(command, { lua: SCRIPT } as never)
   const run = client[command] as (...args: (string | number)[]) => Promise<number[]>
 
@@ -160,42 +232,83 @@ export function createRedisStore(
   const head = [b ? b.windowMs : 0, b ? b.threshold + 1 : 0, r ? r.windowMs : 0, r ? r.threshold + 1 : 0]
   const tag = randomBytes(4).toString('hex')
   let queue: Pending[] = []
+  let onces: PendingOnce[] = []
   let scheduled = false
   let closed = false
 
   const flush = () => {
     if (closed) return
     scheduled = false
-    while (queue.length > 0) {
+    while (queue.length > 0 || onces.length > 0) {
       const batch = queue.length <= MAX_BATCH ? queue : queue.slice(0, MAX_BATCH)
       queue = queue.length <= MAX_BATCH ? [] : queue.slice(MAX_BATCH)
-      send(batch)
+      const marks = onces
+      onces = []
+      send(batch, marks)
     }
   }
+  const schedule = () => {
+    if (scheduled) return
+    scheduled = true
+    // Accesses gather for config.batchMs: under load one call then carries the accesses of
+    // several requests (one socket write and one reply for all of them, which is most of what
+    // Redis costs the service); an alert or a block comes at most that much later.
+    setTimeout(flush, config.batchMs).unref()
+  }
 
-  const send = (batch: Pending[]) => {
-    const args: (string | number)[] = [batch.length * 2]
-    for (const p of batch) args.push(`${base}${p.actor}:i`, `${base}${p.actor}:r`)
-    args.push(...head)
-    for (const p of batch) args.push(p.time, p.individual ?? '')
+  const send = (batch: Pending[], marks: PendingOnce[]) => {
+    // The batch by actor (first seen first), each actor's accesses in the order they came.
+    const byActor = new Map<string, number[]>()
+    for (let i = 0; i < batch.length; i++) {
+      const actor = (batch[i] as Pending).actor
+      const places = byActor.get(actor)
+      if (places === undefined) byActor.set(actor, [i])
+      else places.push(i)
+    }
+    const t0 = Math.round((batch[0] ?? (marks[0] as PendingOnce)).time)
+    const args: (string | number)[] = [1, stateKey, base, t0, ...head, marks.length]
+    for (const m of marks) args.push(m.key, m.quietMs, Math.round(m.time) - t0)
+    // sent[k]: the batch index of the k-th access as sent (the script's `place`).
+    const sent = byActor.size === batch.length ? undefined : new Array<number>(batch.length)
+    let k = 0
+    for (const [actor, places] of byActor) {
+      let packed = ''
+      for (const i of places) {
+        const p = batch[i] as Pending
+        packed += `${p.individual ?? ''},${Math.round(p.time) - t0};`
+        if (sent !== undefined) sent[k++] = i
+      }
+      args.push(actor, packed)
+    }
     let settled = false
     const settle = (reply: number[] | undefined) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      for (let j = 0; j < marks.length; j++) {
+        try {
+          ;(marks[j] as PendingOnce).done(reply === undefined ? undefined : Number(reply[j]) === 1)
+        } catch {
+          // the monitor's own callback never throws
+        }
+      }
+      // Only the accesses that may alert come back; the others get QUIET.
+      let found: (Counts | undefined)[] | undefined
+      if (reply !== undefined && reply.length > marks.length) {
+        found = new Array<Counts | undefined>(batch.length)
+        for (let j = marks.length; j + 3 < reply.length; j += 4) {
+          const place = Number(reply[j])
+          found[sent === undefined ? place : (sent[place] as number)] = {
+            individuals: Number(reply[j + 1]),
+            records: Number(reply[j + 2]),
+            fresh: Number(reply[j + 3]),
+          }
+        }
+      }
       for (let i = 0; i < batch.length; i++) {
         const p = batch[i] as Pending
         try {
-          done(
-            p.token,
-            reply === undefined
-              ? undefined
-              : {
-                  individuals: Number(reply[3 * i]),
-                  records: Number(reply[3 * i + 1]),
-                  fresh: Number(reply[3 * i + 2]),
-                },
-          )
+          done(p.token, reply === undefined ? undefined : (found?.[i] ?? QUIET))
         } catch {
           // the monitor's own callback never throws; nothing to do if it did
         }
@@ -314,13 +427,11 @@ export function createRedisStore(
     add(actor, individual, time, token) {
       queue.push({ actor, individual, time, token })
       if (queue.length >= MAX_BATCH) flush()
-      else if (!scheduled) {
-        scheduled = true
-        // Accesses gather for config.batchMs: under load one call then carries the accesses of
-        // several requests (one socket write and one reply for all of them, which is most of what
-        // Redis costs the service); an alert or a block comes at most that much later.
-        setTimeout(flush, config.batchMs).unref()
-      }
+      else schedule()
+    },
+    once(key, quietMs, time, done) {
+      onces.push({ key, quietMs, time, done })
+      schedule()
     },
     share(change) {
       if (closed) return

@@ -110,7 +110,7 @@ export interface MonitorOptions {
   }
   /**
    * The rules without a window (watched, emergency, hours, custom) alert once per actor (and
-   * individual) within this many seconds. Default 900.
+   * individual) within this many seconds (across the replicas, with `redis`). Default 900.
    */
   repeatSeconds?: number
   /** Custom rules, evaluated on every access after the built-in ones. */
