@@ -377,4 +377,38 @@ describe('monitor counts shared through Redis', () => {
       for (const { client } of clients) await client.quit()
     }
   })
+  it("an actor's keys outlive each access by a window, renewed when its accesses reach a new quarter window", async () => {
+    const admin = new Redis(URL)
+    const keyPrefix = `${prefix}ttl:`
+    const monitor = {
+      breadth: { threshold: 50, windowSeconds: 4 },
+      rate: { threshold: 50, windowSeconds: 4 },
+      redis: { url: URL, keyPrefix },
+    }
+    const { audit } = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    const keys = ['i', 'r'].map((k) => `${keyPrefix}{monitor}:walker:${k}`)
+    const ttls = async () => Promise.all(keys.map((k) => admin.pttl(k)))
+    const settled = async () => {
+      for (let i = 0; i < 200; i++) {
+        if ((await ttls()).every((t) => t > 0)) return ttls()
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      throw new Error('the keys did not appear')
+    }
+    try {
+      await waitFor(() => audit.monitor.stats().store === 'redis')
+      read(audit, 'walker', 'A')
+      // A window (4 s) and a quarter of it (the renewal's slice of time) at most.
+      for (const t of await settled()) expect(t).toBeGreaterThan(3000)
+      for (const t of await ttls()) expect(t).toBeLessThanOrEqual(5000)
+      // More than a slice later: renewed (not renewed, they would have at most 5000 - 1200 left).
+      await new Promise((r) => setTimeout(r, 1200))
+      read(audit, 'walker', 'B')
+      await new Promise((r) => setTimeout(r, 50))
+      for (const t of await ttls()) expect(t).toBeGreaterThan(4000)
+    } finally {
+      await audit.close()
+      await admin.quit()
+    }
+  })
 })

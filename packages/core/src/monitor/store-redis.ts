@@ -54,7 +54,12 @@ export interface SharedStore {
 //   exactly when the cap-th newest is inside the window. An actor's accesses of one batch go in
 //   with one LPUSH; the cap-th newest as of each of them is then LINDEX (its place + cap - 1),
 //   asked only once the list holds cap entries and no alert is less than a window old.
-// The expiry of both keys is set once per actor and batch, with the batch's last access.
+// - expiry: both keys live W + R (R = the longer window / 4) after their last renewal, renewed
+//   together when the batch's last access is in another R-long slice of time than the actor's
+//   previous access (the list's newest before the LPUSH, one cheap LINDEX), or a key is new. The
+//   accesses since a renewal are all in its slice, less than R after it, so the keys outlive every
+//   access by a window; an active actor's keys are renewed once per R, not per batch (with the
+//   rate rule off there is no list to ask, and they are renewed every batch).
 // KEYS: the enforcement hash (it names the slot: every monitor key shares its hash tag, so the
 // actors' keys, built here, are in that slot too). ARGV: the key base, the first access's time, the
 // windows and caps, then per actor of the batch its id and its accesses packed in one string,
@@ -73,6 +78,7 @@ local base, t0 = ARGV[1], tonumber(ARGV[2])
 local bw, bcap = tonumber(ARGV[3]), tonumber(ARGV[4])
 local rw, rcap = tonumber(ARGV[5]), tonumber(ARGV[6])
 local out, place = {}, 0
+local slice = math.max(1, math.floor(math.max(bw, rw) / 4))
 local function mark(key)
   return tonumber(redis.call('GET', key .. 'a')) or false
 end
@@ -97,7 +103,14 @@ for g = 8 + 3 * onces, #ARGV, 2 do
   local n = #times
   local card, held, imark, rmark = 0, 0, nil, nil
   if bw > 0 then card = redis.call('ZCARD', ki) end
-  if rw > 0 then held = redis.call('LPUSH', kr, unpack(times)) - n end
+  local renew = bw > 0 and card == 0
+  if rw > 0 then
+    held = redis.call('LPUSH', kr, unpack(times)) - n
+    local prev = held > 0 and tonumber(redis.call('LINDEX', kr, n))
+    if not prev or math.floor(prev / slice) ~= math.floor(times[n] / slice) then renew = true end
+  else
+    renew = true
+  end
   for j = 1, n do
     local now, fresh, i, r = times[j], 0, 0, 0
     if bw > 0 then
@@ -139,10 +152,10 @@ for g = 8 + 3 * onces, #ARGV, 2 do
     end
     place = place + 1
   end
-  if bw > 0 then redis.call('PEXPIRE', ki, bw) end
-  if rw > 0 then
-    if held + n > rcap then redis.call('LTRIM', kr, 0, rcap - 1) end
-    redis.call('PEXPIRE', kr, rw)
+  if rw > 0 and held + n > rcap then redis.call('LTRIM', kr, 0, rcap - 1) end
+  if renew then
+    if bw > 0 then redis.call('PEXPIRE', ki, bw + slice) end
+    if rw > 0 then redis.call('PEXPIRE', kr, rw + slice) end
   end
 end
 return out
