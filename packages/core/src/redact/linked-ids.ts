@@ -27,6 +27,9 @@ export const MAX_LINKED_IDS = 256
 const MAX_ID_LENGTH = 512
 
 const MASK = maskOf('resource')
+/** Up to this many ids, a text is first checked for each id as a substring (cannotMatch). */
+const PREFILTER_IDS = 4
+const ASCII = /^[\x20-\x7e]*$/
 // A pseudonym (either form) or a mask: kept as it is, never searched for ids.
 const PROTECTED = String.raw`ps_(?:[0-9a-f]{6}_)?[0-9a-f]{24}|\[REDACTED:[A-Za-z0-9_]{1,32}\]`
 
@@ -78,6 +81,26 @@ export class LinkedIds {
     this.dirty = true
   }
 
+  /**
+   * True when no id can occur in `text`, so that the pattern need not be built nor run: an event
+   * outside any request (a job's `audit.access()`) gets a fresh LinkedIds, and compiling its pattern
+   * was most of such an event's cost. Only for a few ASCII ids: an ASCII id matches (the pattern is
+   * case-insensitive, not Unicode-aware) only ASCII text that lower-cases to it, so if the lower-cased
+   * text does not contain the id, the pattern cannot match it; `0*` before an all-digit id keeps the
+   * id itself in the match. Anything else says "maybe" and runs the pattern.
+   */
+  private cannotMatch(text: string): boolean {
+    const replacements = this.replacements
+    if (replacements === undefined || replacements.size > PREFILTER_IDS) return false
+    let lower: string | undefined
+    for (const id of replacements.keys()) {
+      if (!ASCII.test(id)) return false
+      lower ??= text.toLowerCase()
+      if (lower.includes(id)) return false
+    }
+    return true
+  }
+
   private regex(): RegExp | undefined {
     if (this.dirty || this.pattern === undefined) {
       this.dirty = false
@@ -96,8 +119,9 @@ export class LinkedIds {
   /** `text` with every clear id replaced (see the rule above). Never throws. */
   replaceIn(text: string): string {
     if (this.overflow) return MASK
+    if (text.length === 0 || this.cannotMatch(text)) return text
     const re = this.regex()
-    if (re === undefined || text.length === 0) return text
+    if (re === undefined) return text
     try {
       let maskWhole = false
       re.lastIndex = 0
