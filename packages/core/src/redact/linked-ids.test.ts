@@ -128,8 +128,9 @@ describe('property: the substring check before the pattern changes no result', (
   // more runs the pattern. Extra ids holding `~` (never in these texts) force the pattern, so the
   // two must agree on every text, Unicode whose case folds to ASCII included.
   const unit = fc.constantFrom(
-    ...'abcxyzABCXYZ0123456789 -_./:"#'.split(''),
-    'İ', 'ı', 'ſ', 'K', 'ß', 'ς', 'Σ', 'é', 'É', '\u0000', PS, MASK,
+    ...'abcxyzABCXYZ0123456789 -_./:"#İıſKßςΣéÉ\u0000'.split(''),
+    PS,
+    MASK,
   )
   const id = fc.oneof(
     fc.string({ unit: fc.constantFrom(...'abcxyzABC0123-_.'.split('')), minLength: 1, maxLength: 8 }),
