@@ -50,7 +50,16 @@ export class Tally {
   records = 0
   private readonly individuals = new Map<string, Individual>()
   private readonly actors = new Map<string, { records: number; individuals: Set<string> }>()
-  private readonly stated = new Set<string>()
+  // Request ids named by an access event whose http-request record has not come yet, with the
+  // stream that named them. A stream's records reach the tally in order (the walker authenticates
+  // them in order, whatever the input's order), and a request's access events come before its
+  // http-request record (written when the response ends); so an id leaves when its own record
+  // comes, and memory holds the requests in flight, not one entry per request of the input (10 M
+  // requests kept about 600 MB). It also pairs an access event with the request it was made in,
+  // so a client that reuses a request id cannot state one request's access for another.
+  private readonly stated = new Map<string, string>()
+  // Requests with pseudonymised route parameters and, so far, no access event; an access event
+  // that comes after its request's record (a late write, another stream) takes its request out.
   private readonly requests = new Map<string, UnstatedRequest>()
   /** Per stream, the highest seq of an authentic record inside the window. */
   readonly lastSeqInWindow = new Map<string, number>()
@@ -68,11 +77,23 @@ export class Tally {
       if (seen === undefined || e.seq > seen) this.lastSeqInWindow.set(e.stream, e.seq)
     }
     if (!this.match.byWho(f)) return
-    if (f.resourceId !== undefined && f.requestId !== undefined) this.stated.add(f.requestId)
+    const requestId = f.requestId
+    if (f.resourceId !== undefined && requestId !== undefined) {
+      if (this.requests.has(requestId)) this.requests.delete(requestId)
+      else this.stated.set(requestId, e.stream)
+    }
     const who = this.match.individual(f)
     if (who) this.count(who, f)
-    if (f.pseudonyms && this.pathMatches(f.pseudonyms)) {
-      const key = f.requestId ?? `${e.stream}#${e.seq}`
+    let stated = false
+    if (f.action === 'http-request' && requestId !== undefined) {
+      const by = this.stated.get(requestId)
+      stated = by !== undefined
+      // Another stream's access event (a service behind this one, same request id) stays for
+      // that stream's own record.
+      if (by === e.stream) this.stated.delete(requestId)
+    }
+    if (!stated && f.pseudonyms && this.pathMatches(f.pseudonyms)) {
+      const key = requestId ?? `${e.stream}#${e.seq}`
       this.requests.set(key, {
         time: new Date(f.time).toISOString(),
         actor: f.actor,
@@ -130,12 +151,14 @@ export class Tally {
       .sort((a, b) => b.individuals - a.individuals || b.records - a.records || a.id.localeCompare(b.id))
   }
 
+  /** Access events' request ids still waiting for their request's record (what `stated` holds). */
+  get requestsInFlight(): number {
+    return this.stated.size
+  }
+
   /** Requests with pseudonymised route parameters and no access event in the same request. */
   unstated(): UnstatedRequest[] {
-    return [...this.requests.entries()]
-      .filter(([key, r]) => r.requestId === undefined || !this.stated.has(key))
-      .map(([, r]) => r)
-      .sort((a, b) => a.time.localeCompare(b.time))
+    return [...this.requests.entries()].map(([, r]) => r).sort((a, b) => a.time.localeCompare(b.time))
   }
 
   get individualCount(): number {

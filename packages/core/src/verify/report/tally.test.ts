@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest'
+import type { Entry } from '../entry'
+import type { RecordFacts } from './facts'
+import { recordMatcher } from './match'
+import { Tally } from './tally'
+
+const PS = (n: number) => `ps_4e1a7c_${n.toString(16).padStart(24, '0')}`
+
+function entry(stream: string, seq: number, facts: RecordFacts): Entry {
+  return { stream, seq, mac: '', facts } as unknown as Entry
+}
+
+/** A stream of requests in the order a service writes them: access events, then the request's record. */
+function requestsOf(tally: Tally, stream: string, items: { id: string; access: boolean; path?: number }[]) {
+  let seq = 0
+  for (const { id, access, path } of items) {
+    const time = 1_000 + seq
+    if (access)
+      tally.add(
+        entry(stream, seq++, {
+          time,
+          actor: 'dr-a',
+          resourceType: 'patient',
+          resourceId: PS(1),
+          requestId: id,
+        }),
+      )
+    const facts: RecordFacts = { time, actor: 'dr-a', action: 'http-request', requestId: id }
+    if (path !== undefined) {
+      facts.path = `/patients/${PS(path)}`
+      facts.pseudonyms = [PS(path)]
+    }
+    tally.add(entry(stream, seq++, facts))
+  }
+}
+
+const newTally = () => new Tally(recordMatcher({}, []), () => true)
+
+describe('Tally: requests without an access event', () => {
+  it('keeps only the requests in flight, not one entry per request of the input', () => {
+    const tally = newTally()
+    requestsOf(
+      tally,
+      'pod-1',
+      Array.from({ length: 50_000 }, (_, i) => ({ id: `r${i}`, access: true, path: i })),
+    )
+    expect(tally.requestsInFlight).toBe(0)
+    expect(tally.unstated()).toEqual([])
+    expect(tally.records).toBe(50_000)
+  })
+
+  it('pairs an access event with its own request: a reused request id does not state a later request', () => {
+    const tally = newTally()
+    requestsOf(tally, 'pod-1', [
+      { id: 'r1', access: true, path: 5 },
+      { id: 'r1', access: false, path: 6 },
+      { id: 'r2', access: false, path: 7 },
+    ])
+    expect(tally.unstated().map((r) => r.path)).toEqual([`/patients/${PS(6)}`, `/patients/${PS(7)}`])
+  })
+
+  it('an access event written after its request record, or by a service behind it, still states it', () => {
+    const tally = newTally()
+    // the request's record first, then a late access event with its id
+    requestsOf(tally, 'pod-1', [{ id: 'late', access: false, path: 8 }])
+    tally.add(
+      entry('pod-1', 9, { time: 2_000, resourceType: 'patient', resourceId: PS(8), requestId: 'late' }),
+    )
+    // a backend (pod-2) states the access of a request whose record the gateway (pod-3) writes
+    tally.add(
+      entry('pod-2', 0, { time: 2_000, resourceType: 'patient', resourceId: PS(9), requestId: 'shared' }),
+    )
+    requestsOf(tally, 'pod-3', [{ id: 'shared', access: false, path: 9 }])
+    expect(tally.unstated()).toEqual([])
+  })
+})
