@@ -35,4 +35,16 @@ describe('RecentMap', () => {
     expect(recent.has(1_000_000 - 65_536)).toBe(true)
     expect(recent.has(1_000_000 - 65_537)).toBe(false)
   })
+
+  it('keys set and deleted again and again do not pile up in its order (requests in flight)', () => {
+    const m = new RecentMap<string, number>(16)
+    for (let i = 0; i < 200_000; i++) {
+      m.set(`r${i}`, i)
+      m.delete(`r${i}`)
+    }
+    m.set('kept', 1)
+    expect(m.get('kept')).toBe(1)
+    const order = (m as unknown as { order: unknown[]; head: number }).order
+    expect(order.length).toBeLessThanOrEqual(2 * 16 + 1024 + 1)
+  })
 })

@@ -37,10 +37,18 @@ export class RecentMap<K, V> {
     this.map.set(key, { value, n })
     this.order.push({ key, n })
     while (this.map.size > this.max) this.evictOldest()
+    // Deleted keys leave their place in the order behind: drop them once they far outnumber the
+    // live keys, or a map that is mostly deleted from (requests in flight) would grow without end.
+    if (this.order.length - this.head > 2 * this.max + 1024) this.compact()
   }
 
   delete(key: K): boolean {
     return this.map.delete(key)
+  }
+
+  private compact(): void {
+    this.order = this.order.slice(this.head).filter((o) => this.map.get(o.key)?.n === o.n)
+    this.head = 0
   }
 
   private evictOldest(): void {

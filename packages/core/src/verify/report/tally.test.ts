@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Entry } from '../entry'
 import type { RecordFacts } from './facts'
 import { recordMatcher } from './match'
-import { Tally } from './tally'
+import { STATED_MAX, Tally } from './tally'
 
 const PS = (n: number) => `ps_4e1a7c_${n.toString(16).padStart(24, '0')}`
 
@@ -47,6 +47,21 @@ describe('Tally: requests without an access event', () => {
     expect(tally.requestsInFlight).toBe(0)
     expect(tally.unstated()).toEqual([])
     expect(tally.records).toBe(50_000)
+  })
+
+  it('access events whose request record never comes are kept up to a bound', () => {
+    const tally = newTally()
+    for (let i = 0; i < STATED_MAX + 10_000; i++)
+      tally.add(
+        entry('job', i, {
+          time: 1_000 + i,
+          resourceType: 'patient',
+          resourceId: PS(i % 50),
+          requestId: `j${i}`,
+        }),
+      )
+    expect(tally.requestsInFlight).toBe(STATED_MAX)
+    expect(tally.records).toBe(STATED_MAX + 10_000)
   })
 
   it('pairs an access event with its own request: a reused request id does not state a later request', () => {

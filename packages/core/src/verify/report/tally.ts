@@ -4,6 +4,7 @@
  * pseudonymised route parameters without an access event saying what they reached.
  */
 import type { Entry } from '../entry'
+import { RecentMap } from '../recent'
 import type { RecordFacts } from './facts'
 import type { RecordMatcher } from './match'
 
@@ -45,6 +46,8 @@ interface Individual {
 }
 
 const NO_ACTOR = '(no actor)'
+/** Access events' request ids kept waiting for their request's record (see Tally.stated). */
+export const STATED_MAX = 65_536
 
 export class Tally {
   records = 0
@@ -54,10 +57,13 @@ export class Tally {
   // stream that named them. A stream's records reach the tally in order (the walker authenticates
   // them in order, whatever the input's order), and a request's access events come before its
   // http-request record (written when the response ends); so an id leaves when its own record
-  // comes, and memory holds the requests in flight, not one entry per request of the input (10 M
-  // requests kept about 600 MB). It also pairs an access event with the request it was made in,
-  // so a client that reuses a request id cannot state one request's access for another.
-  private readonly stated = new Map<string, string>()
+  // comes, and memory holds the requests in flight, not one entry per request of the input. An
+  // access event whose request record never comes (an ignored route, a job that set a request
+  // id) leaves after STATED_MAX later ones: its request, if its record comes after all, is then
+  // listed as unstated, which errs on the side of listing. It also pairs an access event with the
+  // request it was made in, so a client that reuses a request id cannot state one request's
+  // access for another.
+  private readonly stated = new RecentMap<string, string>(STATED_MAX)
   // Requests with pseudonymised route parameters and, so far, no access event; an access event
   // that comes after its request's record (a late write, another stream) takes its request out.
   private readonly requests = new Map<string, UnstatedRequest>()
