@@ -36,7 +36,7 @@ import {
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { YOUNG_GENERATION_FLAG } from '../src/cli/respawn'
+import { VERIFY_NODE_FLAGS } from '../src/cli/respawn'
 import { generateVerifierKeyPair } from '../src/integrity/keys'
 import { fastTrail } from './fast-trail'
 
@@ -120,8 +120,9 @@ function measure(file: string, keyFile: string, mode: string, extra?: string): R
   const args = ['--import', 'tsx', join(here, 'verify-run.ts'), file, keyFile, mode]
   if (extra) args.push(extra)
   // The old verifier holds everything: give it room. The streaming one runs with Node's defaults.
-  // The CLI runs verify and report with a smaller young generation (cli/respawn.ts): so do these.
-  const heap = mode === 'old' ? ['--max-old-space-size=8192'] : [YOUNG_GENERATION_FLAG]
+  // The CLI runs verify and report with a smaller young generation and a lower heap growing factor
+  // (cli/respawn.ts): so do these.
+  const heap = mode === 'old' ? ['--max-old-space-size=8192'] : [...VERIFY_NODE_FLAGS]
   const r = spawnSync(process.execPath, [...heap, ...args], {
     cwd: pkg,
     encoding: 'utf8',

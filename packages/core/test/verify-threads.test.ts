@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { verifyWorkerFile } from '../src/verify/parallel/pool'
+import { eventPieces, readSegment } from '../src/verify/parallel/read-segment'
 import { createThreadedVerifier } from '../src/verify/parallel/threaded'
 import { createEvidenceReport, evidenceReport } from '../src/verify/report/evidence'
 import { createVerifier, verifyStream } from '../src/verify/verifier'
@@ -98,6 +99,21 @@ describe('worker threads read what the main thread would read', () => {
     const got = await threaded(text)
     expect(got.segments.adopted).toBeGreaterThan(20)
     expect(got.segments.readHere).toBe(0)
+    expect(JSON.stringify(got.report)).toBe(JSON.stringify(want))
+  }, 60_000)
+
+  it('segments whose entries come back in several pieces (EVENTS_PIECE): the same report', async () => {
+    const text = `${tamperedExport().join('\n')}\n`
+    const want = oneThread(text)
+    // Whole segments of 256 KiB: each one's entries are parsed on the main thread in pieces.
+    const head = Buffer.from(text).subarray(0, 256 * 1024)
+    const r = readSegment({ id: 0, bytes: new Uint8Array(head.subarray(0, head.lastIndexOf(10) + 1)) })
+    expect(r.idle).toBe(true)
+    const pieces = [...eventPieces(r)]
+    expect(pieces.length).toBeGreaterThan(2)
+    expect(pieces.flat().length).toBe(r.records)
+    const got = await threaded(text, 256 * 1024)
+    expect(got.segments.adopted).toBeGreaterThan(1)
     expect(JSON.stringify(got.report)).toBe(JSON.stringify(want))
   }, 60_000)
 

@@ -12,13 +12,12 @@
  */
 import { availableParallelism } from 'node:os'
 import { createCore, type VerifyHooks } from '../core'
-import type { Entry } from '../entry'
 import type { VerifyOptions, VerifyReport } from '../findings'
 import { createLineSplitter, MAX_LINE_BYTES } from '../lines'
 import { factsOf, factsWithAccessOf } from '../report/facts'
 import { BufferPool } from './buffers'
 import { verifyWorkerFile, WorkerPool } from './pool'
-import type { SegmentResult } from './read-segment'
+import { eventPieces, type SegmentResult } from './read-segment'
 import { createSegmenter } from './segmenter'
 
 const SEGMENT_BYTES = 1024 * 1024
@@ -118,30 +117,27 @@ export function createThreadedVerifier(
     if (!r.idle || !extractor.idle()) return false
     const bases = extractor.adopt(r)
     if (!bases) return false
-    const text = Buffer.from(r.events.buffer, r.events.byteOffset, r.events.byteLength).toString(
-      r.eventsAscii ? 'latin1' : 'utf8',
-    )
-    const events = JSON.parse(`[${text}]`) as Array<Entry | number>
     const inputs = Buffer.from(r.inputs.buffer, r.inputs.byteOffset, r.inputs.byteLength)
     let offset = 0
     let k = 0
-    for (const ev of events) {
-      if (typeof ev === 'number') {
-        extractor.unreadableAt(bases.lineBase + ev)
-        continue
+    for (const events of eventPieces(r))
+      for (const ev of events) {
+        if (typeof ev === 'number') {
+          extractor.unreadableAt(bases.lineBase + ev)
+          continue
+        }
+        if (ev.input === undefined) {
+          const length = r.lengths[k++]!
+          if (length >= 0) ev.input = inputs.toString('latin1', offset, offset + length)
+          else ev.input = inputs.toString('utf8', offset, offset - length)
+          offset += Math.abs(length)
+        }
+        ev.line += bases.lineBase
+        ev.position += bases.positionBase
+        // JSON has no NaN: a record without a readable time comes back as null.
+        if (ev.time === null) ev.time = Number.NaN
+        core.entry(ev)
       }
-      if (ev.input === undefined) {
-        const length = r.lengths[k++]!
-        if (length >= 0) ev.input = inputs.toString('latin1', offset, offset + length)
-        else ev.input = inputs.toString('utf8', offset, offset - length)
-        offset += Math.abs(length)
-      }
-      ev.line += bases.lineBase
-      ev.position += bases.positionBase
-      // JSON has no NaN: a record without a readable time comes back as null.
-      if (ev.time === null) ev.time = Number.NaN
-      core.entry(ev)
-    }
     return true
   }
 
