@@ -8,6 +8,7 @@
  */
 import SonicBoom from 'sonic-boom'
 import type { Destination } from '../types'
+import { drainBoomSync } from './boom-drain'
 
 export interface Output {
   /** Hands over whole lines (each ending in '\n'); `events` of them are events, not chain records. */
@@ -92,9 +93,6 @@ function createProgress() {
       }
       settle(false)
     },
-    wroteAll() {
-      this.wrote(handedBytes - writtenBytes)
-    },
     whenWritten(done: () => void, failed: boolean) {
       if (failed || writtenBytes >= handedBytes) done()
       else waiting.push({ at: handedBytes, done })
@@ -115,9 +113,6 @@ export function boomOutput(dest: Exclude<Destination, object>, sync: boolean, ev
   const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : dest
   const progress = createProgress()
   let failed = false
-  // SonicBoom retries a full non-blocking pipe (EAGAIN) forever, also in flushSync; at process
-  // exit that must end at the deadline.
-  let retryUntil = Number.POSITIVE_INFINITY
   const boom = new SonicBoom({
     dest: fd,
     sync,
@@ -125,30 +120,39 @@ export function boomOutput(dest: Exclude<Destination, object>, sync: boolean, ev
     maxWrite: MAX_WRITE,
     mkdir: typeof fd === 'string',
     append: true,
+    // A full non-blocking pipe (EAGAIN): SonicBoom retries it on a 100 ms timer, for as long as it
+    // takes. At exit, drainBoomSync writes instead, until the deadline.
     retryEAGAIN: () => {
       eagainAt = Date.now()
-      return eagainAt < retryUntil
+      return true
     },
   })
   // When SonicBoom last met a full non-blocking pipe: it then retries on a 100 ms timer.
   let eagainAt: number | undefined
   /**
-   * Before writing synchronously at exit: SonicBoom's flushSync skips the chunk it considers in
-   * flight (`_writing`). That chunk is either waiting on SonicBoom's EAGAIN retry timer, which
+   * Before writing synchronously at exit: the drain skips the chunk SonicBoom considers in flight
+   * (`_writing`). That chunk is either waiting on SonicBoom's EAGAIN retry timer, which
    * will never fire now (then nothing is in flight and the chunk must be written here, or it is
    * lost), or being written on libuv's thread pool, whose completion can no longer be seen (then
    * give it a moment to land, as it does as soon as the reader takes it, rather than interleave
-   * with it on the pipe).
+   * with it on the pipe; it is then counted as written, its 'write' event being one this exit
+   * never sees: an assumption, that the sealing thread's writer, which the exit waits for, does
+   * not need).
    */
+  let settled = false
   const settleInFlight = (deadline: number) => {
-    const b = boom as unknown as { _writing?: boolean }
-    if (!b._writing) return
+    const b = boom as unknown as { _writing?: boolean; _writingBuf: string | Buffer }
+    // Once: the exit's flush comes back here after each batch it seals, and no write starts after
+    // the first (drainBoomSync), so the one in flight then is the only one there can be.
+    if (settled || !b._writing) return
+    settled = true
     if (eagainAt !== undefined && Date.now() - eagainAt < EAGAIN_RETRY_MS - 10) {
       b._writing = false
       return
     }
     const wait = new Int32Array(new SharedArrayBuffer(4))
     Atomics.wait(wait, 0, 0, Math.max(0, Math.min(IN_FLIGHT_GRACE_MS, deadline - Date.now())))
+    progress.wrote(Buffer.byteLength(b._writingBuf))
   }
   const fail = (err: unknown) => {
     if (failed) return
@@ -185,18 +189,15 @@ export function boomOutput(dest: Exclude<Destination, object>, sync: boolean, ev
     flushSync(deadline) {
       if (failed) return false
       if (progress.outstanding === 0) return true
-      retryUntil = deadline
       settleInFlight(deadline)
       try {
-        boom.flushSync()
-        progress.wroteAll()
-        return true
-      } catch {
-        // not ready yet (a file still opening), or EAGAIN until the deadline: what is left is lost
+        // Not SonicBoom's flushSync, which sleeps 100 ms at every full pipe (boom-drain.ts).
+        if (!drainBoomSync(boom, deadline, (n) => progress.wrote(n))) return false
+      } catch (err) {
+        fail(err)
         return false
-      } finally {
-        retryUntil = Number.POSITIVE_INFINITY
       }
+      return true
     },
     end() {
       return new Promise<void>((resolve) => {

@@ -1,0 +1,91 @@
+/**
+ * The exit-time write of a SonicBoom output (boom-drain.ts through output.ts's flushSync), on a real
+ * FIFO: what is written arrives whole, once and in order, and a deadline reached while the pipe is
+ * full leaves the rest, even a chunk cut in the middle of a multi-byte character, for the next call.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { boomOutput } from './output'
+
+const dir = mkdtempSync(join(tmpdir(), 'ba-boom-drain-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** Lines of about 600 bytes, some with 2- and 3-byte characters, numbered. */
+function lines(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `{"n":${i},"pad":"${'é€x'.repeat(150 + (i % 7))}"}\n`)
+}
+
+/** A FIFO with its read end held open here (non-blocking) and its write end non-blocking, as a pipe to a log shipper is. */
+function fifo() {
+  const path = join(dir, `fifo-${Math.random().toString(36).slice(2)}`)
+  execFileSync('mkfifo', [path])
+  const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  const writeFd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
+  return { path, readFd, writeFd }
+}
+
+/** Reads what the pipe holds now, without waiting. */
+function readAvailable(fd: number): Buffer {
+  const parts: Buffer[] = []
+  const buf = Buffer.alloc(65536)
+  for (;;) {
+    try {
+      const n = readSync(fd, buf)
+      if (n === 0) break
+      parts.push(Buffer.from(buf.subarray(0, n)))
+    } catch (err) {
+      if ((err as { code?: string }).code === 'EAGAIN') break
+      throw err
+    }
+  }
+  return Buffer.concat(parts)
+}
+
+const quiet = { onChange: () => {}, report: () => {} }
+
+describe('the exit-time write of a SonicBoom output', () => {
+  it('a backlog 60 times the pipe, with a reader that keeps up: all of it, in order, byte for byte', async () => {
+    const { path, readFd, writeFd } = fifo()
+    const out = join(dir, 'out-all')
+    // `cat` reads the FIFO into a file while the write below blocks this thread.
+    const cat = spawn('sh', ['-c', `exec cat "${path}" > "${out}"`], { stdio: 'ignore' })
+    await new Promise((r) => setTimeout(r, 200))
+    closeSync(readFd)
+    const output = boomOutput(writeFd, false, quiet)
+    const all = lines(6000)
+    for (let i = 0; i < all.length; i += 50) output.write(all.slice(i, i + 50).join(''), 50)
+    expect(output.flushSync(Date.now() + 30_000)).toBe(true)
+    expect(output.written).toBe(6000)
+    expect(output.idle).toBe(true)
+    closeSync(writeFd)
+    await new Promise((r) => cat.on('exit', r))
+    expect(readFileSync(out, 'utf8')).toBe(all.join(''))
+  }, 60_000)
+
+  it('the deadline with the pipe full: false, and the next call goes on from the byte where it stopped', async () => {
+    const { path, readFd, writeFd } = fifo()
+    const output = boomOutput(writeFd, false, quiet)
+    const all = lines(2000)
+    for (let i = 0; i < all.length; i += 50) output.write(all.slice(i, i + 50).join(''), 50)
+    // Nobody reads: the pipe takes 64 KiB and the rest waits until the deadline.
+    const started = Date.now()
+    expect(output.flushSync(Date.now() + 300)).toBe(false)
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(output.written).toBeLessThan(2000)
+    const first = readAvailable(readFd)
+    expect(first.length).toBeGreaterThan(0)
+    // The pipe's capacity rarely falls on a character boundary of this text.
+    const out = join(dir, 'out-rest')
+    const cat = spawn('sh', ['-c', `exec cat "${path}" > "${out}"`], { stdio: 'ignore' })
+    await new Promise((r) => setTimeout(r, 200))
+    closeSync(readFd)
+    expect(output.flushSync(Date.now() + 30_000)).toBe(true)
+    expect(output.written).toBe(2000)
+    closeSync(writeFd)
+    await new Promise((r) => cat.on('exit', r))
+    expect(Buffer.concat([first, readFileSync(out)]).toString('utf8')).toBe(all.join(''))
+  }, 60_000)
+})
