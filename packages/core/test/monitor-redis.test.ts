@@ -32,16 +32,24 @@ const statesOf = (l: { events: () => any[] }) =>
 
 afterAll(() => redis.cleanup())
 
-/** A client of our own that notes the name of every command it sends. */
+/**
+ * A client of our own that notes the name of every command it sends; while `hold` is a promise,
+ * script calls go out only once it settles (a slow round trip).
+ */
 function countingClient() {
   const client = new Redis(URL)
   const sent: string[] = []
+  const state: { hold?: Promise<void> } = {}
   const original = client.sendCommand.bind(client)
-  client.sendCommand = ((command: { name: string }) => {
+  client.sendCommand = ((command: { name: string; promise: Promise<unknown> }) => {
     sent.push(command.name)
-    return original(command as never)
+    const hold = state.hold
+    if (hold === undefined || (command.name !== 'evalsha' && command.name !== 'eval'))
+      return original(command as never)
+    void hold.then(() => original(command as never))
+    return command.promise
   }) as typeof client.sendCommand
-  return { client, sent }
+  return { client, sent, state }
 }
 
 /** Two replicas (loggers) with the same monitor options, once both count in Redis. */
@@ -116,6 +124,45 @@ describe('monitor counts shared through Redis', () => {
     } finally {
       await audit.close()
       expect(client.status).toBe('ready')
+      await client.quit()
+    }
+  })
+
+  it('one script call in flight: the accesses that come while it is out go together in the next', async () => {
+    const { client, sent, state } = countingClient()
+    const { audit, events } = capture({
+      redaction: { pseudonymKey: KEY },
+      monitor: {
+        breadth: false,
+        rate: { threshold: 3, windowSeconds: 60 },
+        redis: { client, keyPrefix: `${prefix}f:` },
+      },
+    })
+    try {
+      await waitFor(() => client.status === 'ready' && sent.includes('hgetall'))
+      await new Promise((r) => setTimeout(r, 20))
+      sent.length = 0
+      let release = () => {}
+      state.hold = new Promise<void>((r) => {
+        release = r
+      })
+      const scripts = () => sent.filter((n) => n === 'evalsha').length
+      read(audit, 'slow', 'T0')
+      await waitFor(() => scripts() === 1)
+      // Three accesses in three turns 20 ms apart (three calls with nothing out): they wait.
+      for (let i = 1; i <= 3; i++) {
+        read(audit, 'slow', `T${i}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      expect(scripts()).toBe(1)
+      state.hold = undefined
+      release()
+      const alert = await waitFor(() => events().find((e) => e.event.kind === 'alert'))
+      expect(alert.audit.monitor).toMatchObject({ rule: 'rate', actor: 'slow', count: 4 })
+      await new Promise((r) => setTimeout(r, 50))
+      expect(scripts()).toBe(2)
+    } finally {
+      await audit.close()
       await client.quit()
     }
   })

@@ -22,7 +22,8 @@
  *
  * Run: npm run bench (root: builds, then runs every bench) or, after `npm run build`,
  *      npm run bench -w @boundary-audit/express
- * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (50), BENCH_PIPELINING (4)
+ * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS (50), BENCH_PIPELINING (4),
+ *      BENCH_CPU_PROF=DIR: each server writes a V8 CPU profile (node --cpu-prof) of its whole run into DIR
  */
 import { fork } from 'node:child_process'
 import { existsSync, openSync } from 'node:fs'
@@ -40,6 +41,7 @@ const CASES = (
   'bare,floor-als-close,floor-pino-line,floor-als-close-pino-line,pino-http,boundary-audit,boundary-audit-no-chain,boundary-audit-middleware-only'
 ).split(',')
 
+const CPU_PROF = process.env.BENCH_CPU_PROF
 const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url))
 for (const pkg of ['core', 'express']) {
   if (!existsSync(fileURLToPath(new URL(`../../${pkg}/dist/index.js`, import.meta.url)))) {
@@ -54,7 +56,13 @@ async function startServer(kase: string) {
   const devnull = openSync('/dev/null', 'w')
   const child = fork(serverFile, [kase], {
     // No `source` condition: the servers load the built dist of core and express.
-    execArgv: ['--import', 'tsx'],
+    execArgv: [
+      ...(CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=${kase}-${Date.now()}.cpuprofile`]
+        : []),
+      '--import',
+      'tsx',
+    ],
     stdio: ['ignore', devnull, 'inherit', 'ipc'],
   })
   const port = await new Promise<number>((resolve, reject) => {
@@ -70,6 +78,7 @@ async function startServer(kase: string) {
     url: `http://127.0.0.1:${port}/hello`,
     begin: () => child.send('begin'),
     cpuMicros: async () => (await ask('cpu')).cpuMicros as number,
+    redis: () => ask('redis') as Promise<RedisFigures>,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve())
@@ -79,12 +88,20 @@ async function startServer(kase: string) {
   }
 }
 
+/** What Redis did during a monitor-redis case (monitor-cases.ts). */
+interface RedisFigures {
+  calls: number
+  accessesPerCall: number
+  redisUsPerReq: number
+}
+
 interface Result {
   rps: number
   p99: number
   errors: number
   /** Server CPU time (user + system) per request, in microseconds. */
   cpuPerReq: number
+  redis?: RedisFigures
 }
 
 async function measure(kase: string): Promise<Result> {
@@ -100,7 +117,9 @@ async function measure(kase: string): Promise<Result> {
       duration: SECONDS,
     })
     const cpu = await server.cpuMicros()
+    const redis = kase === 'monitor-redis' ? await server.redis() : undefined
     return {
+      redis,
       rps: r.requests.average,
       p99: r.latency.p99,
       errors: r.errors + r.non2xx,
@@ -112,6 +131,7 @@ async function measure(kase: string): Promise<Result> {
 }
 
 const best = new Map<string, Result>()
+const redisRounds: RedisFigures[] = []
 const cpu = new Map<string, number[]>()
 const all = new Map<string, number[]>()
 for (let round = 1; round <= ROUNDS; round++) {
@@ -120,6 +140,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     all.set(kase, [...(all.get(kase) ?? []), Math.round(r.rps)])
     cpu.set(kase, [...(cpu.get(kase) ?? []), r.cpuPerReq])
     if (!best.has(kase) || r.rps > best.get(kase)!.rps) best.set(kase, r)
+    if (r.redis) redisRounds.push(r.redis)
     console.error(
       `round ${round} ${kase}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ${r.cpuPerReq.toFixed(1)} CPU us/req, errors ${r.errors}`,
     )
@@ -148,5 +169,10 @@ for (const kase of CASES) {
   const cPino = CASES.includes('pino-http') ? (minCpu('pino-http') / c).toFixed(2) : '-'
   console.log(
     `| ${kase} | ${Math.round(r.rps)} | ${all.get(kase)!.join(', ')} | ${r.p99} | ${vsBare} | ${vsPino} | ${c.toFixed(1)} | ${cBare} | ${cPino} |`,
+  )
+}
+if (redisRounds.length > 0) {
+  console.log(
+    `\nmonitor-redis per round: ${redisRounds.map((x) => x.accessesPerCall.toFixed(1)).join(', ')} accesses per script call; redis-server ${redisRounds.map((x) => x.redisUsPerReq.toFixed(1)).join(', ')} CPU us per request (INFO cpu: every client of that Redis)`,
   )
 }

@@ -1,4 +1,5 @@
 // The rule code shared by the live monitor and the replay: the same facts in give the same alerts out.
+import { RecentMap } from '../recent-map'
 import type { MonitorConfig } from './options'
 import { checkEmergency, checkHours, checkWatched } from './rules'
 import type { Counts } from './store-memory'
@@ -22,7 +23,7 @@ export class RuleEngine {
    * rules, asked on every access once an actor is over the threshold, look up the actor's id as it
    * is, without building a key.
    */
-  private readonly lastAlert = new Map<string, Map<string, number>>()
+  private readonly lastAlert = new Map<string, RecentMap<string, number>>()
   ruleErrors = 0
   /**
    * Set by the live monitor while a shared store answers: takes a direct rule's finding to decide
@@ -129,16 +130,15 @@ export class RuleEngine {
   private admit(rule: string, key: string, time: number, quietMs: number): boolean {
     let last = this.lastAlert.get(rule)
     if (last === undefined) {
-      last = new Map()
+      // Bounded by the oldest alert in O(1) (recent-map.ts: a trimmed Map is not).
+      last = new RecentMap(MAX_REMEMBERED_ALERTS)
       this.lastAlert.set(rule, last)
     }
     const at = last.get(key)
     if (at !== undefined) {
       if (time - at < quietMs) return false
-      // Re-inserted below, so the Map's order stays oldest alert first for the eviction.
+      // Deleted and set again below, so the order stays oldest alert first for the eviction.
       last.delete(key)
-    } else if (last.size >= MAX_REMEMBERED_ALERTS) {
-      last.delete(last.keys().next().value as string)
     }
     last.set(key, time)
     return true

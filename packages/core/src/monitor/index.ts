@@ -154,7 +154,8 @@ export function createMonitor(config: MonitorConfig, deps: MonitorDeps): LiveMon
           counted(a, local)
           return
         }
-        // At most one round trip (accesses batched over 2 ms); the request does not wait for it.
+        // At most one round trip (accesses batched over batchMs, and while the previous call is
+        // out); the request does not wait for it.
         // The per-process counts are copied: memory.add reuses its answer.
         const waiting: Waiting = { view: a, individuals: local.individuals, records: local.records }
         shared.add(a.actor, individual, a.time, waiting)

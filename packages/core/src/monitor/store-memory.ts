@@ -1,4 +1,5 @@
 // Per-process counts: one pair of sliding windows per actor, in memory.
+import { RecentMap } from '../recent-map'
 import { CountWindow, DistinctWindow } from './window'
 
 /** An actor's counts in the two windows after one access (0 for a rule that is off). */
@@ -29,7 +30,10 @@ const MAX_ACTORS = 100_000
 const SWEEP_EVERY = 4096
 
 export class MemoryCounts {
-  private readonly actors = new Map<string, ActorWindows>()
+  // Bounded by the actor seen first, in O(1): trimming a Map with `delete(keys().next().value)` costs
+  // V8 a step over every earlier deleted entry (recent-map.ts), and a full map takes that path on
+  // each new actor.
+  private readonly actors = new RecentMap<string, ActorWindows>(MAX_ACTORS)
   private readonly longestMs: number
   private adds = 0
   /** The answer of add(), reused: read it before the next add() (copy it to keep it). */
@@ -50,7 +54,6 @@ export class MemoryCounts {
         records: rate ? new CountWindow(rate.windowMs, rate.threshold + 1) : undefined,
         last: time,
       }
-      if (actors.size >= MAX_ACTORS) actors.delete(actors.keys().next().value as string)
       actors.set(actor, w)
     }
     w.last = time
@@ -66,6 +69,6 @@ export class MemoryCounts {
   /** Forgets actors with nothing left in any window. */
   private sweep(now: number): void {
     const cutoff = now - this.longestMs
-    for (const [actor, w] of this.actors) if (w.last <= cutoff) this.actors.delete(actor)
+    for (const [actor, w] of this.actors.entries()) if (w.last <= cutoff) this.actors.delete(actor)
   }
 }

@@ -248,10 +248,14 @@ export function createRedisStore(
   let onces: PendingOnce[] = []
   let scheduled = false
   let closed = false
+  // Script calls not yet answered (or timed out), and whether accesses became due meanwhile.
+  let inFlight = 0
+  let due = false
 
+  // Sends everything queued, MAX_BATCH accesses per call.
   const flush = () => {
     if (closed) return
-    scheduled = false
+    due = false
     while (queue.length > 0 || onces.length > 0) {
       const batch = queue.length <= MAX_BATCH ? queue : queue.slice(0, MAX_BATCH)
       queue = queue.length <= MAX_BATCH ? [] : queue.slice(MAX_BATCH)
@@ -260,13 +264,26 @@ export function createRedisStore(
       send(batch, marks)
     }
   }
+  // One call in flight at a time: what comes while it is out waits for its reply and then goes in
+  // one call (or several of MAX_BATCH, sent together). Under load the batches grow with the round
+  // trip instead of the round trips growing with the load: a call's fixed cost (the socket write,
+  // the reply's read and the wake-up, the timers, Redis's own per-call work) is what Redis costs
+  // the service per access when batches are small.
+  const ready = () => {
+    scheduled = false
+    if (inFlight === 0) flush()
+    else due = true
+  }
   const schedule = () => {
-    if (scheduled) return
+    if (scheduled || due) return
     scheduled = true
-    // Accesses gather for config.batchMs: under load one call then carries the accesses of
-    // several requests (one socket write and one reply for all of them, which is most of what
-    // Redis costs the service); an alert or a block comes at most that much later.
-    setTimeout(flush, config.batchMs).unref()
+    // Accesses gather for config.batchMs (then as long as a call is out): an alert or a block
+    // comes that much later.
+    setTimeout(ready, config.batchMs).unref()
+  }
+  const answered = () => {
+    inFlight--
+    if (inFlight === 0 && due) flush()
   }
 
   const send = (batch: Pending[], marks: PendingOnce[]) => {
@@ -294,10 +311,19 @@ export function createRedisStore(
       args.push(actor, packed)
     }
     let settled = false
+    inFlight++
     const settle = (reply: number[] | undefined) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      // Released last (finally): the next batch goes once this one's callbacks have run.
+      try {
+        deliver(reply)
+      } finally {
+        answered()
+      }
+    }
+    const deliver = (reply: number[] | undefined) => {
       for (let j = 0; j < marks.length; j++) {
         try {
           ;(marks[j] as PendingOnce).done(reply === undefined ? undefined : Number(reply[j]) === 1)
@@ -439,7 +465,8 @@ export function createRedisStore(
     },
     add(actor, individual, time, token) {
       queue.push({ actor, individual, time, token })
-      if (queue.length >= MAX_BATCH) flush()
+      // A full batch goes at once unless a call is out (then it grows until the reply).
+      if (queue.length >= MAX_BATCH && inFlight === 0) flush()
       else schedule()
     },
     once(key, quietMs, time, done) {

@@ -155,9 +155,10 @@ export interface RedisOptions {
   /** Milliseconds a reply may take before the monitor counts in-process instead. Default 1000. */
   timeoutMs?: number
   /**
-   * Milliseconds the accesses gather before one script call counts them all (0 to 1000). Longer
-   * batches cost the service and Redis less per access under load; an alert or a block comes at
-   * most this much later. Default 2.
+   * Milliseconds the accesses gather before one script call counts them all (0 to 1000), and
+   * longer while the previous call is unanswered (one call is out at a time). Longer batches cost
+   * the service and Redis less per access under load; an alert or a block comes this much later.
+   * Default 2.
    */
   batchMs?: number
   /** Refuse PHI routes (503) while Redis is unreachable instead of counting per process. Default false. */

@@ -21,9 +21,9 @@
  * epoch), and the links of the last LINKS_KEPT authentic records, to recognise copies that arrive late.
  */
 import { macOf, nextKey } from '../integrity/chain'
+import { RecentMap } from '../recent-map'
 import type { Entry } from './entry'
 import { type Finding, finding, seqRange } from './findings'
-import { RecentMap } from './recent'
 
 /** Groups held at most (a missing seq holds its epoch and what follows until the end of input). */
 const MAX_PENDING = 65_536

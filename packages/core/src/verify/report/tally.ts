@@ -3,8 +3,8 @@
  * matching actors reached and who reached them; and the requests by those actors that carried
  * pseudonymised route parameters without an access event saying what they reached.
  */
+import { RecentMap } from '../../recent-map'
 import type { Entry } from '../entry'
-import { RecentMap } from '../recent'
 import type { RecordFacts } from './facts'
 import type { RecordMatcher } from './match'
 

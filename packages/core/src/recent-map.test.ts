@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { RecentMap } from './recent'
+import { RecentMap } from './recent-map'
 
 describe('RecentMap', () => {
   it('keeps what a Map trimmed to its oldest insertion keeps, whatever the sets and deletes', () => {

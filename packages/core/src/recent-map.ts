@@ -46,6 +46,11 @@ export class RecentMap<K, V> {
     return this.map.delete(key)
   }
 
+  /** The live entries, oldest insertion first; deleting while iterating is allowed (as a Map's). */
+  *entries(): IterableIterator<[K, V]> {
+    for (const [key, held] of this.map) yield [key, held.value]
+  }
+
   private compact(): void {
     this.order = this.order.slice(this.head).filter((o) => this.map.get(o.key)?.n === o.n)
     this.head = 0
