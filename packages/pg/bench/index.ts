@@ -2,7 +2,7 @@
  * pg benchmark (issue 4): queries per second through
  *   (a) a raw pg Pool, (b) the same Pool wrapped by wrapPool (audit lines to /dev/null, core defaults:
  *   integrity chain on), (b') the same with core's integrity chain off, (b'') wrapPool with a logger
- *   that drops the records (the adapter's own cost),
+ *   that drops the records (the adapter's own cost), (b''') the chain sealed on the main thread,
  *   (c) a raw pg Pool with @opentelemetry/instrumentation-pg and an in-memory span exporter,
  * for `SELECT $1::int` and a 10-row select, 10 connections, 10 queries in flight.
  * One process, one server; segments are interleaved (a b c, b c a, ...) because the machine is shared
@@ -14,6 +14,7 @@
  * Run: npm run bench -w @boundary-audit/pg   (a script, not a test)
  *   BENCH_SECONDS (per segment, default 1), BENCH_ROUNDS (default 11)
  */
+import { hash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
@@ -84,6 +85,12 @@ interface Segment {
   qps: number
   /** CPU time of this Node process per query (user + system), microseconds. */
   cpuUs: number
+  /**
+   * The part of cpuUs spent on the main thread (the rest: the sealing thread, the GC's and libuv's
+   * threads), so that what runs inline can be told from what the sealing thread does; NaN when
+   * /proc/self/task is not readable.
+   */
+  mainUs: number
   /** CPU time of the server backends serving this pool per query, microseconds (NaN if not readable). */
   serverUs: number
 }
@@ -106,10 +113,22 @@ function processCpuUs(pids: number[] | undefined): number {
   return total
 }
 
+/** utime + stime of this process's main thread, in microseconds (NaN when /proc is not readable). */
+function mainThreadCpuUs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US
+  } catch {
+    return Number.NaN
+  }
+}
+
 /** Runs `CONNECTIONS` loops of pool.query for `seconds`. */
 async function segment(c: Case, w: Workload, seconds: number): Promise<Segment> {
   c.before()
   const cpu0 = process.cpuUsage()
+  const main0 = mainThreadCpuUs()
   const server0 = processCpuUs(c.backends)
   let count = 0
   const end = performance.now() + seconds * 1000
@@ -126,9 +145,10 @@ async function segment(c: Case, w: Workload, seconds: number): Promise<Segment> 
   await Promise.all(Array.from({ length: CONNECTIONS }, (_, k) => loop(k)))
   const elapsed = (performance.now() - start) / 1000
   const cpu = process.cpuUsage(cpu0)
+  const mainUs = (mainThreadCpuUs() - main0) / count
   const serverUs = (processCpuUs(c.backends) - server0) / count
   c.after()
-  return { qps: count / elapsed, cpuUs: (cpu.user + cpu.system) / count, serverUs }
+  return { qps: count / elapsed, cpuUs: (cpu.user + cpu.system) / count, mainUs, serverUs }
 }
 
 function median(xs: number[]): number {
@@ -165,33 +185,59 @@ async function main(): Promise<void> {
     destination: '/dev/null',
     integrity: { enabled: false },
   })
+  // The chain sealed on the main thread (integrity.thread 'inline'): what the chain itself costs there.
+  const inline = createAuditLogger({
+    service: { name: 'pg-bench' },
+    destination: '/dev/null',
+    integrity: { thread: 'inline' },
+  })
   const newPool = () => new pg.Pool({ connectionString: server.connectionString, max: CONNECTIONS })
   const none = () => {}
   // The floor for any logger: raw pg plus one plain pino line per query (to /dev/null), no
   // redaction, no context, no chain. What it costs, every per-query audit line costs at least.
-  const pinoLog = pino(pino.destination({ dest: '/dev/null', sync: false }))
-  const pinoPool = newPool()
-  const rawQuery = pinoPool.query.bind(pinoPool) as (
-    text: string,
-    values: unknown[],
-  ) => Promise<PgModule.QueryResult>
-  ;(pinoPool as unknown as { query: unknown }).query = async (text: string, values: unknown[]) => {
-    const start = performance.now()
-    const res = await rawQuery(text, values)
-    pinoLog.info(
-      {
+  // With `pad`, the line is as long as the audit line of this bench (~620 bytes: the fields
+  // DESIGN.md asks for, a filler added); with `link`, each line is also linked to the one before by
+  // one SHA-256 of the line and the previous hash (node:crypto, on this thread, as it is written):
+  // the least any per-query line of the audit's size chained by hash can cost, whatever is keyed,
+  // sealed or redacted on top.
+  const pinoPool = (pad: string | undefined, link: boolean) => {
+    const dest = pino.destination({ dest: '/dev/null', sync: false })
+    if (link) {
+      const write = dest.write.bind(dest)
+      let last = ''
+      dest.write = (line: string) => {
+        last = hash('sha256', `${last}${line}`, 'base64url')
+        return write(line)
+      }
+    }
+    const log = pino(dest)
+    const pool = newPool()
+    const rawQuery = pool.query.bind(pool) as (
+      text: string,
+      values: unknown[],
+    ) => Promise<PgModule.QueryResult>
+    ;(pool as unknown as { query: unknown }).query = async (text: string, values: unknown[]) => {
+      const start = performance.now()
+      const res = await rawQuery(text, values)
+      const fields: Record<string, unknown> = {
         db: { system: 'postgresql', operation: 'SELECT', statement: text },
         rows: res.rowCount,
         durationMs: performance.now() - start,
-      },
-      'db-query',
-    )
-    return res
+      }
+      if (pad !== undefined) fields.pad = pad
+      log.info(fields, 'db-query')
+      return res
+    }
+    return pool
   }
+  const auditPad = 'x'.repeat(430)
   const cases: Case[] = [
     { name: 'raw pg', pool: newPool(), before: none, after: none },
-    { name: 'raw pg + pino line', pool: pinoPool, before: none, after: none },
+    { name: 'raw pg + pino line', pool: pinoPool(undefined, false), before: none, after: none },
+    { name: 'floor: audit-size line', pool: pinoPool(auditPad, false), before: none, after: none },
+    { name: 'floor: + SHA-256 link', pool: pinoPool(auditPad, true), before: none, after: none },
     { name: 'wrapPool', pool: wrapPool(newPool(), counting), before: none, after: none },
+    { name: 'wrapPool, inline chain', pool: wrapPool(newPool(), inline), before: none, after: none },
     // Core without its integrity chain (HMAC chain and canonical form per record).
     { name: 'wrapPool, no integrity', pool: wrapPool(newPool(), plain), before: none, after: none },
     // The adapter alone: same layer, records handed to a logger that drops them.
@@ -244,6 +290,7 @@ async function main(): Promise<void> {
   for (const c of cases) await c.pool.end()
   await audit.close()
   await plain.close()
+  await inline.close()
   await server.stop()
 
   console.log(
@@ -259,20 +306,23 @@ async function main(): Promise<void> {
     const rawTotal = median(raw.map((s) => s.cpuUs + s.serverUs))
     console.log(`\n${w.name}`)
     console.log(
-      `  ${'case'.padEnd(24)} ${'q/s'.padStart(7)}  x raw  paired  node us/q  x raw  server us/q  total us/q  raw/total`,
+      `  ${'case'.padEnd(26)} ${'q/s'.padStart(7)}  x raw  paired  node us/q  x raw  main us/q  server us/q  total us/q  raw/total`,
     )
     for (const c of cases) {
       const runs = results[w.name]![c.name]!
       const qps = median(runs.map((s) => s.qps))
       const cpu = median(runs.map((s) => s.cpuUs))
+      const mainCpu = median(runs.map((s) => s.mainUs))
       const server = median(runs.map((s) => s.serverUs))
       const total = median(runs.map((s) => s.cpuUs + s.serverUs))
       // each segment against the raw segment of the same round (adjacent in time, same noise)
       const paired = median(runs.map((s, i) => s.qps / raw[i]!.qps))
       console.log(
-        `  ${c.name.padEnd(24)} ${qps.toFixed(0).padStart(7)}  ${(qps / rawQps).toFixed(2)}  ${paired.toFixed(2).padStart(6)}  ${cpu
+        `  ${c.name.padEnd(26)} ${qps.toFixed(0).padStart(7)}  ${(qps / rawQps).toFixed(2)}  ${paired.toFixed(2).padStart(6)}  ${cpu
           .toFixed(1)
-          .padStart(9)}  ${(cpu / rawCpu).toFixed(2)}  ${server.toFixed(1).padStart(11)}  ${total
+          .padStart(
+            9,
+          )}  ${(cpu / rawCpu).toFixed(2)}  ${mainCpu.toFixed(1).padStart(9)}  ${server.toFixed(1).padStart(11)}  ${total
           .toFixed(1)
           .padStart(10)}  ${(rawTotal / total).toFixed(3).padStart(9)}`,
       )
