@@ -18,12 +18,14 @@
  * A seq missing inside an epoch may still come (shipping reorders; the router hands such records over
  * at the end of input): the epoch, and everything after it, waits here until then, up to MAX_PENDING
  * groups. Memory: the waiting groups (normally the open epoch: at most 1,000 records are written per
- * epoch), and the links of the last LINKS_KEPT authentic records, to recognise copies that arrive late.
+ * epoch), and the links of the authentic records of the last LINKS_KEPT seqs, to recognise copies that
+ * arrive late.
  */
 import { macOf, nextKey } from '../integrity/chain'
 import { RecentMap } from '../recent-map'
 import type { Entry } from './entry'
 import { type Finding, finding, seqRange } from './findings'
+import { SeqRing } from './seq-ring'
 
 /** Groups held at most (a missing seq holds its epoch and what follows until the end of input). */
 const MAX_PENDING = 65_536
@@ -68,7 +70,7 @@ export class EpochGate {
   /** Authentic ends among them, in seq order. */
   private ends: End[] = []
   /** Links of authentic records (recent ones), and links expected at seqs that were missing. */
-  private readonly links = new RecentMap<number, string>(LINKS_KEPT)
+  private readonly links = new SeqRing<string>(LINKS_KEPT)
   private readonly expected = new RecentMap<number, string>(EXPECTED_KEPT)
   private open: { from: number; to: number; reason: Reason; at?: number } | undefined
   /**
