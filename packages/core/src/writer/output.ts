@@ -9,6 +9,7 @@
 import SonicBoom from 'sonic-boom'
 import type { Destination } from '../types'
 import { drainBoomSync } from './boom-drain'
+import { RETRY_MS } from './fd-output'
 
 export interface Output {
   /** Hands over whole lines (each ending in '\n'); `events` of them are events, not chain records. */
@@ -47,8 +48,6 @@ export interface OutputEvents {
 export const WINDOW = 256 * 1024
 /** At process exit, how long to let an asynchronous write already in flight land (see flushSync). */
 const IN_FLIGHT_GRACE_MS = 250
-/** SonicBoom's retry delay after EAGAIN (BUSY_WRITE_TIMEOUT in sonic-boom 4). */
-const EAGAIN_RETRY_MS = 100
 /** Bytes per write(2); 64 KiB is what a Linux pipe takes at once. */
 export const MAX_WRITE = 64 * 1024
 
@@ -120,24 +119,27 @@ export function boomOutput(dest: Exclude<Destination, object>, sync: boolean, ev
     maxWrite: MAX_WRITE,
     mkdir: typeof fd === 'string',
     append: true,
-    // A full non-blocking pipe (EAGAIN): SonicBoom retries it on a 100 ms timer, for as long as it
-    // takes. At exit, drainBoomSync writes instead, until the deadline.
-    retryEAGAIN: () => {
-      eagainAt = Date.now()
-      return true
-    },
+    // A full non-blocking pipe (EAGAIN): SonicBoom would wait 100 ms before it tries again, however
+    // soon the reader empties the pipe (a pipe holds 64 KiB: at most 640 KiB/s under a reader that
+    // pauses). Told not to retry, it keeps the chunk, stops writing and emits the error, and
+    // retryFull below tries again after 1 ms, then up to 50 ms, as the sealing thread's writer does.
+    retryEAGAIN: () => false,
   })
-  // When SonicBoom last met a full non-blocking pipe: it then retries on a 100 ms timer.
-  let eagainAt: number | undefined
+  let retry = 0
+  const retryFull = () => {
+    // An empty write starts SonicBoom's next write: the chunk it kept comes first.
+    const again = () => !failed && boom.write('')
+    setTimeout(again, RETRY_MS[Math.min(retry++, RETRY_MS.length - 1)])
+  }
+  const full = (err: NodeJS.ErrnoException) => err.code === 'EAGAIN' || err.code === 'EBUSY'
   /**
    * Before writing synchronously at exit: the drain skips the chunk SonicBoom considers in flight
-   * (`_writing`). That chunk is either waiting on SonicBoom's EAGAIN retry timer, which
-   * will never fire now (then nothing is in flight and the chunk must be written here, or it is
-   * lost), or being written on libuv's thread pool, whose completion can no longer be seen (then
-   * give it a moment to land, as it does as soon as the reader takes it, rather than interleave
-   * with it on the pipe; it is then counted as written, its 'write' event being one this exit
-   * never sees: an assumption, that the sealing thread's writer, which the exit waits for, does
-   * not need).
+   * (`_writing`), being written on libuv's thread pool, whose completion can no longer be seen.
+   * It is given a moment to land, as it does as soon as the reader takes it, rather than
+   * interleave with it on the pipe; it is then counted as written, its 'write' event being one
+   * this exit never sees: an assumption, that the sealing thread's writer, which the exit waits
+   * for, does not need. (A chunk that met a full pipe is not in flight: SonicBoom keeps it and
+   * the drain writes it first.)
    */
   let settled = false
   const settleInFlight = (deadline: number) => {
@@ -146,10 +148,6 @@ export function boomOutput(dest: Exclude<Destination, object>, sync: boolean, ev
     // the first (drainBoomSync), so the one in flight then is the only one there can be.
     if (settled || !b._writing) return
     settled = true
-    if (eagainAt !== undefined && Date.now() - eagainAt < EAGAIN_RETRY_MS - 10) {
-      b._writing = false
-      return
-    }
     const wait = new Int32Array(new SharedArrayBuffer(4))
     Atomics.wait(wait, 0, 0, Math.max(0, Math.min(IN_FLIGHT_GRACE_MS, deadline - Date.now())))
     progress.wrote(Buffer.byteLength(b._writingBuf))
@@ -162,11 +160,11 @@ export function boomOutput(dest: Exclude<Destination, object>, sync: boolean, ev
     events.onChange()
   }
   boom.on('write', (n: number) => {
-    eagainAt = undefined
+    retry = 0
     progress.wrote(n)
     events.onChange()
   })
-  boom.on('error', fail)
+  boom.on('error', (err: NodeJS.ErrnoException) => (full(err) ? retryFull() : fail(err)))
   return {
     write(text, count) {
       if (failed) {
@@ -206,7 +204,13 @@ export function boomOutput(dest: Exclude<Destination, object>, sync: boolean, ev
           return resolve()
         }
         boom.once('close', () => resolve())
-        boom.once('error', () => resolve())
+        // A full pipe is not the end: SonicBoom writes the rest once retryFull starts it again.
+        const onError = (err: NodeJS.ErrnoException) => {
+          if (full(err)) return
+          boom.off('error', onError)
+          resolve()
+        }
+        boom.on('error', onError)
         try {
           boom.end()
         } catch {

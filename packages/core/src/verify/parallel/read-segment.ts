@@ -16,6 +16,7 @@ import { type AdoptedCounts, createExtractor } from '../extract/extractor'
 import { createLineSplitter } from '../lines'
 import { factsOf, factsWithAccessOf } from '../report/facts'
 import { BufferPool } from './buffers'
+import { toWire } from './entry-wire'
 
 export interface SegmentJob {
   id: number
@@ -43,8 +44,8 @@ export interface SegmentResult extends AdoptedCounts {
   idle: boolean
   /**
    * UTF-8 JSON texts separated by commas, in the order the extractor met them: an entry
-   * (segment-relative line and position, without `input`) or a number (an unreadable line,
-   * segment-relative). Bytes, not objects or strings: written as each record is read, they leave
+   * (entry-wire.ts: an array; segment-relative line and position; format 1 without `input`) or a
+   * number (an unreadable line, segment-relative). Bytes, not objects or strings: written as each record is read, they leave
    * nothing on this thread's heap to outlive the record, and they are moved to the main thread
    * rather than copied. Every EVENTS_PIECE bytes or so the separator is a newline instead (JSON
    * texts hold none): the main thread parses piece by piece (see eventPieces).
@@ -102,15 +103,15 @@ export class StreamKeys {
  */
 export const EVENTS_PIECE = 32 * 1024
 
-/** The JSON arrays of a result's events, a piece at a time (see SegmentResult.events). */
-export function* eventPieces(r: SegmentResult): Generator<Array<Entry | number>> {
+/** The events of a result, a piece at a time (see SegmentResult.events): wire entries and numbers. */
+export function* eventPieces(r: SegmentResult): Generator<Array<unknown[] | number>> {
   const bytes = Buffer.from(r.events.buffer, r.events.byteOffset, r.events.byteLength)
   const encoding = r.eventsAscii ? 'latin1' : 'utf8'
   let start = 0
   while (start < bytes.length) {
     const nl = bytes.indexOf(10, start)
     const end = nl === -1 ? bytes.length : nl
-    yield JSON.parse(`[${bytes.toString(encoding, start, end)}]`) as Array<Entry | number>
+    yield JSON.parse(`[${bytes.toString(encoding, start, end)}]`) as Array<unknown[] | number>
     start = end + 1
   }
 }
@@ -164,7 +165,7 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
       if (entry.v2) {
         // Format 2: the input is a digest (base64url, digits): it goes in the JSON, one string less
         // for the main thread to cut out of `inputs`.
-        event(JSON.stringify(entry))
+        event(JSON.stringify(toWire(entry, entry.input)))
         return
       }
       if (cut === lengths.length) {
@@ -175,8 +176,7 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
       // Negative: not ASCII (the main thread decodes ASCII as latin1, a plain copy).
       const n = inputs.write(entry.input)
       lengths[cut++] = n === entry.input.length ? n : -n
-      ;(entry as { input?: string }).input = undefined
-      event(JSON.stringify(entry))
+      event(JSON.stringify(toWire(entry, undefined)))
     },
     { onUnreadable: (line) => event(String(line)) },
   )

@@ -16,6 +16,7 @@ import type { VerifyOptions, VerifyReport } from '../findings'
 import { createLineSplitter, MAX_LINE_BYTES } from '../lines'
 import { factsOf, factsWithAccessOf } from '../report/facts'
 import { BufferPool } from './buffers'
+import { fromWire } from './entry-wire'
 import { verifyWorkerFile, WorkerPool } from './pool'
 import { eventPieces, type SegmentResult } from './read-segment'
 import { createSegmenter } from './segmenter'
@@ -121,11 +122,12 @@ export function createThreadedVerifier(
     let offset = 0
     let k = 0
     for (const events of eventPieces(r))
-      for (const ev of events) {
-        if (typeof ev === 'number') {
-          extractor.unreadableAt(bases.lineBase + ev)
+      for (const item of events) {
+        if (typeof item === 'number') {
+          extractor.unreadableAt(bases.lineBase + item)
           continue
         }
+        const ev = fromWire(item)
         if (ev.input === undefined) {
           const length = r.lengths[k++]!
           if (length >= 0) ev.input = inputs.toString('latin1', offset, offset + length)
@@ -134,8 +136,6 @@ export function createThreadedVerifier(
         }
         ev.line += bases.lineBase
         ev.position += bases.positionBase
-        // JSON has no NaN: a record without a readable time comes back as null.
-        if (ev.time === null) ev.time = Number.NaN
         core.entry(ev)
       }
     return true

@@ -1,0 +1,163 @@
+/**
+ * An entry as a worker thread sends it to the main thread: a JSON array in a fixed member order
+ * (null: absent; trailing nulls left off) instead of an object. The main thread parses every entry
+ * of the input once, on the thread that walks the chains in order, so that parse sets the pace:
+ * an array without member names is about a third fewer bytes and a third less time to parse and
+ * write than the object (format-2 record with the report's facts: 505 -> ~370 bytes).
+ *
+ * Format 2: the link is the first LINK_CHARS characters of an input that is the record's digest
+ * (every record but an epoch's last), and then is left out (rebuilt on the main thread).
+ */
+import { LINK_CHARS } from '../../integrity/chain'
+import type { Entry, GenesisFields, LossFields } from '../entry'
+import type { RecordFacts } from '../report/facts'
+
+/** What the wire carries: JSON values, null for absent. */
+type Wire = unknown[]
+
+// Member positions.
+const STREAM = 0
+const SEQ = 1
+const MAC = 2
+const INPUT = 3
+const TIME = 4
+const LINE = 5
+const POSITION = 6
+const INDEXED = 7
+const PREV = 8
+const V2 = 9
+const EPOCH = 10
+const FROM = 11
+const MARK = 12
+const INTERVAL = 13
+const SERVICE = 14
+const INSTANCE = 15
+const GENESIS = 16
+const LOSS = 17
+const FACTS = 18
+const MAC_VALID = 19
+
+/** V2 when the link is the input's start; else the link itself. */
+const LINK_IN_INPUT = 1
+
+/** The report's facts (report/facts.ts), in this order. */
+const FACT_NAMES = [
+  'time',
+  'action',
+  'actor',
+  'effective',
+  'session',
+  'ip',
+  'resourceType',
+  'resourceId',
+  'requestId',
+  'path',
+  'pseudonyms',
+  'access',
+  'alert',
+] as const satisfies ReadonlyArray<keyof RecordFacts>
+
+/**
+ * The entry's wire form. `input` undefined (format 1: the main thread takes it from the result's
+ * `inputs`) is sent as null.
+ */
+export function toWire(e: Entry, input: string | undefined): Wire {
+  const w: Wire = [
+    e.stream,
+    e.seq,
+    e.mac,
+    input ?? null,
+    Number.isNaN(e.time) ? null : e.time,
+    e.line,
+    e.position,
+    e.indexed ? 1 : 0,
+    e.prev ?? null,
+  ]
+  const v2 = e.v2
+  w[V2] =
+    v2 === undefined
+      ? null
+      : v2.link.length === LINK_CHARS && input?.startsWith(v2.link)
+        ? LINK_IN_INPUT
+        : v2.link
+  w[EPOCH] = v2?.epoch ?? null
+  w[FROM] = v2?.from ?? null
+  w[MARK] = e.mark ?? null
+  w[INTERVAL] = e.interval ?? null
+  w[SERVICE] = e.service ?? null
+  w[INSTANCE] = e.instance ?? null
+  w[GENESIS] = e.genesis ?? null
+  w[LOSS] = e.loss ?? null
+  w[FACTS] = e.facts === undefined ? null : factsToWire(e.facts as RecordFacts)
+  w[MAC_VALID] = e.macValid ?? null
+  let n = w.length
+  while (n > 0 && w[n - 1] === null) n--
+  w.length = n
+  return w
+}
+
+/** The entry again (`input` still undefined when the wire had none: format 1). */
+export function fromWire(w: Wire): Entry {
+  const time = w[TIME] as number | null
+  const input = w[INPUT] as string | null
+  const e: Entry = {
+    stream: w[STREAM] as string,
+    seq: w[SEQ] as number,
+    mac: w[MAC] as string,
+    input: input as string,
+    time: time === null ? Number.NaN : time,
+    line: w[LINE] as number,
+    position: w[POSITION] as number,
+    indexed: w[INDEXED] === 1,
+  }
+  if (input === null) (e as { input?: string }).input = undefined
+  const prev = w[PREV] as string | null | undefined
+  if (typeof prev === 'string') e.prev = prev
+  const v2 = w[V2] as string | number | null | undefined
+  if (v2 !== null && v2 !== undefined) {
+    e.v2 = { link: v2 === LINK_IN_INPUT ? input!.slice(0, LINK_CHARS) : (v2 as string) }
+    const epoch = w[EPOCH] as number | null | undefined
+    if (typeof epoch === 'number') e.v2.epoch = epoch
+    const from = w[FROM] as number | null | undefined
+    if (typeof from === 'number') e.v2.from = from
+  }
+  const mark = w[MARK] as string | null | undefined
+  if (typeof mark === 'string') e.mark = mark
+  const interval = w[INTERVAL] as number | null | undefined
+  if (typeof interval === 'number') e.interval = interval
+  const service = w[SERVICE] as string | null | undefined
+  if (typeof service === 'string') e.service = service
+  const instance = w[INSTANCE] as string | null | undefined
+  if (typeof instance === 'string') e.instance = instance
+  const genesis = w[GENESIS] as GenesisFields | null | undefined
+  if (genesis) e.genesis = genesis
+  const loss = w[LOSS] as LossFields | null | undefined
+  if (loss) e.loss = loss
+  const facts = w[FACTS] as Wire | null | undefined
+  if (facts) e.facts = factsFromWire(facts)
+  const macValid = w[MAC_VALID] as boolean | null | undefined
+  if (typeof macValid === 'boolean') e.macValid = macValid
+  return e
+}
+
+function factsToWire(f: RecordFacts): Wire {
+  const w: Wire = []
+  for (let i = 0; i < FACT_NAMES.length; i++) {
+    const v = f[FACT_NAMES[i]!]
+    w.push(v === undefined || (i === 0 && Number.isNaN(v)) ? null : v)
+  }
+  let n = w.length
+  while (n > 0 && w[n - 1] === null) n--
+  w.length = n
+  return w
+}
+
+function factsFromWire(w: Wire): RecordFacts {
+  const time = w[0] as number | null
+  const f: RecordFacts = { time: time === null || time === undefined ? Number.NaN : time }
+  for (let i = 1; i < w.length; i++) {
+    const v = w[i]
+    if (v !== null && v !== undefined) (f as unknown as Record<string, unknown>)[FACT_NAMES[i]!] = v
+  }
+  return f
+}
