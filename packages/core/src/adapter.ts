@@ -5,6 +5,7 @@
 export type { HttpExchange, HttpExchangeInit } from './http/exchange'
 export {
   auditUnavailable,
+  currentHttpExchange,
   httpExchangeOf,
   installResponseCounting,
   normalizeIp,

@@ -33,6 +33,11 @@ export class RequestScope {
   private readonly readParams: ParamsReader | undefined
   private readonly req: unknown
 
+  /** The HTTP request this scope belongs to (undefined for a runWithContext scope). */
+  get request(): unknown {
+    return this.req
+  }
+
   /** `readParams(req)` gives the route parameters the framework has matched by now (read lazily). */
   constructor(readParams?: ParamsReader, req?: unknown) {
     this.readParams = readParams

@@ -41,6 +41,7 @@ const ADAPTER_VALUES = [
   'AUDIT_LOGGER_OPTION_KEYS',
   'auditUnavailable',
   'compileHttpAuditOptions',
+  'currentHttpExchange',
   'httpExchangeOf',
   'installResponseCounting',
   'joinRoute',

@@ -1,5 +1,5 @@
 import type { AccessInput, AuditLogger, Outcome, ResourceRef } from '@boundary-audit/core'
-import type { AccessSpec } from './audit-decorator'
+import type { AccessSpec } from './handler-info'
 import type { AuditRequest } from './types'
 
 // Set on the request once the access event of an `@Audit` handler is taken care of, so that the

@@ -1,13 +1,9 @@
-import { SetMetadata } from '@nestjs/common'
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common'
+import { type AccessSpec, AUDIT_ACCESS_METADATA } from './handler-info'
+import { AuditAccessInterceptor } from './interceptor'
 import type { AuditOptions, AuditRequest } from './types'
 
-/** Metadata key under which `@Audit()` stores its spec on the handler. */
-export const AUDIT_ACCESS_METADATA = 'boundary-audit:access'
-
-/** What `@Audit()` stores (internal). */
-export interface AccessSpec extends AuditOptions<any> {
-  action: string
-}
+export { type AccessSpec, AUDIT_ACCESS_METADATA }
 
 const ACTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/
 
@@ -57,6 +53,10 @@ export function Audit<Req = AuditRequest>(
       `boundary-audit: @Audit('${action}') option purpose must be a string or a function (req) => string; got ${typeof options.purpose}`,
     )
   }
-  const spec: AccessSpec = { ...(options as AuditOptions<any>), action }
-  return SetMetadata(AUDIT_ACCESS_METADATA, Object.freeze(spec))
+  const spec: AccessSpec = Object.freeze({ ...(options as AuditOptions<any>), action })
+  // The interceptor is the handler's own (an instance: no injection needed), not a global one.
+  return applyDecorators(
+    SetMetadata(AUDIT_ACCESS_METADATA, spec),
+    UseInterceptors(new AuditAccessInterceptor(spec)),
+  ) as MethodDecorator & ClassDecorator
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   type HttpExchange,
   httpExchangeOf,
+  installResponseCounting,
   normalizeIp,
   refuseUnaudited,
   respondRefused,
@@ -29,7 +30,7 @@ type Flags = Record<symbol, unknown>
  * tracks: the audit context is entered later by the middleware, after the body is read, because
  * stream callbacks of the request body do not carry an async context opened before them.
  */
-export function hookServer(server: unknown, runtime: AuditRuntime): boolean {
+export function hookServer(server: unknown, runtime: AuditRuntime, responseCounted: boolean): boolean {
   const s = server as (NodeJS.EventEmitter & Flags) | undefined
   if (!s || typeof s.prependListener !== 'function' || s[HOOKED]) return false
   s[HOOKED] = true
@@ -43,6 +44,7 @@ export function hookServer(server: unknown, runtime: AuditRuntime): boolean {
       startHttpExchange(runtime.logger, runtime.http, req as AuditRequest, res, {
         route: routeOfRequest,
         pathParams: pathParamsOf,
+        responseCounted,
       })
     } catch {
       // A throw in a server 'request' listener would crash the process; the middleware retries.
@@ -57,7 +59,7 @@ export function hookServer(server: unknown, runtime: AuditRuntime): boolean {
  * there (record access, pg queries) carry its request id, trace id and actor. Opens the exchange
  * itself when the server hook could not (serverless handlers, a server Nest did not create).
  */
-export function createAuditMiddleware(runtime: AuditRuntime) {
+export function createAuditMiddleware(runtime: AuditRuntime, responseCounted: boolean) {
   const { logger, http } = runtime
   return function boundaryAuditNestMiddleware(
     req: AuditRequest,
@@ -92,6 +94,7 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
             url,
             route: routeOfRequest,
             pathParams: pathParamsOf,
+            responseCounted,
           })
       } else if (ip !== undefined) {
         // Express's req.ip applies the app's `trust proxy` setting, which the server hook could not.
@@ -117,9 +120,29 @@ export function createAuditMiddleware(runtime: AuditRuntime) {
   }
 }
 
-// `req.ip` is a getter that applies `trust proxy`; a bad custom setting can throw.
+/**
+ * Counts response body bytes at the prototype of the Express app's responses (once per Express
+ * copy) rather than by wrapping `write` and `end` on each response. Every response of the app gets
+ * that prototype before anything writes to it, including those the server hook tracks from the
+ * start. Returns false when the adapter's instance is not an Express app we understand: each
+ * exchange then wraps its own response.
+ */
+export function countResponses(adapter: { getInstance?: () => unknown }): boolean {
+  try {
+    const app = adapter.getInstance?.() as { response?: object } | undefined
+    return app?.response ? installResponseCounting(Object.getPrototypeOf(app.response)) : false
+  } catch {
+    return false
+  }
+}
+
+// `req.ip` applies the app's `trust proxy` setting (parsing X-Forwarded-For each time). With the
+// setting off, Express's default, it is the socket's address, which the exchange already has: no
+// need to read it. A bad custom setting can throw.
 function safeIp(req: AuditRequest): string | undefined {
   try {
+    const trust = req.app?.settings?.['trust proxy']
+    if (trust === false || trust === undefined) return undefined
     const ip = req.ip
     return typeof ip === 'string' && ip.length > 0 ? ip : undefined
   } catch {

@@ -1,3 +1,4 @@
+import type { AuditLogger } from '@boundary-audit/core'
 import type { HttpExchange } from '@boundary-audit/core/adapter'
 
 /**
@@ -10,14 +11,19 @@ import type { HttpExchange } from '@boundary-audit/core/adapter'
 interface NestExchangeState {
   /** The middleware runs the rest of the request inside the audit context. */
   nestEntered?: boolean
+  /** The request reached a route handler's guards (a route matched). */
+  nestRouted?: boolean
   /** Raw values of the matched route's parameters, read by the guard while Express still has them. */
   nestParams?: readonly string[] | undefined
+  /** The logger of the module whose guard saw the request, for the `@Audit` interceptor. */
+  nestLogger?: AuditLogger | undefined
 }
 
 function stateOf(exchange: HttpExchange): NestExchangeState {
   let state = exchange.adapterState as NestExchangeState | undefined | null
   if (state === undefined || state === null || typeof state !== 'object') {
-    state = {}
+    // All fields at once: one object shape for every request.
+    state = { nestEntered: false, nestRouted: false, nestParams: undefined, nestLogger: undefined }
     exchange.adapterState = state
   }
   return state
@@ -36,10 +42,25 @@ export function isEntered(exchange: HttpExchange | undefined): boolean {
   return peek(exchange)?.nestEntered === true
 }
 
-export function keepParams(exchange: HttpExchange, params: readonly string[] | undefined): void {
-  stateOf(exchange).nestParams = params
+/** The guard saw the request: a route matched, whose parameters are `params`. */
+export function markRouted(exchange: HttpExchange, params: readonly string[] | undefined): void {
+  const state = stateOf(exchange)
+  state.nestRouted = true
+  state.nestParams = params
+}
+
+export function isRouted(exchange: HttpExchange | undefined): boolean {
+  return peek(exchange)?.nestRouted === true
 }
 
 export function keptParams(exchange: HttpExchange | undefined): readonly string[] | undefined {
   return peek(exchange)?.nestParams
+}
+
+export function keepLogger(exchange: HttpExchange, logger: AuditLogger): void {
+  stateOf(exchange).nestLogger = logger
+}
+
+export function keptLogger(exchange: HttpExchange | undefined): AuditLogger | undefined {
+  return peek(exchange)?.nestLogger
 }

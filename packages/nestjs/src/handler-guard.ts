@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http'
 import { httpExchangeOf } from '@boundary-audit/core/adapter'
 import type { CanActivate, ExecutionContext } from '@nestjs/common'
-import type { Reflector } from '@nestjs/core'
 import { accessHandled, markAccessHandled, writeAccess } from './access'
-import { type AccessSpec, AUDIT_ACCESS_METADATA } from './audit-decorator'
-import { keepParams, keptParams } from './exchange-state'
+import { keepLogger, keptLogger, keptParams, markRouted } from './exchange-state'
+import type { AccessSpec } from './handler-info'
+import { handlerInfo } from './handler-info'
 import type { AuditRuntime } from './runtime'
 import type { AuditRequest } from './types'
 
@@ -12,34 +12,32 @@ import type { AuditRequest } from './types'
  * A global guard that never rejects. It only reads what Nest knows once a route is matched (the
  * controller and handler, and the `@Audit` spec) and puts it on the request's exchange, so that the
  * `http-request` event names them even when a later guard, a pipe or a filter rejects the request.
- * The module moves it to the front of the global guards; see `promoteGuard`.
+ * For an `@Audit` handler it also leaves the module's logger where the handler's interceptor finds
+ * it. The module moves it to the front of the global guards; see `placeGlobalEnhancers`.
  */
 export class AuditHandlerGuard implements CanActivate {
-  constructor(
-    private readonly runtime: AuditRuntime,
-    private readonly reflector: Reflector,
-  ) {}
+  constructor(private readonly runtime: AuditRuntime) {}
 
   canActivate(context: ExecutionContext): boolean {
     try {
       if (context.getType() !== 'http') return true
       const http = context.switchToHttp()
       const req = http.getRequest<AuditRequest>()
-      const handler = context.getHandler()
-      const controller = context.getClass()
+      const info = handlerInfo(context.getHandler(), context.getClass())
       const exchange = req ? httpExchangeOf(req) : undefined
       if (exchange) {
-        exchange.setHandler({ controller: controller?.name, name: handler?.name })
+        exchange.setHandler(info.names)
         const route = routeOf(req)
         if (route !== undefined) exchange.setRoute(route)
         // Express may restore the parameters of an outer router once this route is left; keep these.
-        keepParams(exchange, paramValues(req.params))
+        markRouted(exchange, paramValues(req.params))
       }
-      const spec = this.reflector.getAllAndOverride<AccessSpec | undefined>(AUDIT_ACCESS_METADATA, [
-        handler,
-        controller,
-      ])
-      if (spec) this.armAccessFallback(spec, req, http.getResponse<ServerResponse>())
+      const spec = info.spec
+      if (spec) {
+        if (exchange) keepLogger(exchange, this.runtime.logger)
+        else if (req) untrackedLoggers.set(req, this.runtime.logger)
+        this.armAccessFallback(spec, req, http.getResponse<ServerResponse>())
+      }
     } catch {
       // A guard that throws would turn every request into a 500: never let ours.
     }
@@ -48,8 +46,8 @@ export class AuditHandlerGuard implements CanActivate {
 
   /**
    * Guards run before interceptors, so a request rejected by a later guard never reaches the
-   * interceptor that writes the access event. This writes it (outcome failure) when the response
-   * ends, unless the interceptor took care of it.
+   * interceptor that writes the access event (nor does one answered by an outer interceptor). This
+   * writes it (outcome from the status) when the response ends, unless the interceptor took care of it.
    */
   private armAccessFallback(spec: AccessSpec, req: AuditRequest, res: ServerResponse): void {
     if (typeof res?.once !== 'function') return
@@ -64,7 +62,8 @@ export class AuditHandlerGuard implements CanActivate {
       const outcome = aborted ? 'unknown' : status !== undefined && status < 400 ? 'success' : 'failure'
       const reason = aborted
         ? 'aborted: the client closed the connection before the handler ran'
-        : `rejected before the handler ran${status !== undefined ? ` (HTTP ${status})` : ''}`
+        : // An outer interceptor (a cache) may answer without calling the handler: not a rejection.
+          `${status !== undefined && status < 400 ? 'answered' : 'rejected'} before the handler ran${status !== undefined ? ` (HTTP ${status})` : ''}`
       const write = () => writeAccess(logger, spec, req, outcome, undefined, reason)
       const exchange = httpExchangeOf(req)
       // Response events fire outside the request's async context: re-enter it for ids and actor.
@@ -74,6 +73,15 @@ export class AuditHandlerGuard implements CanActivate {
     res.once('finish', fire)
     res.once('close', fire)
   }
+}
+
+// The logger for an `@Audit` handler's request that no exchange tracks (an `ignore` rule matched it:
+// its access event is still written). Weak: the entry goes with the request.
+const untrackedLoggers = new WeakMap<object, AuditRuntime['logger']>()
+
+/** The logger the guard left for this request's `@Audit` interceptor. */
+export function auditLoggerOf(req: AuditRequest): AuditRuntime['logger'] | undefined {
+  return keptLogger(httpExchangeOf(req)) ?? untrackedLoggers.get(req)
 }
 
 /** Raw values of the matched route's parameters, pseudonymised in `url.path` by core. */

@@ -6,56 +6,56 @@ import {
   type NestInterceptor,
   ServiceUnavailableException,
 } from '@nestjs/common'
-import type { Reflector } from '@nestjs/core'
 import { type Observable, tap } from 'rxjs'
 import { markAccessHandled, writeAccess } from './access'
-import { type AccessSpec, AUDIT_ACCESS_METADATA } from './audit-decorator'
-import type { AuditRuntime } from './runtime'
+import { auditLoggerOf } from './handler-guard'
+import { type AccessSpec, handlerInfo } from './handler-info'
 import type { AuditRequest } from './types'
 
 /**
- * A global interceptor: records the error a handler or pipe failed with on the request's
- * `http-request` event (exception filters turn it into a response afterwards, so the event would
- * otherwise only see the status), and writes the access event of `@Audit` handlers.
+ * The interceptor `@Audit` puts on its handler (or controller): writes the handler's access event,
+ * success when it completes, failure with the error it or a pipe threw. Only on `@Audit` handlers:
+ * an interceptor costs Nest an Observable pipeline per request. It runs inside the app's own
+ * global and controller interceptors. The logger is the one of the module whose guard saw the
+ * request (one class may serve several apps in a process, each with its own module).
  */
-export class AuditInterceptor implements NestInterceptor {
-  constructor(
-    private readonly runtime: AuditRuntime,
-    private readonly reflector: Reflector,
-  ) {}
+export class AuditAccessInterceptor implements NestInterceptor {
+  constructor(private readonly spec: AccessSpec) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle()
+    const spec = this.spec
     let req: AuditRequest | undefined
-    let spec: AccessSpec | undefined
+    let logger: ReturnType<typeof auditLoggerOf>
     try {
+      // A controller's @Audit gives way to the handler's own: only the spec in force writes.
+      if (handlerInfo(context.getHandler(), context.getClass()).spec !== spec) return next.handle()
       req = context.switchToHttp().getRequest<AuditRequest>()
-      spec = this.reflector.getAllAndOverride<AccessSpec | undefined>(AUDIT_ACCESS_METADATA, [
-        context.getHandler(),
-        context.getClass(),
-      ])
-      if (spec && req) markAccessHandled(req)
+      logger = req ? auditLoggerOf(req) : undefined
+      if (!req || !logger) return next.handle()
+      markAccessHandled(req)
     } catch {
       return next.handle()
     }
     // Privacy monitor, after every guard (the actor is authenticated by now): a blocked actor gets
-    // 403 and a scram 503 before the handler runs. Thrown as Nest exceptions so filters answer. A
-    // handler marked @Audit accesses records of individuals: a scram refuses it whatever its path.
-    const verdict = req ? (httpExchangeOf(req)?.enforce(spec !== undefined) ?? 0) : 0
+    // 403 and a scram 503 before the handler runs, whatever the handler's path (it reaches records of
+    // individuals). Thrown as Nest exceptions so filters answer.
+    const verdict = httpExchangeOf(req)?.enforce(true) ?? 0
     if (verdict === 403) throw new ForbiddenException()
     if (verdict === 503) throw new ServiceUnavailableException()
-    const { logger } = this.runtime
+    const request = req
+    const audit = logger
     let settled = false
     const settle = (outcome: 'success' | 'failure' | 'unknown', error?: unknown, reason?: string) => {
       if (settled) return
       settled = true
-      if (spec && req) writeAccess(logger, spec, req, outcome, error, reason)
+      writeAccess(audit, spec, request, outcome, error, reason)
     }
     return next.handle().pipe(
       tap({
         complete: () => settle('success'),
         error: (error: unknown) => {
-          if (req) httpExchangeOf(req)?.setError(error)
+          httpExchangeOf(request)?.setError(error)
           settle('failure', error)
         },
         // Unsubscribed before completing: the client went away from a streaming response.

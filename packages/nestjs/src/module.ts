@@ -8,17 +8,18 @@ import {
   type Provider,
   RequestMethod,
 } from '@nestjs/common'
-import { APP_GUARD, APP_INTERCEPTOR, HttpAdapterHost, ModuleRef, Reflector } from '@nestjs/core'
-import { createAuditMiddleware, hookServer } from './exchange-start'
+import { APP_FILTER, APP_GUARD, HttpAdapterHost, ModuleRef } from '@nestjs/core'
+import { AuditEnforceGuard } from './enforce-guard'
+import { AuditErrorFilter } from './error-filter'
+import { countResponses, createAuditMiddleware, hookServer } from './exchange-start'
 import { AuditHandlerGuard, MIDDLEWARE_WILDCARD } from './handler-guard'
-import { AuditInterceptor } from './interceptor'
 import {
   type ASYNC_OPTIONS_TYPE,
   BOUNDARY_AUDIT_OPTIONS,
   ConfigurableModuleClass,
   type OPTIONS_TYPE,
 } from './module-definition'
-import { promoteGuard } from './promote-guard'
+import { placeGlobalEnhancers } from './place-enhancers'
 import { AUDIT_RUNTIME, type AuditRuntime, createRuntime } from './runtime'
 import { AUDIT_LOGGER } from './tokens'
 
@@ -34,15 +35,17 @@ const PROVIDERS: Provider[] = [
   { provide: AUDIT_LOGGER, useFactory: (runtime: AuditRuntime) => runtime.logger, inject: [AUDIT_RUNTIME] },
   {
     provide: AuditHandlerGuard,
-    useFactory: (runtime: AuditRuntime, reflector: Reflector) => new AuditHandlerGuard(runtime, reflector),
-    inject: [AUDIT_RUNTIME, Reflector],
+    useFactory: (runtime: AuditRuntime) => new AuditHandlerGuard(runtime),
+    inject: [AUDIT_RUNTIME],
   },
+  { provide: AuditEnforceGuard, useFactory: () => new AuditEnforceGuard() },
+  { provide: AuditErrorFilter, useFactory: () => new AuditErrorFilter() },
   { provide: APP_GUARD, useExisting: AuditHandlerGuard },
-  {
-    provide: APP_INTERCEPTOR,
-    useFactory: (runtime: AuditRuntime, reflector: Reflector) => new AuditInterceptor(runtime, reflector),
-    inject: [AUDIT_RUNTIME, Reflector],
-  },
+  { provide: APP_GUARD, useExisting: AuditEnforceGuard },
+  // No global interceptor: Nest would build an Observable pipeline for every request of every
+  // route (about 120 k instructions a request). `@Audit` puts one on its own handlers; errors are
+  // noted by the filter.
+  { provide: APP_FILTER, useExisting: AuditErrorFilter },
 ]
 
 /**
@@ -66,6 +69,8 @@ export class BoundaryAuditModule
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
     @Inject(AuditHandlerGuard) private readonly guard: AuditHandlerGuard,
+    @Inject(AuditEnforceGuard) private readonly enforceGuard: AuditEnforceGuard,
+    @Inject(AuditErrorFilter) private readonly errorFilter: AuditErrorFilter,
   ) {
     super()
   }
@@ -89,9 +94,14 @@ export class BoundaryAuditModule
         `boundary-audit: @boundary-audit/nestjs supports the Express platform (@nestjs/platform-express) only; this application runs on '${String(type)}'. Create the app with NestFactory.create(AppModule) (Express is the default), or remove BoundaryAuditModule and audit requests another way.`,
       )
     }
-    hookServer(safeServer(adapter), this.runtime)
-    promoteGuard(this.moduleRef, this.guard)
-    consumer.apply(createAuditMiddleware(this.runtime)).forRoutes(ALL_ROUTES)
+    const counted = countResponses(adapter)
+    hookServer(safeServer(adapter), this.runtime, counted)
+    placeGlobalEnhancers(this.moduleRef, {
+      first: this.guard,
+      last: this.enforceGuard,
+      filter: this.errorFilter,
+    })
+    consumer.apply(createAuditMiddleware(this.runtime, counted)).forRoutes(ALL_ROUTES)
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -37,6 +37,8 @@ describe('privacy monitor on Nest', () => {
     for (let i = 0; i < 4; i++) expect(await get(`/patients/MRN-0000010${i}`, 'dr-bulk')).toBe(200)
     expect(audit.monitor.isBlocked('dr-bulk')).toBe(true)
     expect(await get('/patients/MRN-00000200', 'dr-bulk')).toBe(403)
+    // A route without @Audit too: refused after the app's global auth guard set the actor.
+    expect(await get('/patients/MRN-00000200/crash', 'dr-bulk')).toBe(403)
     expect(await get('/patients/MRN-00000200', 'dr-other')).toBe(200)
     const reads = byAction(t.events(), 'patient-record-read').filter((e) => e.user?.id === 'dr-bulk')
     expect(reads).toHaveLength(4)

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { createAuditLogger } from '../logger'
-import { httpExchangeOf, respondUnavailable, startHttpExchange } from './exchange'
+import { currentHttpExchange, httpExchangeOf, respondUnavailable, startHttpExchange } from './exchange'
 import { compileHttpAuditOptions } from './options'
 
 function capture() {
@@ -74,6 +74,32 @@ describe('startHttpExchange on a plain Node server (what a framework adapter doe
       expect(e.user).toEqual({ id: 'dr-who', roles: ['physicians'] })
       expect(e.url).toEqual({ path: '/patients/7', query: 'x=' })
       expect(e.source.ip).toBe('127.0.0.1')
+    } finally {
+      await srv.close()
+    }
+  })
+
+  it('currentHttpExchange finds the exchange from inside run(), also in a nested runWithContext and later ticks', async () => {
+    const { audit } = capture()
+    const config = compileHttpAuditOptions({})
+    const seen: unknown[] = []
+    const srv = await serve((req, res) => {
+      seen.push(currentHttpExchange())
+      const ex = startHttpExchange(audit, config, req, res)
+      ex.run(() => {
+        seen.push(currentHttpExchange() === ex)
+        audit.runWithContext({ actor: { id: 'job' } }, () => {
+          setTimeout(() => {
+            seen.push(currentHttpExchange() === ex)
+            res.end('ok')
+          }, 1)
+        })
+      })
+    })
+    try {
+      await (await fetch(`${srv.url}/x`)).text()
+      expect(seen).toEqual([undefined, true, true])
+      expect(audit.runWithContext({}, () => currentHttpExchange())).toBeUndefined()
     } finally {
       await srv.close()
     }

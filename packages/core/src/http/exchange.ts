@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ownStore, runInStore } from '../context'
+import { currentContext, ownStore, runInStore } from '../context'
 import { type Drain, drainOf } from '../drain'
 import { policyOf } from '../logger-policy'
 import { RequestScope, SCOPE, scopeOf } from '../request-scope'
@@ -73,6 +73,16 @@ export interface HttpExchange {
 /** The exchange tracking this request, if an adapter opened one. */
 export function httpExchangeOf(req: IncomingMessage): HttpExchange | undefined {
   return lookup(req) as Exchange<IncomingMessage> | undefined
+}
+
+/**
+ * The exchange of the request whose audit context the caller runs in (inside `exchange.run()`),
+ * found through the context's request scope: for hooks that Nest and others call with an error or
+ * a value but not the request. Undefined outside a tracked request.
+ */
+export function currentHttpExchange(): HttpExchange | undefined {
+  const req = scopeOf(currentContext())?.request
+  return req !== null && typeof req === 'object' ? httpExchangeOf(req as IncomingMessage) : undefined
 }
 
 /**

@@ -1,0 +1,167 @@
+/**
+ * Instructions per HTTP request of a benchmark server under valgrind's callgrind (the
+ * `bench:instructions` scripts of the Express and Nest packages). The server is a child process
+ * that reports `{ port }` over IPC; callgrind counts every thread of it (event loop, sealing thread,
+ * GC, libuv). A warm-up of 4N requests (JIT), then the count is zeroed, N requests are sent
+ * (autocannon, 10 connections, no pipelining) and the count is dumped: instructions per request =
+ * count / N. Plain ESM so tsx and node both run it.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { build } from 'esbuild'
+
+/** V8 flags of every counted run: --predictable (no concurrent compiler or GC threads, fixed seeds) and a fixed young generation make two runs of one case agree within 0.1%. */
+export const CALLGRIND_NODE_FLAGS = ['--predictable', '--max-semi-space-size=16', '--min-semi-space-size=16']
+
+/** Exits with a message when valgrind is missing. */
+export function requireValgrind(script) {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
+  } catch {
+    console.error(`${script} needs valgrind (e.g. apt-get install valgrind)`)
+    process.exit(2)
+  }
+}
+
+/**
+ * Bundles a benchmark server from the packages' sources (`source` condition) into `work`, with one
+ * change: the writers' hand-over delay (writer/batch.ts, 10 ms) is stretched to 1 s, because under
+ * valgrind everything runs ~100x slower and a 10 ms batch would hold one record instead of the
+ * dozens it holds at full speed. The bundle goes to a new directory in the package's `.tmp`
+ * (git-ignored), next to `entry`'s folder, so that third-party packages (`external`) load from the
+ * package's node_modules as usual. Returns the bundle's path and its directory.
+ */
+export async function bundleServer({ entry, external }) {
+  const tmp = join(dirname(entry), '..', '.tmp')
+  mkdirSync(tmp, { recursive: true })
+  const work = mkdtempSync(join(tmp, 'instr-'))
+  const bundle = join(work, 'server.mjs')
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    conditions: ['source'],
+    external,
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    outfile: bundle,
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'stretch-batch-delay',
+        setup(b) {
+          b.onLoad({ filter: /writer[\\/]batch\.ts$/ }, (args) => {
+            const text = readFileSync(args.path, 'utf8')
+            const stretched = text.replace('BATCH_DELAY_MS = 10', 'BATCH_DELAY_MS = 1000')
+            if (stretched === text) throw new Error('bench: BATCH_DELAY_MS = 10 not found in writer/batch.ts')
+            return { contents: stretched, loader: 'ts' }
+          })
+        },
+      },
+    ],
+  })
+  // The sealing thread's script, where the bundle looks for it (next to itself).
+  const core = fileURLToPath(new URL('../packages/core/dist/seal-worker.cjs', import.meta.url))
+  copyFileSync(core, join(work, 'seal-worker.cjs'))
+  return { bundle, work }
+}
+
+export async function countInstructions({ script, args, work, path, requests, timeout, env }) {
+  const dir = mkdtempSync(join(work, `${args.join('-') || 'case'}-`))
+  const child = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      `--callgrind-out-file=${join(dir, 'cg.out')}`,
+      '--smc-check=all-non-file',
+      process.execPath,
+      ...CALLGRIND_NODE_FLAGS,
+      script,
+      ...args,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], cwd: dir, env: { ...process.env, ...env } },
+  )
+  let stderr = ''
+  child.stderr?.on('data', (d) => {
+    stderr += d
+  })
+  const name = args.join(' ')
+  try {
+    const port = await new Promise((resolve, reject) => {
+      child.once('message', (m) => resolve(m.port))
+      child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr.slice(-2000)}`)))
+    })
+    const url = `http://127.0.0.1:${port}${path}`
+    // `timeout`: under valgrind on a busy machine, autocannon's default 10 s is not enough and a
+    // request counted as an error stops the run.
+    await autocannon({ url, connections: 10, pipelining: 1, amount: 4 * requests, timeout })
+    execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' })
+    const r = await autocannon({ url, connections: 10, pipelining: 1, amount: requests, timeout })
+    execFileSync('callgrind_control', ['--dump=measured', String(child.pid)], { stdio: 'ignore' })
+    if (r.errors + r.non2xx > 0) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx`)
+    let total = 0
+    for (const f of readdirSync(dir)) {
+      const text = readFileSync(join(dir, f), 'utf8')
+      if (!text.includes('measured')) continue
+      const m = text.match(/^(?:summary|totals): (\d+)/m)
+      if (m) total += Number(m[1])
+    }
+    if (total === 0) throw new Error(`${name}: no callgrind dump found`)
+    return total / r.requests.total
+  } finally {
+    child.kill('SIGKILL')
+  }
+}
+
+/**
+ * Counts each case (`node bundle <case>`), two at a time (valgrind runs a process on one core;
+ * counts do not depend on what runs beside it), then prints a table of instructions per request
+ * with the ratios to `bare` and to `anchor`. `keep` leaves the callgrind files in `work` (for
+ * callgrind_annotate), else `work` is removed.
+ */
+export async function countAndReport({
+  bundle,
+  cases,
+  work,
+  path,
+  requests,
+  timeout,
+  anchor,
+  keep,
+  title,
+  env,
+}) {
+  const results = new Map()
+  for (let i = 0; i < cases.length; i += 2) {
+    const pair = cases.slice(i, i + 2)
+    const counts = await Promise.all(
+      pair.map((kase) =>
+        countInstructions({ script: bundle, args: [kase], work, path, requests, timeout, env }),
+      ),
+    )
+    pair.forEach((k, j) => {
+      results.set(k, counts[j])
+      console.error(`${k}: ${(counts[j] / 1000).toFixed(1)} k instructions/request`)
+    })
+  }
+  if (keep) console.error(`callgrind files kept in ${work}`)
+  else rmSync(work, { recursive: true, force: true })
+  const bare = results.get('bare')
+  const base = results.get(anchor)
+  console.log(
+    `\n${title ? `${title}, ` : ''}Node ${process.version}, valgrind callgrind, node ${CALLGRIND_NODE_FLAGS.join(' ')}, ${requests} requests after ${4 * requests} warm-up\n`,
+  )
+  console.log(`| case | k instructions / request | bare / case | ${anchor} / case |`)
+  console.log('|---|---:|---:|---:|')
+  for (const [kase, n] of results) {
+    const vsBare = bare ? (bare / n).toFixed(3) : '-'
+    const vsAnchor = base ? (base / n).toFixed(3) : '-'
+    console.log(`| ${kase} | ${(n / 1000).toFixed(1)} | ${vsBare} | ${vsAnchor} |`)
+  }
+  return results
+}
