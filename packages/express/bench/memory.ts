@@ -1,10 +1,11 @@
 /**
  * Flat memory (issue 18): RSS of an Express server with auditMiddleware (defaults: chain on, lines
  * to stdout -> /dev/null) after 1 M and after 5 M requests; they should be within 10% of each other.
- * Also reported after every checkpoint: heap used and external memory after a full collection (of the
- * main thread's heap), how many events were accepted and not yet written when the mark was reached
- * (a backlog to the sealing thread lives in posted messages, outside the JS heap), and the events
- * written and dropped. Memory is read once everything accepted is written.
+ * Also reported after every checkpoint: heap used and committed (total) and external memory after a
+ * full collection (of the main thread's heap; its spaces' committed sizes on stderr), the sealing
+ * thread's heap used and committed (bench/worker-heaps.ts), which `memoryUsage()` leaves out, how
+ * many events were accepted and not yet written when the mark was reached (a backlog to the sealing
+ * thread lives in posted messages, outside the JS heap), and the events written and dropped. Memory is read once everything accepted is written.
  *
  * The requests come from a minimal pipelining client (below) rather than autocannon: millions of
  * requests are the point, and on a shared 2-vCPU machine autocannon's own parsing and bookkeeping
@@ -26,6 +27,7 @@ const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 4)
 
 const child = fork(fileURLToPath(new URL('./server.ts', import.meta.url)), [KASE], {
   execArgv: ['--import', 'tsx', '--expose-gc'],
+  env: { ...process.env, BENCH_WORKER_HEAPS: '1' },
   stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit', 'ipc'],
 })
 const port = await new Promise<number>((resolve, reject) => {
@@ -36,7 +38,10 @@ const memory = () =>
   new Promise<{
     rss: number
     heapUsed: number
+    heapTotal: number
     external: number
+    worker?: { used: number; total: number }
+    spaces?: Record<string, number>
     backlog: number
     after?: { accepted: number; written: number; dropped: number }
   }>((resolve) => {
@@ -47,7 +52,7 @@ const mb = (n: number) => (n / 2 ** 20).toFixed(1)
 
 console.log(`Node ${process.version}, case ${KASE}, ${CONNECTIONS} connections x ${PIPELINING} pipelined`)
 console.log(
-  '| requests | RSS MB | heap used MB | external MB | vs first mark (RSS) | not yet written at the mark | written / dropped |\n|---:|---:|---:|---:|---:|---:|---|',
+  '| requests | RSS MB | heap used / total MB | sealing thread heap used / total MB | external MB | vs first mark (RSS) | not yet written at the mark | written / dropped |\n|---:|---:|---:|---:|---:|---:|---:|---|',
 )
 let done = 0
 let first: number | undefined
@@ -60,9 +65,11 @@ for (const mark of MARKS) {
   const m = await memory()
   first ??= m.rss
   console.log(
-    `| ${mark} | ${mb(m.rss)} | ${mb(m.heapUsed)} | ${mb(m.external)} | ${(m.rss / first).toFixed(2)} | ${m.backlog} | ${m.after ? `${m.after.written} / ${m.after.dropped}` : '-'} |`,
+    `| ${mark} | ${mb(m.rss)} | ${mb(m.heapUsed)} / ${mb(m.heapTotal)} | ${m.worker ? `${mb(m.worker.used)} / ${mb(m.worker.total)}` : '-'} | ${mb(m.external)} | ${(m.rss / first).toFixed(2)} | ${m.backlog} | ${m.after ? `${m.after.written} / ${m.after.dropped}` : '-'} |`,
   )
-  console.error(`${mark}: ${Math.round(count / seconds)} requests/s over the last ${seconds.toFixed(0)} s`)
+  console.error(
+    `${mark}: ${Math.round(count / seconds)} requests/s over the last ${seconds.toFixed(0)} s; main heap spaces (MB committed): ${JSON.stringify(m.spaces)}`,
+  )
 }
 child.send('stop')
 

@@ -5,9 +5,12 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { AddressInfo } from 'node:net'
+import { getHeapSpaceStatistics } from 'node:v8'
 import express from 'express'
 
 const kase = process.argv[2]
+// bench/memory.ts: the sealing thread's heap is reported too (before core starts it).
+const heaps = process.env.BENCH_WORKER_HEAPS === '1' ? await import('./worker-heaps') : undefined
 const app = express()
 /** The audit logger of the boundary-audit cases (bench/memory.ts reads its stats). */
 let auditLogger:
@@ -122,12 +125,20 @@ process.on('message', (m) => {
       const before = auditLogger?.stats()
       await auditLogger?.flush()
       ;(globalThis as { gc?: () => void }).gc?.()
-      const { rss, heapUsed, external } = process.memoryUsage()
+      const { rss, heapUsed, heapTotal, external } = process.memoryUsage()
+      const worker = await heaps?.workerHeaps()
+      // Committed size of the main thread's heap spaces, where heapTotal grows.
+      const spaces = Object.fromEntries(
+        getHeapSpaceStatistics().map((s) => [s.space_name, Math.round(s.space_size / 2 ** 20)]),
+      )
       const after = auditLogger?.stats()
       process.send?.({
         rss,
         heapUsed,
+        heapTotal,
         external,
+        worker,
+        spaces,
         backlog: before ? before.accepted - before.written : 0,
         after,
       })

@@ -14,7 +14,7 @@ import { newStreamId } from '../integrity/chain'
 import { verifyText } from '../integrity/verify'
 import type { Backend } from './backend'
 import type { Item } from './items'
-import { sealWorkerFile, type ThreadOptions, threadBackend } from './thread'
+import { SEAL_THREAD_YOUNG_MB, sealWorkerFile, type ThreadOptions, threadBackend } from './thread'
 
 const dir = mkdtempSync(join(tmpdir(), 'ba-seal-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -102,6 +102,23 @@ function start(o: ThreadOptions): Backend {
 describe('sealing thread', () => {
   it('the built worker script is found (npm test builds it first)', () => {
     expect(sealWorkerFile()).toMatch(/seal-worker\.cjs$/)
+  })
+
+  it("caps the thread's young generation (its heap would otherwise grow for millions of records)", async () => {
+    // A thread that reports its own limits, then fails to start: the records go inline.
+    const script = join(dir, 'seal-worker-limits.cjs')
+    const out = join(dir, 'limits.json')
+    writeFileSync(
+      script,
+      `const { resourceLimits } = require('node:worker_threads')
+require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(resourceLimits))
+process.exit(0)`,
+    )
+    const sink = start(options(join(dir, 'limits.ndjson'), { workerFile: script }))
+    sink.push(prepare(0))
+    for (let i = 0; i < 200 && sink.mode !== 'inline'; i++) await new Promise((r) => setTimeout(r, 10))
+    await sink.end()
+    expect(JSON.parse(readFileSync(out, 'utf8')).maxYoungGenerationSizeMb).toBe(SEAL_THREAD_YOUNG_MB)
   })
 
   it('seals in acceptance order across many batches; end() leaves a verifiable file', async () => {
