@@ -36,7 +36,7 @@ import {
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { VERIFY_NODE_FLAGS } from '../src/cli/respawn'
+import { nodeFlagsFor } from '../src/cli/respawn'
 import { generateVerifierKeyPair } from '../src/integrity/keys'
 import { fastTrail } from './fast-trail'
 
@@ -120,9 +120,12 @@ function measure(file: string, keyFile: string, mode: string, extra?: string): R
   const args = ['--import', 'tsx', join(here, 'verify-run.ts'), file, keyFile, mode]
   if (extra) args.push(extra)
   // The old verifier holds everything: give it room. The streaming one runs with Node's defaults.
-  // The CLI runs verify and report with a smaller young generation and a lower heap growing factor
-  // (cli/respawn.ts): so do these.
-  const heap = mode === 'old' ? ['--max-old-space-size=8192'] : [...VERIFY_NODE_FLAGS]
+  // The CLI runs verify and report with a smaller young generation, report also with a lower heap
+  // growing factor (cli/respawn.ts): so do these.
+  const heap =
+    mode === 'old'
+      ? ['--max-old-space-size=8192']
+      : [...nodeFlagsFor(extra === 'report' ? 'report' : 'verify')]
   const r = spawnSync(process.execPath, [...heap, ...args], {
     cwd: pkg,
     encoding: 'utf8',

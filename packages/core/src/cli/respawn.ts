@@ -6,17 +6,21 @@
  * inherited, signals passed on, the exit status returned. Not done when the flag is already given
  * (or BOUNDARY_AUDIT_NO_RESPAWN=1).
  *
- * The old generation too: what the walk keeps for a while (the last 65,536 links and request ids)
- * dies there at the pace records come, and V8 lets the heap grow to about 2.5-3 times what is live
- * before a full collection (report at 1 M records: live about 90 MB, heap up to 290 MB, peak RSS
- * 521 MB). A growing factor of 1.6 collects sooner: peak RSS 354 MB, a few % more CPU.
+ * For `report`, the old generation too: what its walk keeps for a while (the request ids in flight,
+ * the individuals' sets) dies there at the pace records come, and V8 lets the heap grow to about
+ * 2.5-3 times what is live before a full collection (report at 1 M records: live about 90 MB, heap
+ * up to 290 MB, peak RSS 471-545 MB). A growing factor of 1.6 collects sooner: 329-360 MB. Not for
+ * `verify`, which stays far below the bound without it (1 M: 253 MB) and pays for it: about three
+ * times as many full collections, 8-10% more CPU (1 M, load 2).
  */
 import { spawn } from 'node:child_process'
 
 export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=16'
 export const HEAP_GROWING_FLAG = '--heap-growing-percent=60'
-/** What the child runs with (the benchmark runs its cases with the same). */
-export const VERIFY_NODE_FLAGS: readonly string[] = [YOUNG_GENERATION_FLAG, HEAP_GROWING_FLAG]
+/** What the child runs `command` with (the benchmark runs its cases with the same). */
+export function nodeFlagsFor(command: 'verify' | 'report'): readonly string[] {
+  return command === 'report' ? [YOUNG_GENERATION_FLAG, HEAP_GROWING_FLAG] : [YOUNG_GENERATION_FLAG]
+}
 
 export function shouldRespawn(command: string | undefined): boolean {
   if (command !== 'verify' && command !== 'report') return false
@@ -28,10 +32,14 @@ export function shouldRespawn(command: string | undefined): boolean {
 /** Runs this CLI again in a child with the flag; resolves with its exit status. */
 export function respawn(script: string, args: readonly string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, ...VERIFY_NODE_FLAGS, script, ...args], {
-      stdio: 'inherit',
-      env: { ...process.env, BOUNDARY_AUDIT_NO_RESPAWN: '1' },
-    })
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, ...nodeFlagsFor(args[0] === 'report' ? 'report' : 'verify'), script, ...args],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, BOUNDARY_AUDIT_NO_RESPAWN: '1' },
+      },
+    )
     const pass = (signal: NodeJS.Signals) => () => child.kill(signal)
     const onInt = pass('SIGINT')
     const onTerm = pass('SIGTERM')
