@@ -139,11 +139,16 @@ export async function countAndReport({
   const results = new Map()
   for (let i = 0; i < cases.length; i += 2) {
     const pair = cases.slice(i, i + 2)
-    const counts = await Promise.all(
+    // allSettled: when one case fails, the other's valgrind is still killed (its finally runs)
+    // before the error ends the bench, instead of being left running on its own.
+    const settled = await Promise.allSettled(
       pair.map((kase) =>
         countInstructions({ script: bundle, args: [kase], work, path, requests, timeout, env }),
       ),
     )
+    const failed = settled.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
+    const counts = settled.map((r) => r.value)
     pair.forEach((k, j) => {
       results.set(k, counts[j])
       console.error(`${k}: ${(counts[j] / 1000).toFixed(1)} k instructions/request`)
