@@ -68,7 +68,7 @@ const inputs = found.map((f) => macInputOf(f.record, namesOfFields(f), version))
 const entriesWithFacts = found.map((f) => toEntry(f, factsOf))
 const json = entriesWithFacts.map((e) => JSON.stringify(e))
 
-function namesOfFields(f: FoundRecord): string[] {
+function namesOfFields(f: FoundRecord): readonly string[] {
   return version === 2 ? namesOfFieldsV2(f.integrity.fields)! : (f.integrity.fields as string[])
 }
 

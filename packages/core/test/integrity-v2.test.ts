@@ -150,6 +150,33 @@ describe('chain format 2: the fields a record commits to', () => {
       expect(namesOfFieldsV2(bad)).toBeUndefined()
   })
 
+  it('the same names for a mask whatever came before it (the last mask is remembered), and none to change', () => {
+    const lists = [
+      ['@timestamp', 'audit'],
+      ['audit', 'event', 'user'],
+      ['@timestamp', 'audit'],
+    ]
+    const masks = lists.map((l) => JSON.parse(fieldsValueV2(l)) as string)
+    for (const order of [
+      [0, 1, 2, 1, 0],
+      [1, 1, 0, 0, 2],
+    ])
+      for (const i of order) {
+        expect(namesOfFieldsV2(masks[i])).toEqual(lists[i])
+        // Frozen: a caller that changed the list would change every later record's.
+        expect(() => (namesOfFieldsV2(masks[i]) as string[]).push('x')).toThrow()
+      }
+    // The records' MAC input follows the list, remembered or not.
+    const rec = { '@timestamp': 't', audit: { integrity: {} }, event: { a: 1 }, user: { id: 'u' } }
+    const one = macInputOf(rec, namesOfFieldsV2(masks[1])!, 2)
+    expect(macInputOf(rec, namesOfFieldsV2(masks[0])!, 2)).toBe('{"@timestamp":"t","audit":{"integrity":{}}}')
+    expect(macInputOf(rec, namesOfFieldsV2(masks[1])!, 2)).toBe(one)
+    expect(one).toBe('{"audit":{"integrity":{}},"event":{"a":1},"user":{"id":"u"}}')
+    expect(macInputOf(rec, ['user', 'audit', 'user'], 2)).toBe(
+      '{"audit":{"integrity":{}},"user":{"id":"u"},"user":{"id":"u"}}',
+    )
+  })
+
   it('roots of its own are covered; roots a shipper adds later are ignored', () => {
     const chain = createChain({ service: { name: 'svc', instance: 'x' }, checkpointIntervalSeconds: 0 })
     const lines = [

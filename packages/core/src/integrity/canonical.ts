@@ -364,10 +364,9 @@ export function isWritten(v: unknown): boolean {
  */
 export function macInputOf(record: Obj, fields: readonly string[], version = 1): string {
   const top = expandKeys(record)
-  const names = [...fields].sort()
-  for (let i = 1; i < names.length; i++)
-    if (names[i] === names[i - 1]) return macInputParts(top, top !== record, names, version)
-  const view: Obj = names.includes('__proto__') ? Object.create(null) : {}
+  const { names, repeated, proto } = sortedFields(fields)
+  if (repeated) return macInputParts(top, top !== record, names, version)
+  const view: Obj = proto ? Object.create(null) : {}
   for (const key of names) {
     const v = top === record ? top[key] : member(top, key)
     if (!isWritten(v)) continue
@@ -379,6 +378,35 @@ export function macInputOf(record: Obj, fields: readonly string[], version = 1):
     }
   }
   return writeValue(view, 0)
+}
+
+interface SortedFields {
+  names: readonly string[]
+  /** A name comes twice. */
+  repeated: boolean
+  /** `__proto__` is one of them. */
+  proto: boolean
+}
+
+let lastFields: readonly string[] | undefined
+let lastSorted: SortedFields | undefined
+
+/**
+ * The field list sorted, once per list: format 2's lists come from namesOfFieldsV2, one array per
+ * `fields` value, so a stream's records share one and sorting it again per record is waste.
+ */
+function sortedFields(fields: readonly string[]): SortedFields {
+  if (fields === lastFields && lastSorted !== undefined) return lastSorted
+  const names = [...fields].sort()
+  let repeated = false
+  for (let i = 1; i < names.length; i++) if (names[i] === names[i - 1]) repeated = true
+  const sorted = { names, repeated, proto: names.includes('__proto__') }
+  // Only lists nobody can change afterwards are remembered (namesOfFieldsV2 freezes its own).
+  if (Object.isFrozen(fields)) {
+    lastFields = fields
+    lastSorted = sorted
+  }
+  return sorted
 }
 
 /**
@@ -461,8 +489,26 @@ export function fieldsValueV2(names: readonly string[]): string {
   return extra === '' ? hex : `[${hex}${extra}]`
 }
 
-/** The top-level names a v2 `fields` value stands for; undefined when it is not one. */
-export function namesOfFieldsV2(value: unknown): string[] | undefined {
+let lastHex: string | undefined
+let lastNames: readonly string[] | undefined
+
+/**
+ * The top-level names a v2 `fields` value stands for; undefined when it is not one. Frozen, and the
+ * same array for the same mask as the last call's: a stream's records mostly carry one value, and
+ * this runs twice per record (finding it, its MAC input).
+ */
+export function namesOfFieldsV2(value: unknown): readonly string[] | undefined {
+  if (typeof value === 'string' && value === lastHex) return lastNames
+  const names = namesOfFieldsV2Uncached(value)
+  if (typeof value === 'string' && names !== undefined) {
+    lastHex = value
+    lastNames = Object.freeze(names)
+    return lastNames
+  }
+  return names
+}
+
+function namesOfFieldsV2Uncached(value: unknown): string[] | undefined {
   const list = typeof value === 'string' ? [value] : value
   if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string')) return undefined
   const hex = list[0] as string

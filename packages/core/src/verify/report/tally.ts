@@ -36,13 +36,31 @@ export interface UnstatedRequest {
   seq: number
 }
 
+/**
+ * One value, or a Set once a second distinct one comes: most individuals are reached by one actor
+ * with one action, and a report holds every individual of the window (50,000 in the benchmark)
+ * while millions of records pass; two Sets each were most of the main thread's live heap, which
+ * every full collection marks.
+ */
+type OneOrMore = string | Set<string>
+
+function addTo(held: OneOrMore, value: string): OneOrMore {
+  if (typeof held !== 'string') return held.add(value)
+  return held === value ? held : new Set([held, value])
+}
+
+function sortedOf(held: OneOrMore): string[] {
+  return typeof held === 'string' ? [held] : [...held].sort()
+}
+
 interface Individual {
+  id: string
   patient?: string
   records: number
   first: number
   last: number
-  actions: Set<string>
-  actors: Set<string>
+  actions?: OneOrMore
+  actors: OneOrMore
 }
 
 const NO_ACTOR = '(no actor)'
@@ -52,7 +70,13 @@ export const STATED_MAX = 65_536
 export class Tally {
   records = 0
   private readonly individuals = new Map<string, Individual>()
-  private readonly actors = new Map<string, { records: number; individuals: Set<string> }>()
+  private readonly actors = new Map<string, { id: string; records: number; individuals: Set<string> }>()
+  /**
+   * One copy of each action and stream name, whatever number of records carry it: every entry
+   * comes with strings of its own (parsed from a worker's message), and those kept (an
+   * individual's actions, a request's stream) would otherwise each hold a copy.
+   */
+  private readonly names = new Map<string, string>()
   // Request ids named by an access event whose http-request record has not come yet, with the
   // stream that named them. A stream's records reach the tally in order (the walker authenticates
   // them in order, whatever the input's order), and a request's access events come before its
@@ -86,7 +110,7 @@ export class Tally {
     const requestId = f.requestId
     if (f.resourceId !== undefined && requestId !== undefined) {
       if (this.requests.has(requestId)) this.requests.delete(requestId)
-      else this.stated.set(requestId, e.stream)
+      else this.stated.set(requestId, this.intern(e.stream))
     }
     const who = this.match.individual(f)
     if (who) this.count(who, f)
@@ -111,27 +135,37 @@ export class Tally {
     }
   }
 
+  private intern(name: string): string {
+    const held = this.names.get(name)
+    if (held !== undefined) return held
+    this.names.set(name, name)
+    return name
+  }
+
   private count(who: { id: string; clear?: string }, f: RecordFacts): void {
     this.records++
-    let ind = this.individuals.get(who.id)
-    if (!ind) {
-      ind = { records: 0, first: f.time, last: f.time, actions: new Set(), actors: new Set() }
-      if (who.clear !== undefined) ind.patient = who.clear
-      this.individuals.set(who.id, ind)
-    }
-    ind.records++
-    if (f.time < ind.first) ind.first = f.time
-    if (f.time > ind.last) ind.last = f.time
-    if (f.action !== undefined) ind.actions.add(f.action)
     const actor = f.actor ?? NO_ACTOR
-    ind.actors.add(actor)
     let a = this.actors.get(actor)
     if (!a) {
-      a = { records: 0, individuals: new Set() }
+      a = { id: actor, records: 0, individuals: new Set() }
       this.actors.set(actor, a)
     }
     a.records++
-    a.individuals.add(who.id)
+    let ind = this.individuals.get(who.id)
+    if (!ind) {
+      ind = { id: who.id, records: 0, first: f.time, last: f.time, actors: a.id }
+      if (who.clear !== undefined) ind.patient = who.clear
+      this.individuals.set(who.id, ind)
+    } else ind.actors = addTo(ind.actors, a.id)
+    // The individual's own id (one copy in both maps), not this record's.
+    a.individuals.add(ind.id)
+    ind.records++
+    if (f.time < ind.first) ind.first = f.time
+    if (f.time > ind.last) ind.last = f.time
+    if (f.action !== undefined) {
+      const action = this.intern(f.action)
+      ind.actions = ind.actions === undefined ? action : addTo(ind.actions, action)
+    }
   }
 
   byIndividual(): IndividualRow[] {
@@ -142,8 +176,8 @@ export class Tally {
           records: i.records,
           first: isoOrEmpty(i.first),
           last: isoOrEmpty(i.last),
-          actions: [...i.actions].sort(),
-          actors: [...i.actors].sort(),
+          actions: i.actions === undefined ? [] : sortedOf(i.actions),
+          actors: sortedOf(i.actors),
         }
         if (i.patient !== undefined) row.patient = i.patient
         return row
