@@ -21,7 +21,7 @@ export function bundleServer(options: {
   entry: string
   external: string[]
 }): Promise<{ bundle: string; work: string }>
-/** Counts every case two at a time and prints the table (ratios to `bare` and `anchor`). */
+/** Counts every case two at a time (BENCH_PARALLEL) and prints the table (ratios to `bare` and `anchor`). */
 export function countAndReport(options: {
   bundle: string
   cases: string[]

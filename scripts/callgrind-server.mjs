@@ -119,8 +119,8 @@ export async function countInstructions({ script, args, work, path, requests, ti
 }
 
 /**
- * Counts each case (`node bundle <case>`), two at a time (valgrind runs a process on one core;
- * counts do not depend on what runs beside it), then prints a table of instructions per request
+ * Counts each case (`node bundle <case>`), two at a time (BENCH_PARALLEL to change; valgrind runs a
+ * process on one core; counts do not depend on what runs beside it), then prints a table of instructions per request
  * with the ratios to `bare` and to `anchor`. `keep` leaves the callgrind files in `work` (for
  * callgrind_annotate), else `work` is removed.
  */
@@ -137,8 +137,11 @@ export async function countAndReport({
   env,
 }) {
   const results = new Map()
-  for (let i = 0; i < cases.length; i += 2) {
-    const pair = cases.slice(i, i + 2)
+  // BENCH_PARALLEL=3 counts three cases side by side (on 2 vCPUs about as long as two pairs, but one
+  // batch: a three-case table in one locked run without a case left alone in a second batch).
+  const width = Math.max(1, Number(process.env.BENCH_PARALLEL ?? 2))
+  for (let i = 0; i < cases.length; i += width) {
+    const pair = cases.slice(i, i + width)
     // allSettled: when one case fails, the other's valgrind is still killed (its finally runs)
     // before the error ends the bench, instead of being left running on its own.
     const settled = await Promise.allSettled(
