@@ -5,7 +5,7 @@
 // port and CPU time over IPC.
 import 'reflect-metadata'
 import { Controller, Get, type MiddlewareConsumer, Module, RequestMethod } from '@nestjs/common'
-import { NestFactory } from '@nestjs/core'
+import { APP_GUARD, NestFactory } from '@nestjs/core'
 import { createFloorMiddleware, linkLines } from '../../../scripts/bench-floor.mjs'
 
 const kase = process.argv[2] ?? 'bare'
@@ -39,6 +39,9 @@ async function floorModule(name: string) {
   return FloorModule
 }
 
+@Module({ providers: [{ provide: APP_GUARD, useValue: { canActivate: () => true } }] })
+class GuardModule {}
+
 // nestjs-pino-audit-line-sha256: nestjs-pino with what the contract requires that it does not do
 // (it already runs each request in an ALS context): its line padded to the audit line's size (a
 // field added by pino's mixin) and one SHA-256 link per line (linked once the app is created).
@@ -58,6 +61,8 @@ async function importsFor(name: string): Promise<unknown[]> {
   }
   if (name.startsWith('floor-')) return [await floorModule(name)]
   if (name === 'bare') return []
+  // Diagnosis: what Nest charges a route for having any global guard (an async guard pass).
+  if (name === 'bare-guard') return [GuardModule]
   const { BoundaryAuditModule } = await import('@boundary-audit/nestjs')
   if (name === 'boundary-audit') {
     return [
@@ -66,6 +71,12 @@ async function importsFor(name: string): Promise<unknown[]> {
         integrity: { checkpointIntervalSeconds: 0 },
       }),
     ]
+  }
+  if (name === 'boundary-audit-middleware-only') {
+    // Diagnosis: the module with a logger whose httpRequest does nothing (what the adapter costs).
+    const { createAuditLogger } = await import('@boundary-audit/core')
+    const audit = createAuditLogger({ service: { name: 'bench' }, integrity: { checkpointIntervalSeconds: 0 } })
+    return [BoundaryAuditModule.forRoot({ logger: { ...audit, httpRequest() {} } })]
   }
   if (name === 'boundary-audit-no-chain') {
     return [BoundaryAuditModule.forRoot({ service: { name: 'bench' }, integrity: { enabled: false } })]
