@@ -50,4 +50,5 @@ await countAndReport({
   anchor: 'nestjs-pino',
   keep: process.env.BENCH_KEEP === '1',
   title: 'Nest 12 + Express 5',
+  parallel: Number(process.env.BENCH_PARALLEL ?? 2),
 })

@@ -19,8 +19,7 @@ class HelloController {
 }
 
 // This bench's audit line (GET /hello/42, defaults) is ~917 bytes, the Express one's ~840: the
-// handler's controller and name are on it. Pads of the floor cases' lines to that size.
-const AUDIT_LINE_BYTES = 917
+// handler's controller and name are on it. Pads that bring the floor cases' lines to that size:
 const FLOOR_PAD = 748 // + the floor's own ~169-byte pino line
 const NESTJS_PINO_PAD = 300 // + nestjs-pino's ~607-byte line and `"pad":"",`
 
@@ -75,7 +74,10 @@ async function importsFor(name: string): Promise<unknown[]> {
   if (name === 'boundary-audit-middleware-only') {
     // Diagnosis: the module with a logger whose httpRequest does nothing (what the adapter costs).
     const { createAuditLogger } = await import('@boundary-audit/core')
-    const audit = createAuditLogger({ service: { name: 'bench' }, integrity: { checkpointIntervalSeconds: 0 } })
+    const audit = createAuditLogger({
+      service: { name: 'bench' },
+      integrity: { checkpointIntervalSeconds: 0 },
+    })
     return [BoundaryAuditModule.forRoot({ logger: { ...audit, httpRequest() {} } })]
   }
   if (name === 'boundary-audit-no-chain') {
@@ -93,7 +95,9 @@ const app = await NestFactory.create(AppModule, { logger: false })
 if (linkNestjsPino) {
   const { PinoLogger } = await import('nestjs-pino')
   const { symbols } = await import('pino')
-  linkLines((PinoLogger.root as unknown as Record<symbol, { write(line: string): unknown }>)[symbols.streamSym]!)
+  linkLines(
+    (PinoLogger.root as unknown as Record<symbol, { write(line: string): unknown }>)[symbols.streamSym]!,
+  )
 }
 await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1')
 let cpuStart = process.cpuUsage()
