@@ -9,7 +9,8 @@
  * Run: npm run bench:monitor-redis-instructions -w @boundary-audit/core   (needs valgrind and
  *      redis-server; a few minutes)
  * Args: [actors] [batch] [batches], default 200 100 20. Env BENCH_STORE: another store-redis.ts
- * (e.g. an older checkout's) to compare.
+ * (e.g. an older checkout's) to compare; BENCH_KEEP=DIR keeps callgrind's output there (for
+ * callgrind_annotate: where in redis-server the instructions go).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -87,6 +88,7 @@ for (const f of readdirSync(dir)) {
   if (!f.startsWith('cg.out.')) continue
   total += Number(/^summary: (\d+)/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1] ?? 0)
 }
+if (process.env.BENCH_KEEP) execFileSync('cp', ['-r', `${dir}/.`, process.env.BENCH_KEEP])
 rmSync(dir, { recursive: true, force: true })
 console.log(
   `redis-server ${/v=(\S+)/.exec(execFileSync('redis-server', ['--version']).toString())?.[1]}, ${ACTORS} actors, batches of ${BATCH}: ` +
