@@ -70,12 +70,12 @@ export interface SharedStore {
 // and nothing is converted to a number unless a window is full. Every argument of those calls is a
 // string the script was given or a literal: Lua turns a number into a command's argument with
 // sprintf("%.14g"), ~2.6 k instructions each, as much as a simple command's own work here, and
-// tonumber() costs as much (strtod). Tables are reused across actors (no garbage to collect).
+// tonumber() costs as much (strtod). Nothing is parsed in Lua either: each access is two arguments
+// (a pattern match over a packed string cost more than Redis's parsing of two arguments).
 // KEYS: the enforcement hash (it names the slot: every monitor key shares its hash tag, so the
 // actors' keys, built here, are in that slot too). ARGV: the key base, the windows and caps, the
-// number of actors whose keys are renewed (they come first), then per actor of the batch its id
-// and its accesses packed in one string, `<individual>,-<time>;` each (individual: the pseudonym's
-// 24 hex digits or nothing): two arguments per actor instead of four per access.
+// number of actors whose keys are renewed (they come first), then per actor of the batch its id,
+// its number of accesses n, n individuals (memberOf, or '' for none) and their n times, negated.
 // Returns four numbers per access that may alert, and only those (most batches: none): its place
 // in the batch as sent, the two counts, and which rules may alert (1 breadth, 2 rate): a count over
 // its threshold with no alert for that actor within the window before it (by access times, as
@@ -110,32 +110,28 @@ for o = 8, 7 + 3 * onces, 3 do
     out[#out + 1] = 1
   end
 end
-local first = 8 + 3 * onces
-local renewing = first + 2 * tonumber(ARGV[6])
-local stamps, members = {}, {}
-for g = first, #ARGV, 2 do
+local g, actor, renewing, nargs = 8 + 3 * onces, 0, tonumber(ARGV[6]), #ARGV
+while g <= nargs do
   local ki, kr = base .. ARGV[g] .. ':d', base .. ARGV[g] .. ':c'
-  local n = 0
-  for m, t in string.gmatch(ARGV[g + 1], '([^,;]*),(-%d+);') do
-    n = n + 1
-    members[n] = m
-    stamps[n] = t
-  end
+  local n = tonumber(ARGV[g + 1])
+  -- The actor's individuals are ARGV[m + 1 .. m + n], their times ARGV[m + n + 1 .. m + 2n].
+  local m, s = g + 1, g + 1 + n
+  g, actor = s + n + 1, actor + 1
   local card, held, imark, rmark = 0, 0, nil, nil
-  local renew = g < renewing
+  local renew = actor <= renewing
   if bw > 0 then
     card = redis.call('ZCARD', ki)
     if card == 0 then renew = true end
   end
   if rw > 0 then
-    held = redis.call('LPUSH', kr, unpack(stamps, 1, n)) - n
+    held = redis.call('LPUSH', kr, unpack(ARGV, s + 1, s + n)) - n
     if held == 0 then renew = true end
   end
   for j = 1, n do
-    local stamp, fresh, i, r = stamps[j], 0, 0, 0
+    local stamp, fresh, i, r = ARGV[s + j], 0, 0, 0
     if bw > 0 then
-      local m = members[j]
-      if m ~= '' and redis.call('ZADD', ki, 'LT', stamp, m) == 1 then
+      local member = ARGV[m + j]
+      if member ~= '' and redis.call('ZADD', ki, 'LT', stamp, member) == 1 then
         card = card + 1
         if card > bcap then
           redis.call('ZREMRANGEBYRANK', ki, bkeep, '-1')
@@ -345,13 +341,14 @@ export function createRedisStore(
     let k = 0
     for (const list of [renewing, rest]) {
       for (const actor of list) {
-        let packed = ''
-        for (const i of byActor.get(actor) as number[]) {
-          const p = batch[i] as Pending
-          packed += `${p.individual ?? ''},-${stamp(p.time)};`
+        const places = byActor.get(actor) as number[]
+        args.push(actor, places.length)
+        for (const i of places) {
+          const individual = (batch[i] as Pending).individual
+          args.push(individual === undefined ? '' : memberOf(individual))
           if (sent !== undefined) sent[k++] = i
         }
-        args.push(actor, packed)
+        for (const i of places) args.push(-stamp((batch[i] as Pending).time))
       }
     }
     let settled = false
@@ -566,6 +563,18 @@ export function createRedisStore(
   client.on('ready', onReady)
   client.on('end', down)
   return store
+}
+
+/**
+ * The set's member for an individual (24 hex digits): the last 13 as a decimal number. Redis keeps
+ * a small set's members in a listpack, where a whole number is stored and compared as one (ZADD's
+ * search through the set is half as costly as with 24-character strings, and the set half as big).
+ * 52 bits of a pseudonym: two individuals of one actor's window share them with a chance of 2^-52
+ * per pair (the breadth count would then be one short).
+ */
+function memberOf(individual: string): string {
+  const v = Number.parseInt(individual.slice(-13), 16)
+  return individual.length === 24 && Number.isSafeInteger(v) ? String(v) : individual
 }
 
 /** An access time as the script takes it: whole milliseconds, never negative (the pattern's `%d+`). */
