@@ -2,33 +2,18 @@
  * `boundary-audit monitor-replay` as a privacy officer runs it: a child process over a trail the
  * live monitor wrote, with a rules module holding thresholds and a custom rule function.
  */
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { runCli } from './built'
 import { capture, readPatient } from './helpers'
 
-const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
-const cli = join(pkg, 'src', 'cli', 'index.ts')
 const dir = mkdtempSync(join(tmpdir(), 'ba-replay-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const KEY = 'cli-replay-test-pseudonym-key-0123'
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', cli, ...args],
-      { cwd: pkg, env: { ...process.env, NO_COLOR: '1', BOUNDARY_AUDIT_PSEUDONYM_KEY: '' } },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0
-        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr })
-      },
-    )
-  })
-}
+const run = (args: string[]) => runCli(args, { env: { BOUNDARY_AUDIT_PSEUDONYM_KEY: '' } })
 
 describe('boundary-audit monitor-replay', () => {
   const rulesModule = join(dir, 'rules.mjs')
@@ -88,15 +73,7 @@ describe('boundary-audit monitor-replay', () => {
   it('text output, standard input, and a JSON rules file with other thresholds', async () => {
     const json = join(dir, 'rules.json')
     writeFileSync(json, JSON.stringify({ breadth: { threshold: 5 } }))
-    const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        ['--import', 'tsx', cli, 'monitor-replay', '--rules', json, '-'],
-        { cwd: pkg },
-        (err, stdout) => resolve({ code: err ? 1 : 0, stdout }),
-      )
-      child.stdin!.end(lines.join(''))
-    })
+    const r = await runCli(['monitor-replay', '--rules', json, '-'], { stdin: lines.join('') })
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/1 alert\(s\) \(breadth 1\)/)
     expect(r.stdout).toMatch(/breadth\s+bulk\s+reached more than 5 individuals/)

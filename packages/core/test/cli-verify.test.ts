@@ -1,42 +1,19 @@
 /**
- * The `boundary-audit` CLI as a user runs it: a child process (`node --import tsx src/cli/index.ts`,
- * so no build is needed), real files, exit codes 0 / 1 / 2.
+ * The `boundary-audit` CLI as a user runs it: a child process running the built bin (test/built.ts),
+ * real files, exit codes 0 / 1 / 2.
  */
-import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChain } from '../src/integrity/index'
 import { compilePolicy, loadPseudonymKey, pseudonymize, pseudonymKeyId } from '../src/redact/index'
+import { type CliRun, runCli } from './built'
 
-const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
-const cli = join(pkg, 'src', 'cli', 'index.ts')
 const dir = mkdtempSync(join(tmpdir(), 'ba-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function run(args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ['--import', 'tsx', cli, ...args],
-      { cwd: pkg, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0
-        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr })
-      },
-    )
-    if (stdin !== undefined) child.stdin!.end(stdin)
-    else child.stdin!.end()
-  })
-}
+const run = (args: string[], stdin?: string): Promise<CliRun> => runCli(args, { stdin })
 
 const keys = join(dir, 'keys')
 let logFile: string

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { builtFixture } from './built'
 
-const fixture = fileURLToPath(new URL('./fixtures/exit-writer.ts', import.meta.url))
+const fixture = builtFixture('exit-writer.mjs')
 
 interface Result {
   code: number | null
@@ -19,7 +19,7 @@ function run(
   extra: Record<string, string> = {},
 ): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    const child = spawn(process.execPath, [fixture], {
       env: {
         ...process.env,
         MODE: mode,

@@ -13,11 +13,11 @@ import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { verifyText } from '../src/index'
+import { builtFixture } from './built'
 
-const fixture = fileURLToPath(new URL('./fixtures/burst-writer.ts', import.meta.url))
+const fixture = builtFixture('burst-writer.mjs')
 const RUNS = Number(process.env.FAULT_RUNS ?? 5)
 const dir = mkdtempSync(join(tmpdir(), 'ba-faults-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -58,7 +58,7 @@ function run(
       stdout = openSync(path, constants.O_WRONLY)
       fifoReader = new Socket({ fd: rfd, readable: true, writable: false })
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    const child = spawn(process.execPath, [fixture], {
       env: { ...process.env, BOUNDARY_AUDIT_CHECKPOINT_SECONDS: '0', ...env },
       stdio: ['ignore', stdout, 'pipe'],
     })
@@ -156,7 +156,7 @@ function checkStream(out: string) {
 }
 
 const runs = Array.from({ length: RUNS }, (_, i) => i + 1)
-/** Child processes under tsx on a shared machine: generous, the assertions are about counts, not speed. */
+/** Child processes on a shared machine: generous, the assertions are about counts, not speed. */
 const SLOW = 90_000
 vi.setConfig({ testTimeout: SLOW })
 

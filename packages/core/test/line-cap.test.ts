@@ -4,18 +4,15 @@
  * Every line parses, fits, and the stream still verifies with `boundary-audit verify` (the CLI as a
  * child process) on both sealing paths: inline and on the sealing thread.
  */
-import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type AuditLogger, createAuditLogger, generateVerifierKeyPair } from '../src/index'
+import { runCli } from './built'
 
 const MAX_LINE = 16 * 1024
-const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
-const cli = join(pkg, 'src', 'cli', 'index.ts')
 const dir = mkdtempSync(join(tmpdir(), 'ba-line-cap-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const pair = generateVerifierKeyPair()
@@ -23,18 +20,9 @@ const privateKey = join(dir, 'verifier-private.pem')
 writeFileSync(privateKey, pair.privateKeyPem)
 
 /** `boundary-audit verify --key PRIVATE FILE` as a user runs it: exit code and output. */
-function verify(file: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', cli, 'verify', '--key', privateKey, file],
-      { cwd: pkg, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? Number((err as { code?: number }).code ?? 1) : 0
-        resolve({ code, out: stdout + stderr })
-      },
-    )
-  })
+async function verify(file: string): Promise<{ code: number; out: string }> {
+  const r = await runCli(['verify', '--key', privateKey, file])
+  return { code: r.code, out: r.stdout + r.stderr }
 }
 
 type Mode = 'inline' | 'worker'

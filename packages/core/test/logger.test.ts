@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process'
-import { dirname, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { createAuditLogger } from '../src/index'
+import { built } from './built'
 import { capture } from './helpers'
 
 describe('event shapes', () => {
@@ -268,15 +268,14 @@ describe('writer', () => {
 
 describe('pseudonym key', () => {
   const KEY = 'logger-test-pseudonym-key-0123456789'
-  const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'index.ts')
 
   /** A fresh process (so no other logger's warnings mix in): its stderr and its stats(). */
   function start(redaction: string, env: NodeJS.ProcessEnv): { stderr: string; stats: any } {
-    const script = `import { createAuditLogger } from ${JSON.stringify(pathToFileURL(src).href)}
+    const script = `import { createAuditLogger } from ${JSON.stringify(pathToFileURL(built('index.js')).href)}
 const a = createAuditLogger({ destination: { write() {} }, integrity: { enabled: false }, redaction: ${redaction} })
 setTimeout(() => console.log(JSON.stringify(a.stats())), 50)`
     const { BOUNDARY_AUDIT_PSEUDONYM_KEY: _, ...rest } = process.env
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       env: { ...rest, ...env },
       encoding: 'utf8',
       timeout: 60_000,

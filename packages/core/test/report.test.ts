@@ -4,11 +4,9 @@
  * in the window makes the report incomplete (exit 1); every input shape verify reads gives the same
  * report; the CLI as a user runs it (child process, real files).
  */
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { hmacPseudonym } from '../src/redact/pseudonymize'
@@ -17,6 +15,7 @@ import {
   type EvidenceOptions,
   type EvidenceReport,
 } from '../src/verify/report/evidence'
+import { runCli } from './built'
 import { keys, makeTrail, type TrailEvent } from './trail'
 
 const privateKey = keys.privateKeyPem
@@ -260,25 +259,7 @@ describe('the evidence report', () => {
   })
 })
 
-const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
-const cli = join(pkg, 'src', 'cli', 'index.ts')
-
-function run(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', cli, ...args],
-      { cwd: pkg, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0
-        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr })
-      },
-    ).stdin!.end()
-  })
-}
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env })
 
 describe('boundary-audit report (CLI)', () => {
   const keyFile = join(dir, 'verifier-private.pem')

@@ -12,11 +12,11 @@ import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs'
 import { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { verifyText } from '../src/index'
+import { builtFixture } from './built'
 
-const fixture = fileURLToPath(new URL('./fixtures/shared-stdout-app.ts', import.meta.url))
+const fixture = builtFixture('shared-stdout-app.mjs')
 const EVENTS = 20_000
 const dir = mkdtempSync(join(tmpdir(), 'ba-shared-stdout-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -33,7 +33,7 @@ function run(via: 'fifo' | 'socket', env: Record<string, string>): Promise<{ out
       stdout = openSync(path, constants.O_WRONLY)
       fifoReader = new Socket({ fd: rfd, readable: true, writable: false })
     }
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    const child = spawn(process.execPath, [fixture], {
       env: { ...process.env, EVENTS: String(EVENTS), ...env },
       stdio: ['ignore', stdout, 'pipe'],
     })
