@@ -75,7 +75,7 @@ export interface SharedStore {
 // KEYS: the enforcement hash (it names the slot: every monitor key shares its hash tag, so the
 // actors' keys, built here, are in that slot too). ARGV: the key base, the windows and caps, the
 // number of actors whose keys are renewed (they come first), then per actor of the batch its id,
-// its number of accesses n, n individuals (memberOf, or '' for none) and their n times, negated.
+// its number of accesses n, n individuals (24 hex digits, or '' for none) and their n times, negated.
 // Returns four numbers per access that may alert, and only those (most batches: none): its place
 // in the batch as sent, the two counts, and which rules may alert (1 breadth, 2 rate): a count over
 // its threshold with no alert for that actor within the window before it (by access times, as
@@ -345,7 +345,7 @@ export function createRedisStore(
         args.push(actor, places.length)
         for (const i of places) {
           const individual = (batch[i] as Pending).individual
-          args.push(individual === undefined ? '' : memberOf(individual))
+          args.push(individual ?? '')
           if (sent !== undefined) sent[k++] = i
         }
         for (const i of places) args.push(-stamp((batch[i] as Pending).time))
@@ -563,18 +563,6 @@ export function createRedisStore(
   client.on('ready', onReady)
   client.on('end', down)
   return store
-}
-
-/**
- * The set's member for an individual (24 hex digits): the last 13 as a decimal number. Redis keeps
- * a small set's members in a listpack, where a whole number is stored and compared as one (ZADD's
- * search through the set is half as costly as with 24-character strings, and the set half as big).
- * 52 bits of a pseudonym: two individuals of one actor's window share them with a chance of 2^-52
- * per pair (the breadth count would then be one short).
- */
-function memberOf(individual: string): string {
-  const v = Number.parseInt(individual.slice(-13), 16)
-  return individual.length === 24 && Number.isSafeInteger(v) ? String(v) : individual
 }
 
 /** An access time as the script takes it: whole milliseconds, never negative (the pattern's `%d+`). */
