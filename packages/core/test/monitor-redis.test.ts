@@ -469,15 +469,20 @@ describe('monitor counts shared through Redis', () => {
     const { audit } = capture({ redaction: { pseudonymKey: KEY }, monitor })
     const keys = ['d', 'c'].map((k) => `${keyPrefix}{monitor}:walker:${k}`)
     const ttls = async () => Promise.all(keys.map((k) => admin.pttl(k)))
+    // Until both keys exist with an expiry (the script call follows the access by batchMs).
+    const written = async () => {
+      for (let i = 0; i < 200 && (await ttls()).some((t) => t <= 0); i++)
+        await new Promise((r) => setTimeout(r, 10))
+    }
     try {
       await waitFor(() => audit.monitor.stats().store === 'redis')
       read(audit, 'walker', 'A')
-      for (let i = 0; i < 200 && (await ttls()).some((t) => t <= 0); i++) await new Promise((r) => setTimeout(r, 10))
+      await written()
       // This replica renewed the keys in this slice (150 s long) and will not ask again in it; the
       // script sees the keys new (an eviction, a failover) and gives them their expiry anyway.
       await admin.del(...keys)
       read(audit, 'walker', 'B')
-      for (let i = 0; i < 200 && (await ttls()).some((t) => t <= 0); i++) await new Promise((r) => setTimeout(r, 10))
+      await written()
       for (const t of await ttls()) expect(t).toBeGreaterThan(600_000)
       // Neither key is left without an expiry (-1).
       expect(await admin.zcard(keys[0] as string)).toBe(1)
