@@ -21,7 +21,7 @@ export function bundleServer(options: {
   entry: string
   external: string[]
 }): Promise<{ bundle: string; work: string }>
-/** Counts every case two at a time and prints the table (ratios to `bare` and `anchor`). */
+/** Counts every case two at a time (or `parallel`) and prints the table (ratios to `bare` and `anchor`). */
 export function countAndReport(options: {
   bundle: string
   cases: string[]
@@ -35,4 +35,6 @@ export function countAndReport(options: {
   title?: string
   /** Added to every server's environment. */
   env?: Record<string, string>
+  /** Cases counted side by side (default 2). */
+  parallel?: number
 }): Promise<Map<string, number>>

@@ -3,7 +3,6 @@
  * (set by the parent), so pino-http and the audit logger both write to their default destination,
  * stdout, as they would in a container, and both pay the real cost of writing.
  */
-import { AsyncLocalStorage } from 'node:async_hooks'
 import type { AddressInfo } from 'node:net'
 import { getHeapSpaceStatistics } from 'node:v8'
 import express from 'express'
@@ -33,66 +32,11 @@ if (kase === 'pino-http') {
   auditLogger = audit
   // middleware-only: the logger's httpRequest does nothing, to show what the middleware itself costs.
   app.use(auditMiddleware(kase === 'boundary-audit-middleware-only' ? { ...audit, httpRequest() {} } : audit))
-} else if (
-  kase === 'floor-pino-line' ||
-  kase === 'floor-als-close-pino-line' ||
-  kase?.startsWith('floor-als-close-audit-line')
-) {
-  // The least a request log can cost: one plain pino line per request when the response closes
-  // (method, path, status, duration: no redaction, no request id, no chain). Anything that writes
-  // a line per request pays at least this. floor-als-close-pino-line also runs the request in an
-  // AsyncLocalStorage context, as issue 3 requires: the least any audit middleware can cost.
-  // floor-als-close-audit-line: the same with the line as long as this bench's audit line (~830
-  // bytes; what DESIGN.md's fields take, see BENCHMARKS.md "Line size"), a filler field added;
-  // floor-als-close-audit-line-sha256 also links each line to the one before by one SHA-256 of the
-  // line and the previous hash (crypto.hash, on the event loop's thread, as the line is written):
-  // the least any middleware that writes an audit-sized line per request and chains the lines by
-  // hash can cost, whatever it keys, seals or redacts on top.
-  const { pino, symbols } = await import('pino')
-  const logger = pino()
-  const als = kase === 'floor-pino-line' ? undefined : new AsyncLocalStorage<object>()
-  const pad = kase.startsWith('floor-als-close-audit-line') ? 'x'.repeat(680) : undefined
-  if (kase === 'floor-als-close-audit-line-sha256') {
-    const { hash } = await import('node:crypto')
-    const stream = (logger as unknown as Record<symbol, { write(s: string): unknown }>)[symbols.streamSym]!
-    const write = stream.write.bind(stream)
-    let link = ''
-    stream.write = (line: string) => {
-      link = hash('sha256', `${link}${line}`, 'base64url')
-      return write(line)
-    }
-  } else if (pad !== undefined && kase !== 'floor-als-close-audit-line') {
-    throw new Error(`unknown case ${kase}`)
-  }
-  app.use((req, res, next) => {
-    const start = performance.now()
-    res.on('close', () => {
-      const fields: Record<string, unknown> = {
-        method: req.method,
-        url: req.originalUrl,
-        statusCode: res.statusCode,
-        ms: performance.now() - start,
-      }
-      if (pad !== undefined) fields.pad = pad
-      logger.info(fields, 'request completed')
-    })
-    if (als) als.run({}, next)
-    else next()
-  })
 } else if (kase?.startsWith('floor-')) {
-  // What Node 20 itself charges for the two things any request-scoped audit middleware must do,
-  // before a line of this package runs: run the rest of the request inside an AsyncLocalStorage
-  // context (issue 3 requires handlers to run inside audit.runWithContext), and learn when the
-  // response is over (a 'close' listener on the response).
-  const als = new AsyncLocalStorage<object>()
-  const withAls = kase.includes('als')
-  const onClose = kase.includes('close')
-  const ended = () => {}
-  app.use((_req, res, next) => {
-    if (onClose) res.on('close', ended)
-    if (withAls) als.run({}, next)
-    else next()
-  })
+  // What any request audit middleware must cost (ALS context, close listener, a pino line of the
+  // audit line's size, one SHA-256 link): scripts/bench-floor.mjs, shared with the Nest bench.
+  const { createFloorMiddleware } = await import('../../../scripts/bench-floor.mjs')
+  app.use(await createFloorMiddleware(kase))
 } else if (kase?.startsWith('monitor-')) {
   // Privacy monitor off / per process / Redis, each with one access event per request.
   const { setupMonitorCase } = await import('./monitor-cases')

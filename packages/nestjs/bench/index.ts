@@ -9,7 +9,10 @@
  * contention only ever adds to it), which is what the ratios are taken on when the machine is shared.
  *
  * Run: npm run bench -w @boundary-audit/nestjs (after npm run build; the servers load the built dist)
- * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (2), BENCH_CONNECTIONS (100), BENCH_PIPELINING (10)
+ * Env: BENCH_SECONDS (default 10), BENCH_ROUNDS (2), BENCH_CONNECTIONS (100), BENCH_PIPELINING (10),
+ * BENCH_CASES (comma-separated, default below; floor cases in bench/server.ts), BENCH_NODE_FLAGS
+ * (added to every server's node flags, e.g. `--single-threaded-gc --max-semi-space-size=16`, the GC
+ * settings of the instruction counts; Node refuses such V8 flags in NODE_OPTIONS)
  */
 import { fork } from 'node:child_process'
 import { openSync } from 'node:fs'
@@ -24,13 +27,14 @@ const PIPELINING = Number(process.env.BENCH_PIPELINING ?? 10)
 const CASES = (process.env.BENCH_CASES ?? 'bare,nestjs-pino,boundary-audit,boundary-audit-no-chain').split(
   ',',
 )
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
 const serverFile = fileURLToPath(new URL('./server.ts', import.meta.url))
 
 async function startServer(kase: string) {
   const child = fork(serverFile, [kase], {
     // No `source` condition: core and this package load from their built dist, as users run them
     // (tsx would transpile src with esbuild's keepNames, a defineProperty per closure created).
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...NODE_FLAGS],
     stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit', 'ipc'],
   })
   const port = await new Promise<number>((resolve, reject) => {
@@ -83,7 +87,7 @@ const base = best.get('bare')
 const anchor = best.get('nestjs-pino')
 const cpuOf = (k: string) => minCpu.get(k) ?? Number.NaN
 console.log(
-  `\nNest 12 + Express 5, ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), Node ${process.version}, ${SECONDS} s x ${ROUNDS} rounds, ${CONNECTIONS} connections, pipelining ${PIPELINING}; req/s: best round, CPU: lowest round\n`,
+  `\nNest 12 + Express 5, ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), Node ${process.version}${NODE_FLAGS.length > 0 ? ` ${NODE_FLAGS.join(' ')}` : ''}, ${SECONDS} s x ${ROUNDS} rounds, ${CONNECTIONS} connections, pipelining ${PIPELINING}; req/s: best round, CPU: lowest round\n`,
 )
 console.log(
   '| case | req/s | vs bare | vs nestjs-pino | p99 ms | server CPU µs/req | CPU: nestjs-pino / case |',

@@ -6,8 +6,10 @@
  *
  * Needs valgrind. Takes ~2 min per case, two cases at a time.
  * Run: npm run bench:instructions -w @boundary-audit/nestjs
- * Env: BENCH_REQUESTS (default 3000), BENCH_CASES (comma-separated, default below), BENCH_TIMEOUT
- * (seconds a response may take, default 120), BENCH_KEEP=1 (keep the callgrind files to annotate)
+ * Env: BENCH_REQUESTS (default 3000), BENCH_CASES (comma-separated, default below; the floor cases
+ * floor-als-close-audit-line-sha256 and nestjs-pino-audit-line-sha256 are in bench/server.ts),
+ * BENCH_TIMEOUT (seconds a response may take, default 120), BENCH_KEEP=1 (keep the callgrind files
+ * to annotate), BENCH_PARALLEL (cases counted side by side, default 2)
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -48,4 +50,5 @@ await countAndReport({
   anchor: 'nestjs-pino',
   keep: process.env.BENCH_KEEP === '1',
   title: 'Nest 12 + Express 5',
+  parallel: Number(process.env.BENCH_PARALLEL ?? 2),
 })

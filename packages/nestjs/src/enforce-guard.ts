@@ -21,7 +21,7 @@ export class AuditEnforceGuard implements CanActivate {
     if (context.getType() !== 'http') return true
     let verdict: 0 | 403 | 503 = 0
     try {
-      const req = context.switchToHttp().getRequest<AuditRequest>()
+      const req = context.getArgByIndex<AuditRequest>(0) // switchToHttp().getRequest(), without its closures
       const exchange = req ? httpExchangeOf(req) : undefined
       const spec = handlerInfo(context.getHandler(), context.getClass()).spec
       if (exchange) verdict = exchange.enforce(spec !== undefined)

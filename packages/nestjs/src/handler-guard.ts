@@ -21,8 +21,9 @@ export class AuditHandlerGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     try {
       if (context.getType() !== 'http') return true
-      const http = context.switchToHttp()
-      const req = http.getRequest<AuditRequest>()
+      // The HTTP arguments by index, as switchToHttp().getRequest() reads them: switchToHttp() adds
+      // three new closures to the context object on every call, which V8 handles as new properties.
+      const req = context.getArgByIndex<AuditRequest>(0)
       const info = handlerInfo(context.getHandler(), context.getClass())
       const exchange = req ? httpExchangeOf(req) : undefined
       if (exchange) {
@@ -36,7 +37,7 @@ export class AuditHandlerGuard implements CanActivate {
       if (spec) {
         if (exchange) keepLogger(exchange, this.runtime.logger)
         else if (req) untrackedLoggers.set(req, this.runtime.logger)
-        this.armAccessFallback(spec, req, http.getResponse<ServerResponse>())
+        this.armAccessFallback(spec, req, context.getArgByIndex<ServerResponse>(1))
       }
     } catch {
       // A guard that throws would turn every request into a 500: never let ours.

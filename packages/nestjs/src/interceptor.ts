@@ -30,7 +30,7 @@ export class AuditAccessInterceptor implements NestInterceptor {
     try {
       // A controller's @Audit gives way to the handler's own: only the spec in force writes.
       if (handlerInfo(context.getHandler(), context.getClass()).spec !== spec) return next.handle()
-      req = context.switchToHttp().getRequest<AuditRequest>()
+      req = context.getArgByIndex<AuditRequest>(0) // switchToHttp().getRequest(), without its closures
       logger = req ? auditLoggerOf(req) : undefined
       if (!req || !logger) return next.handle()
       markAccessHandled(req)
