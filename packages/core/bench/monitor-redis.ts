@@ -12,21 +12,25 @@
  *
  * Run: npm run build && npm run bench:monitor-redis -w @boundary-audit/core
  * Env: BENCH_ACCESSES (default 60000), BENCH_PER_TURN (20), BENCH_ROUNDS (3),
- *      BENCH_REDIS_URL (redis://127.0.0.1:6379)
+ *      BENCH_REDIS_URL (redis://127.0.0.1:6379), BENCH_CORE_B=PATH: a third case, `redis-b`, the
+ *      same as `redis` with another build of this package (e.g. an older checkout's dist copied
+ *      into packages/core/dist-b, so that its dependencies resolve: BENCH_CORE_B=../dist-b/index.js)
  */
 import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { createAuditLogger } from '@boundary-audit/core'
 import Redis from 'ioredis'
 
 const ACCESSES = Number(process.env.BENCH_ACCESSES ?? 60_000)
 const PER_TURN = Number(process.env.BENCH_PER_TURN ?? 20)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const CORE_B = process.env.BENCH_CORE_B
 
 interface Figures {
   nodeUs: number
+  /** The kernel's part of nodeUs (a socket write on loopback runs Redis's TCP receive path too). */
+  nodeSysUs: number
   redisUs?: number
   scriptUs?: number
   accessesPerCall?: number
@@ -46,16 +50,20 @@ async function redisInfo(admin: Redis) {
 /** One case in this (child) process. */
 async function runCase(kase: string): Promise<Figures> {
   const prefix = `boundary-audit-bench:${randomBytes(4).toString('hex')}:`
-  const audit = createAuditLogger({
+  const core: typeof import('@boundary-audit/core') = await import(
+    kase === 'redis-b' ? (CORE_B as string) : '@boundary-audit/core'
+  )
+  const redis = kase !== 'memory'
+  const audit = core.createAuditLogger({
     service: { name: 'bench', version: '1.0.0', environment: 'bench' },
     redaction: { pseudonymKey: 'bench-pseudonym-key-0123456789abcdef' },
     integrity: { enabled: false },
     destination: { write() {} },
-    monitor: kase === 'redis' ? { redis: { url: URL, keyPrefix: prefix } } : {},
+    monitor: redis ? { redis: { url: URL, keyPrefix: prefix } } : {},
   })
   const admin = new Redis(URL)
   try {
-    for (let i = 0; i < 500 && kase === 'redis' && audit.monitor.stats().store !== 'redis'; i++)
+    for (let i = 0; i < 500 && redis && audit.monitor.stats().store !== 'redis'; i++)
       await new Promise((r) => setTimeout(r, 10))
     let n = 0
     const run = async (count: number) => {
@@ -82,12 +90,13 @@ async function runCase(kase: string): Promise<Figures> {
     await run(ACCESSES)
     const used = process.cpuUsage(cpu)
     const after = await redisInfo(admin)
-    if (kase === 'redis' && audit.monitor.stats().store !== 'redis') throw new Error('Redis went away')
+    if (redis && audit.monitor.stats().store !== 'redis') throw new Error('Redis went away')
     const calls = after.calls - before.calls
     return {
       // The 50 ms wait for the last reply is idle time: nothing to subtract.
       nodeUs: (used.user + used.system) / ACCESSES,
-      ...(kase === 'redis'
+      nodeSysUs: used.system / ACCESSES,
+      ...(redis
         ? {
             redisUs: ((after.cpu - before.cpu) * 1e6) / ACCESSES,
             scriptUs: (after.usec - before.usec) / ACCESSES,
@@ -111,7 +120,7 @@ if (process.argv[2]) {
   const self = fileURLToPath(import.meta.url)
   const results = new Map<string, Figures[]>()
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const kase of ['memory', 'redis']) {
+    for (const kase of CORE_B ? ['memory', 'redis', 'redis-b'] : ['memory', 'redis']) {
       const child = fork(self, [kase], { execArgv: ['--import', 'tsx'] })
       const f = await new Promise<Figures>((resolve, reject) => {
         child.once('message', (m) => resolve(m as Figures))
@@ -119,7 +128,7 @@ if (process.argv[2]) {
       })
       results.set(kase, [...(results.get(kase) ?? []), f])
       console.error(
-        `round ${round} ${kase}: node ${f.nodeUs.toFixed(1)} µs/access` +
+        `round ${round} ${kase}: node ${f.nodeUs.toFixed(1)} µs/access (sys ${f.nodeSysUs.toFixed(1)})` +
           (f.redisUs === undefined
             ? ''
             : `, redis-server ${f.redisUs.toFixed(1)} µs/access (script ${f.scriptUs?.toFixed(1)}), ${f.accessesPerCall?.toFixed(0)} accesses/call`),
@@ -129,7 +138,6 @@ if (process.argv[2]) {
   const min = (k: string, f: (x: Figures) => number | undefined) =>
     Math.min(...(results.get(k) ?? []).map((x) => f(x) ?? Number.NaN))
   const mem = min('memory', (x) => x.nodeUs)
-  const red = min('redis', (x) => x.nodeUs)
   console.log(
     `\nNode ${process.version}, ${ACCESSES} accesses x ${ROUNDS} rounds, ${PER_TURN} per event-loop turn (lowest of the rounds)\n`,
   )
@@ -138,7 +146,10 @@ if (process.argv[2]) {
   )
   console.log('|---|---:|---:|---:|---:|')
   console.log(`| memory | ${mem.toFixed(1)} | - | - | - |`)
-  console.log(
-    `| redis | ${red.toFixed(1)} (+${(red - mem).toFixed(1)}) | ${min('redis', (x) => x.redisUs).toFixed(1)} | ${min('redis', (x) => x.scriptUs).toFixed(1)} | ${Math.max(...(results.get('redis') ?? []).map((x) => x.accessesPerCall ?? 0)).toFixed(0)} |`,
-  )
+  for (const kase of CORE_B ? ['redis', 'redis-b'] : ['redis']) {
+    const red = min(kase, (x) => x.nodeUs)
+    console.log(
+      `| ${kase} | ${red.toFixed(1)} (+${(red - mem).toFixed(1)}) | ${min(kase, (x) => x.redisUs).toFixed(1)} | ${min(kase, (x) => x.scriptUs).toFixed(1)} | ${Math.max(...(results.get(kase) ?? []).map((x) => x.accessesPerCall ?? 0)).toFixed(0)} |`,
+    )
+  }
 }

@@ -433,7 +433,7 @@ describe('monitor counts shared through Redis', () => {
       redis: { url: URL, keyPrefix },
     }
     const { audit } = capture({ redaction: { pseudonymKey: KEY }, monitor })
-    const keys = ['i', 'r'].map((k) => `${keyPrefix}{monitor}:walker:${k}`)
+    const keys = ['d', 'c'].map((k) => `${keyPrefix}{monitor}:walker:${k}`)
     const ttls = async () => Promise.all(keys.map((k) => admin.pttl(k)))
     const settled = async () => {
       for (let i = 0; i < 200; i++) {
@@ -453,6 +453,40 @@ describe('monitor counts shared through Redis', () => {
       read(audit, 'walker', 'B')
       await new Promise((r) => setTimeout(r, 50))
       for (const t of await ttls()) expect(t).toBeGreaterThan(4000)
+    } finally {
+      await audit.close()
+      await admin.quit()
+    }
+  })
+  it("keys that vanish behind the monitor's back get their expiry again at once, in the same slice", async () => {
+    const admin = new Redis(URL)
+    const keyPrefix = `${prefix}ttl-gone:`
+    const monitor = {
+      breadth: { threshold: 50, windowSeconds: 600 },
+      rate: { threshold: 50, windowSeconds: 600 },
+      redis: { url: URL, keyPrefix },
+    }
+    const { audit } = capture({ redaction: { pseudonymKey: KEY }, monitor })
+    const keys = ['d', 'c'].map((k) => `${keyPrefix}{monitor}:walker:${k}`)
+    const ttls = async () => Promise.all(keys.map((k) => admin.pttl(k)))
+    // Until both keys exist with an expiry (the script call follows the access by batchMs).
+    const written = async () => {
+      for (let i = 0; i < 200 && (await ttls()).some((t) => t <= 0); i++)
+        await new Promise((r) => setTimeout(r, 10))
+    }
+    try {
+      await waitFor(() => audit.monitor.stats().store === 'redis')
+      read(audit, 'walker', 'A')
+      await written()
+      // This replica renewed the keys in this slice (150 s long) and will not ask again in it; the
+      // script sees the keys new (an eviction, a failover) and gives them their expiry anyway.
+      await admin.del(...keys)
+      read(audit, 'walker', 'B')
+      await written()
+      for (const t of await ttls()) expect(t).toBeGreaterThan(600_000)
+      // Neither key is left without an expiry (-1).
+      expect(await admin.zcard(keys[0] as string)).toBe(1)
+      expect(await admin.llen(keys[1] as string)).toBe(1)
     } finally {
       await audit.close()
       await admin.quit()

@@ -6,6 +6,7 @@
 // index.ts) and says so once; it never makes a request wait for Redis.
 import { randomBytes } from 'node:crypto'
 import { defaultLoader, type ModuleLoader } from '../otel/load'
+import { RecentMap } from '../recent-map'
 import type { RedisConfig } from './options'
 import type { SharedChange } from './shared-state'
 import { parseSharedChange, serializeSharedChange } from './shared-state'
@@ -43,103 +44,120 @@ export interface SharedStore {
 
 // The two windows of an actor, as cheap for Redis as store-memory.ts is in process. Redis often
 // runs beside the service, on the same cores, so what the script costs per access counts as much
-// as what the call costs the service:
-// - individuals: a sorted set, member the individual, score its last access (GT: a replica whose
-//   clock lags does not move it back). Beyond cap (threshold + 1) members the oldest goes, which
-//   cannot change whether the count exceeds the threshold (the same argument as DistinctWindow).
-//   The set's size bounds the count in the window from above, so the count itself (ZCOUNT over
-//   (now - W, +inf]) is asked only when the set is full, and not even then while the actor's last
-//   alert is less than a window old (the count could not alert).
-// - records: a list of the last cap access times, newest first. The count exceeds the threshold
-//   exactly when the cap-th newest is inside the window. An actor's accesses of one batch go in
-//   with one LPUSH; the cap-th newest as of each of them is then LINDEX (its place + cap - 1),
-//   asked only once the list holds cap entries and no alert is less than a window old.
-// - expiry: both keys live W + R (R = the longer window / 4) after their last renewal, renewed
-//   together when the batch's last access is in another R-long slice of time than the actor's
-//   previous access (the list's newest before the LPUSH, one cheap LINDEX), or a key is new. The
-//   accesses since a renewal are all in its slice, less than R after it, so the keys outlive every
-//   access by a window; an active actor's keys are renewed once per R, not per batch (with the
-//   rate rule off there is no list to ask, and they are renewed every batch).
+// as what the call costs the service. Times go to Redis negated (`-<ms>`): the newest sorts first.
+// - individuals (`<key>:d`): a sorted set, member the individual, score its last access, negated.
+//   A set of up to 128 members is a listpack, where ZADD walks from the front to the new score's
+//   place: a step for the newest first, the whole set for oldest first (30 k instructions per
+//   access on a 100-member set, a third of the script's cost). LT (a greater time only) keeps a
+//   replica whose clock lags from moving a time back. Beyond cap (threshold + 1) members the oldest
+//   (the last ranks) go, which cannot change whether the count exceeds the threshold (the same
+//   argument as DistinctWindow). The set's size bounds the count in the window from above, so the
+//   count itself (ZCOUNT below -(now - W)) is asked only when the set is full, and not even then
+//   while the actor's last alert is less than a window old (the count could not alert).
+// - records (`<key>:c`): a list of the last cap access times (negated), newest first. The count
+//   exceeds the threshold exactly when the cap-th newest is inside the window. An actor's accesses
+//   of one batch go in with one LPUSH; the cap-th newest as of each of them is then LINDEX (its
+//   place + cap - 1), asked only once the list holds cap entries and no alert is less than a window
+//   old. The list is trimmed back to cap once it holds 32 more (one LTRIM per 32 batches of a busy
+//   actor instead of one per batch).
+// - expiry: both keys live W + R (R = the longer window / 4) after their last renewal. The service
+//   asks for it (see `renewed` below) for an actor whose accesses reach an R-long slice of time
+//   that this replica has not renewed its keys in, and the script renews a key it finds new (ZCARD
+//   0, or LPUSH onto nothing). The accesses since a renewal by a replica are all in its slice, less
+//   than R after it, so the keys outlive every access by a window (each replica renews for its own
+//   accesses; N replicas renew an active actor's keys at most N times per R).
+// So an actor's accesses of a batch cost Redis one ZCARD and one LPUSH together and one ZADD each,
+// and nothing is converted to a number unless a window is full. Every argument of those calls is a
+// string the script was given or a literal: Lua turns a number into a command's argument with
+// sprintf("%.14g"), ~2.6 k instructions each, as much as a simple command's own work here, and
+// tonumber() costs as much (strtod). Nothing is parsed in Lua either: each access is two arguments
+// (a pattern match over a packed string cost more than Redis's parsing of two arguments).
 // KEYS: the enforcement hash (it names the slot: every monitor key shares its hash tag, so the
-// actors' keys, built here, are in that slot too). ARGV: the key base, the first access's time, the
-// windows and caps, then per actor of the batch its id and its accesses packed in one string,
-// `<individual>,<time - first time>;` each (individual: the pseudonym's 24 hex digits or nothing):
-// two arguments per actor instead of four per access, which the service encodes and Redis parses.
+// actors' keys, built here, are in that slot too). ARGV: the key base, the windows and caps, the
+// number of actors whose keys are renewed (they come first), then per actor of the batch its id,
+// its number of accesses n, n individuals (24 hex digits, or '' for none) and their n times, negated.
 // Returns four numbers per access that may alert, and only those (most batches: none): its place
 // in the batch as sent, the two counts, and which rules may alert (1 breadth, 2 rate): a count over
 // its threshold with no alert for that actor within the window before it (by access times, as
 // RuleEngine.admit judges) on any replica, so that replicas sharing counts raise one alert per
 // window between them, as one process would. The alert marks: `<key>a`, the last alert's time.
 // Before the actors, ARGV[7] says how many findings of the rules without a window follow, three
-// arguments each (the mark's name: rule, actor, individual; the quiet time; the access time - t0):
+// arguments each (the mark's name: rule, actor, individual; the quiet time; the access time):
 // the reply starts with 1 (first within the quiet time on any replica: its mark is set) or 0 for each.
 const SCRIPT = `
-local base, t0 = ARGV[1], tonumber(ARGV[2])
-local bw, bcap = tonumber(ARGV[3]), tonumber(ARGV[4])
-local rw, rcap = tonumber(ARGV[5]), tonumber(ARGV[6])
+local base = ARGV[1]
+local bw, bcap = tonumber(ARGV[2]), tonumber(ARGV[3])
+local rw, rcap = tonumber(ARGV[4]), tonumber(ARGV[5])
 local out, place = {}, 0
 local slice = math.max(1, math.floor(math.max(bw, rw) / 4))
+-- Whole milliseconds for PX and PEXPIRE (a window may be a fraction of a millisecond longer).
+local function ms(x)
+  return tostring(math.max(1, math.ceil(x)))
+end
+local bkeep, rlast, rroom = ARGV[3], tostring(rcap - 1), rcap + 32
+local bpx, rpx, bttl, rttl = ms(bw), ms(rw), ms(bw + slice), ms(rw + slice)
 local function mark(key)
   return tonumber(redis.call('GET', key .. 'a')) or false
 end
 local onces = tonumber(ARGV[7])
 for o = 8, 7 + 3 * onces, 3 do
-  local key, quiet, now = base .. 'once:' .. ARGV[o], tonumber(ARGV[o + 1]), t0 + tonumber(ARGV[o + 2])
+  local key, quiet, now = base .. 'once:' .. ARGV[o], tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])
   local last = tonumber(redis.call('GET', key))
   if last ~= nil and now - last < quiet then
     out[#out + 1] = 0
   else
-    redis.call('SET', key, now, 'PX', quiet)
+    redis.call('SET', key, ARGV[o + 2], 'PX', ms(quiet))
     out[#out + 1] = 1
   end
 end
-for g = 8 + 3 * onces, #ARGV, 2 do
-  local ki, kr = base .. ARGV[g] .. ':i', base .. ARGV[g] .. ':r'
-  local times, members = {}, {}
-  for m, dt in string.gmatch(ARGV[g + 1], '([^,;]*),(-?%d+);') do
-    members[#members + 1] = m
-    times[#times + 1] = t0 + tonumber(dt)
-  end
-  local n = #times
+local g, actor, renewing, nargs = 8 + 3 * onces, 0, tonumber(ARGV[6]), #ARGV
+while g <= nargs do
+  local ki, kr = base .. ARGV[g] .. ':d', base .. ARGV[g] .. ':c'
+  local n = tonumber(ARGV[g + 1])
+  -- The actor's individuals are ARGV[m + 1 .. m + n], their times ARGV[m + n + 1 .. m + 2n].
+  local m, s = g + 1, g + 1 + n
+  g, actor = s + n + 1, actor + 1
   local card, held, imark, rmark = 0, 0, nil, nil
-  if bw > 0 then card = redis.call('ZCARD', ki) end
-  local renew = bw > 0 and card == 0
+  local renew = actor <= renewing
+  if bw > 0 then
+    card = redis.call('ZCARD', ki)
+    if card == 0 then renew = true end
+  end
   if rw > 0 then
-    held = redis.call('LPUSH', kr, unpack(times)) - n
-    local prev = held > 0 and tonumber(redis.call('LINDEX', kr, n))
-    if not prev or math.floor(prev / slice) ~= math.floor(times[n] / slice) then renew = true end
-  else
-    renew = true
+    held = redis.call('LPUSH', kr, unpack(ARGV, s + 1, s + n)) - n
+    if held == 0 then renew = true end
   end
   for j = 1, n do
-    local now, fresh, i, r = times[j], 0, 0, 0
+    local stamp, fresh, i, r = ARGV[s + j], 0, 0, 0
     if bw > 0 then
-      local m = members[j]
-      if m ~= '' and redis.call('ZADD', ki, 'GT', now, m) == 1 then
+      local member = ARGV[m + j]
+      if member ~= '' and redis.call('ZADD', ki, 'LT', stamp, member) == 1 then
         card = card + 1
         if card > bcap then
-          redis.call('ZREMRANGEBYRANK', ki, 0, card - bcap - 1)
+          redis.call('ZREMRANGEBYRANK', ki, bkeep, '-1')
           card = bcap
         end
       end
       if card >= bcap then
+        local now = -tonumber(stamp)
         if imark == nil then imark = mark(ki) end
         if not imark or now - imark >= bw then
-          i = redis.call('ZCOUNT', ki, '(' .. (now - bw), '+inf')
+          i = redis.call('ZCOUNT', ki, '-inf', '(' .. (bw - now))
           if i >= bcap then
-            redis.call('SET', ki .. 'a', now, 'PX', bw)
+            redis.call('SET', ki .. 'a', now, 'PX', bpx)
             imark, fresh = now, 1
           end
         end
       end
     end
     if rw > 0 and held + j >= rcap then
+      local now = -tonumber(stamp)
       if rmark == nil then rmark = mark(kr) end
       if not rmark or now - rmark >= rw then
         local last = tonumber(redis.call('LINDEX', kr, n - j + rcap - 1))
-        if last ~= nil and last > now - rw then
+        if last ~= nil and -last > now - rw then
           r = rcap
-          redis.call('SET', kr .. 'a', now, 'PX', rw)
+          redis.call('SET', kr .. 'a', now, 'PX', rpx)
           rmark, fresh = now, fresh + 2
         end
       end
@@ -152,10 +170,10 @@ for g = 8 + 3 * onces, #ARGV, 2 do
     end
     place = place + 1
   end
-  if rw > 0 and held + n > rcap then redis.call('LTRIM', kr, 0, rcap - 1) end
+  if rw > 0 and held + n > rroom then redis.call('LTRIM', kr, '0', rlast) end
   if renew then
-    if bw > 0 then redis.call('PEXPIRE', ki, bw + slice) end
-    if rw > 0 then redis.call('PEXPIRE', kr, rw + slice) end
+    if bw > 0 then redis.call('PEXPIRE', ki, bttl) end
+    if rw > 0 then redis.call('PEXPIRE', kr, rttl) end
   end
 end
 return out
@@ -163,6 +181,8 @@ return out
 
 /** Accesses judged by one script call at most. */
 const MAX_BATCH = 256
+/** Actors whose last renewal this replica remembers; one forgotten is renewed again at its next batch. */
+const MAX_RENEWED = 100_000
 
 /**
  * The counts of an access that cannot alert (what most of the script's answer is, unsaid): the
@@ -243,6 +263,10 @@ export function createRedisStore(
   const b = counts.breadth
   const r = counts.rate
   const head = [b ? b.windowMs : 0, b ? b.threshold + 1 : 0, r ? r.windowMs : 0, r ? r.threshold + 1 : 0]
+  // The slice of time of the script's renewals (see the script), and the slice this replica last
+  // renewed each actor's keys in: one renewal per actor and slice from here, whatever the batches.
+  const slice = Math.max(1, Math.floor(Math.max(head[0] as number, head[2] as number) / 4))
+  const renewed = new RecentMap<string, number>(MAX_RENEWED)
   const tag = randomBytes(4).toString('hex')
   let queue: Pending[] = []
   let onces: PendingOnce[] = []
@@ -295,20 +319,37 @@ export function createRedisStore(
       if (places === undefined) byActor.set(actor, [i])
       else places.push(i)
     }
-    const t0 = Math.round((batch[0] ?? (marks[0] as PendingOnce)).time)
-    const args: (string | number)[] = [1, stateKey, base, t0, ...head, marks.length]
-    for (const m of marks) args.push(m.key, m.quietMs, Math.round(m.time) - t0)
-    // sent[k]: the batch index of the k-th access as sent (the script's `place`).
-    const sent = byActor.size === batch.length ? undefined : new Array<number>(batch.length)
-    let k = 0
+    // The actors whose keys this replica has not renewed in the slice of their last access here
+    // go first (the script renews the first ARGV[6] actors' keys).
+    const renewing: string[] = []
+    const rest: string[] = []
     for (const [actor, places] of byActor) {
-      let packed = ''
-      for (const i of places) {
-        const p = batch[i] as Pending
-        packed += `${p.individual ?? ''},${Math.round(p.time) - t0};`
-        if (sent !== undefined) sent[k++] = i
+      const at = Math.floor(stamp((batch[places[places.length - 1] as number] as Pending).time) / slice)
+      if (renewed.get(actor) === at) rest.push(actor)
+      else {
+        renewed.set(actor, at)
+        renewing.push(actor)
       }
-      args.push(actor, packed)
+    }
+    const args: (string | number)[] = [1, stateKey, base, ...head, renewing.length, marks.length]
+    for (const m of marks) args.push(m.key, m.quietMs, stamp(m.time))
+    // sent[k]: the batch index of the k-th access as sent (the script's `place`).
+    const sent =
+      byActor.size === batch.length && (renewing.length === 0 || rest.length === 0)
+        ? undefined
+        : new Array<number>(batch.length)
+    let k = 0
+    for (const list of [renewing, rest]) {
+      for (const actor of list) {
+        const places = byActor.get(actor) as number[]
+        args.push(actor, places.length)
+        for (const i of places) {
+          const individual = (batch[i] as Pending).individual
+          args.push(individual ?? '')
+          if (sent !== undefined) sent[k++] = i
+        }
+        for (const i of places) args.push(-stamp((batch[i] as Pending).time))
+      }
     }
     let settled = false
     inFlight++
@@ -324,6 +365,8 @@ export function createRedisStore(
       }
     }
     const deliver = (reply: number[] | undefined) => {
+      // Without an answer the renewals may not have happened: the next batch asks again.
+      if (reply === undefined) for (const actor of renewing) renewed.delete(actor)
       for (let j = 0; j < marks.length; j++) {
         try {
           ;(marks[j] as PendingOnce).done(reply === undefined ? undefined : Number(reply[j]) === 1)
@@ -520,6 +563,11 @@ export function createRedisStore(
   client.on('ready', onReady)
   client.on('end', down)
   return store
+}
+
+/** An access time as the script takes it: whole milliseconds, never negative (the pattern's `%d+`). */
+function stamp(time: number): number {
+  return time > 0 ? Math.round(time) : 0
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
