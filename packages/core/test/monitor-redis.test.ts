@@ -424,24 +424,33 @@ describe('monitor counts shared through Redis', () => {
       for (const { client } of clients) await client.quit()
     }
   })
-  it("an actor's keys outlive each access by a window, renewed when its accesses reach a new quarter window", async () => {
+  /**
+   * A logger whose monitor counts in Redis under a prefix of its own (windows of `windowSeconds`),
+   * and the expiries (pttl) of actor walker's two keys.
+   */
+  function walkerKeys(name: string, windowSeconds: number) {
     const admin = new Redis(URL)
-    const keyPrefix = `${prefix}ttl:`
+    const keyPrefix = `${prefix}${name}:`
     const monitor = {
-      breadth: { threshold: 50, windowSeconds: 4 },
-      rate: { threshold: 50, windowSeconds: 4 },
+      breadth: { threshold: 50, windowSeconds },
+      rate: { threshold: 50, windowSeconds },
       redis: { url: URL, keyPrefix },
     }
     const { audit } = capture({ redaction: { pseudonymKey: KEY }, monitor })
     const keys = ['d', 'c'].map((k) => `${keyPrefix}{monitor}:walker:${k}`)
     const ttls = async () => Promise.all(keys.map((k) => admin.pttl(k)))
+    /** The expiries once both keys exist with one (the script call follows the access by batchMs). */
     const settled = async () => {
       for (let i = 0; i < 200; i++) {
         if ((await ttls()).every((t) => t > 0)) return ttls()
         await new Promise((r) => setTimeout(r, 10))
       }
-      throw new Error('the keys did not appear')
+      throw new Error('the keys did not appear with an expiry')
     }
+    return { admin, audit, keys, ttls, settled }
+  }
+  it("an actor's keys outlive each access by a window, renewed when its accesses reach a new quarter window", async () => {
+    const { admin, audit, ttls, settled } = walkerKeys('ttl', 4)
     try {
       await waitFor(() => audit.monitor.stats().store === 'redis')
       read(audit, 'walker', 'A')
@@ -459,30 +468,16 @@ describe('monitor counts shared through Redis', () => {
     }
   })
   it("keys that vanish behind the monitor's back get their expiry again at once, in the same slice", async () => {
-    const admin = new Redis(URL)
-    const keyPrefix = `${prefix}ttl-gone:`
-    const monitor = {
-      breadth: { threshold: 50, windowSeconds: 600 },
-      rate: { threshold: 50, windowSeconds: 600 },
-      redis: { url: URL, keyPrefix },
-    }
-    const { audit } = capture({ redaction: { pseudonymKey: KEY }, monitor })
-    const keys = ['d', 'c'].map((k) => `${keyPrefix}{monitor}:walker:${k}`)
-    const ttls = async () => Promise.all(keys.map((k) => admin.pttl(k)))
-    // Until both keys exist with an expiry (the script call follows the access by batchMs).
-    const written = async () => {
-      for (let i = 0; i < 200 && (await ttls()).some((t) => t <= 0); i++)
-        await new Promise((r) => setTimeout(r, 10))
-    }
+    const { admin, audit, keys, ttls, settled } = walkerKeys('ttl-gone', 600)
     try {
       await waitFor(() => audit.monitor.stats().store === 'redis')
       read(audit, 'walker', 'A')
-      await written()
+      await settled()
       // This replica renewed the keys in this slice (150 s long) and will not ask again in it; the
       // script sees the keys new (an eviction, a failover) and gives them their expiry anyway.
       await admin.del(...keys)
       read(audit, 'walker', 'B')
-      await written()
+      await settled()
       for (const t of await ttls()) expect(t).toBeGreaterThan(600_000)
       // Neither key is left without an expiry (-1).
       expect(await admin.zcard(keys[0] as string)).toBe(1)
