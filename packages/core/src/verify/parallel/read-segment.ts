@@ -14,7 +14,8 @@ import { createMacOf, nextKey } from '../../integrity/chain'
 import { type Entry, toEntry } from '../entry'
 import { type AdoptedCounts, createExtractor } from '../extract/extractor'
 import { createLineSplitter } from '../lines'
-import { factsOf, factsWithAccessOf } from '../report/facts'
+import { factsOf, factsWithAccessOf, type RecordFacts } from '../report/facts'
+import { byWhoOf, type WhoFilter } from '../report/match'
 import { BufferPool } from './buffers'
 import { toWire } from './entry-wire'
 
@@ -26,6 +27,8 @@ export interface SegmentJob {
   recycle?: ArrayBuffer[]
   /** Pick the evidence report's facts of every record (report/facts.ts), with the monitor's view. */
   facts?: 'facts' | 'access'
+  /** With `facts`: the report's filters; the records none matches are sent with their time only. */
+  who?: WhoFilter
 }
 
 /** k[0] of a stream whose genesis the main thread opened (null: unkeyed chain). */
@@ -157,15 +160,17 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
     if (events.write(json) !== json.length) ascii = false
   }
   const pick = job.facts === 'access' ? factsWithAccessOf : job.facts === 'facts' ? factsOf : undefined
+  const byWho = pick && job.who ? byWhoOf(job.who) : undefined
   const extractor = createExtractor(
     (found) => {
       const entry = toEntry(found, pick)
       checkMac(keys, entry, found.integrity.v)
       records++
+      const timeOnly = byWho !== undefined && !byWho(entry.facts as RecordFacts)
       if (entry.v2) {
         // Format 2: the input is a digest (base64url, digits): it goes in the JSON, one string less
         // for the main thread to cut out of `inputs`.
-        event(JSON.stringify(toWire(entry, entry.input)))
+        event(JSON.stringify(toWire(entry, entry.input, timeOnly)))
         return
       }
       if (cut === lengths.length) {
@@ -176,7 +181,7 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
       // Negative: not ASCII (the main thread decodes ASCII as latin1, a plain copy).
       const n = inputs.write(entry.input)
       lengths[cut++] = n === entry.input.length ? n : -n
-      event(JSON.stringify(toWire(entry, undefined)))
+      event(JSON.stringify(toWire(entry, undefined, timeOnly)))
     },
     { onUnreadable: (line) => event(String(line)) },
   )
