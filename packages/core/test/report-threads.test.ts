@@ -6,11 +6,11 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { whoFilterOf } from '../src/verify/report/match'
 import { hmacPseudonym } from '../src/redact/pseudonymize'
 import { verifyWorkerFile } from '../src/verify/parallel/pool'
 import { eventPieces, readSegment } from '../src/verify/parallel/read-segment'
 import { createEvidenceReport, type EvidenceOptions, evidenceReport } from '../src/verify/report/evidence'
+import { whoFilterOf } from '../src/verify/report/match'
 import { keys, makeTrail, type TrailEvent } from './trail'
 
 const privateKey = keys.privateKeyPem
@@ -26,7 +26,9 @@ const ACTORS = ['dr-a', 'dr-b', hmacPseudonym(pseudonymKey, 'user', 'dr-c'), 'nu
 const event = fc.record({
   actor: fc.constantFrom(...ACTORS),
   patient: fc.option(fc.constantFrom('MRN-1', 'MRN-2', 'MRN-3'), { nil: undefined }),
-  session: fc.option(fc.constantFrom('s-1', hmacPseudonym(pseudonymKey, 'session', 's-2')), { nil: undefined }),
+  session: fc.option(fc.constantFrom('s-1', hmacPseudonym(pseudonymKey, 'session', 's-2')), {
+    nil: undefined,
+  }),
   ip: fc.option(fc.constantFrom('10.0.0.1', '10.0.0.2'), { nil: undefined }),
   request: fc.option(fc.constantFrom('r1', 'r2', 'r3'), { nil: undefined }),
   path: fc.boolean(),
@@ -82,7 +84,12 @@ describe('the report with its filters on worker threads', () => {
         const single = createEvidenceReport(options)
         single.write(text)
         const want = single.end()
-        const got = await evidenceReport(source(text), { ...options, threads: 2, threadsAfterBytes: 0, workerFile })
+        const got = await evidenceReport(source(text), {
+          ...options,
+          threads: 2,
+          threadsAfterBytes: 0,
+          workerFile,
+        })
         expect(JSON.stringify(got)).toBe(JSON.stringify(want))
       }),
       { numRuns: 40 },
