@@ -52,12 +52,12 @@ function sub(o: Obj | undefined, key: string): Obj | undefined {
 }
 
 /**
- * The facts of one record (`top`: dotted keys expanded). Each object on the way is expanded once
- * (as get() would, once per path): this runs for every record of a report. `time`: the record's
- * `@timestamp` as toEntry parsed it already (not parsed a second time).
+ * The facts of one record. `top` comes with its dotted keys expanded (toEntry's), so is not
+ * expanded again; each object below it is expanded once (as get() would, once per path): this runs
+ * for every record of a report. `time`: the record's `@timestamp` as toEntry parsed it already
+ * (not parsed a second time).
  */
-export function factsOf(top: Obj, time?: number): RecordFacts {
-  const t = expandKeys(top)
+export function factsOf(t: Obj, time?: number): RecordFacts {
   const facts: RecordFacts = { time: time ?? timeOf(t) }
   const event = sub(t, 'event')
   const user = sub(t, 'user')
