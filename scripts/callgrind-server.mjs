@@ -58,7 +58,7 @@ export async function bundleServer({ entry, external }) {
           b.onLoad({ filter: /writer[\\/]batch\.ts$/ }, (args) => {
             const text = readFileSync(args.path, 'utf8')
             const stretched = text.replace(/BATCH_DELAY_MS = \d+\b/, 'BATCH_DELAY_MS = 1000')
-            if (stretched === text) throw new Error('bench: BATCH_DELAY_MS = <ms> not found in writer/batch.ts')
+            if (stretched === text) throw new Error('bench: BATCH_DELAY_MS not found in writer/batch.ts')
             return { contents: stretched, loader: 'ts' }
           })
         },

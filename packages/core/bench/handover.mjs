@@ -39,13 +39,24 @@ const threads = () => {
   return out
 }
 const group = (comm) =>
-  comm === 'MainThread' ? 'main' : comm === 'WorkerThread' ? 'seal' : comm.startsWith('libuv') ? 'libuv' : 'v8'
+  comm === 'MainThread'
+    ? 'main'
+    : comm === 'WorkerThread'
+      ? 'seal'
+      : comm.startsWith('libuv')
+        ? 'libuv'
+        : 'v8'
 
-const actor = { id: 'CiQwOGE4Njg0Yi1kYjg4', roles: ['clinician', 'ward-7'], domain: 'https://dex.example.org' }
+const actor = {
+  id: 'CiQwOGE4Njg0Yi1kYjg4',
+  roles: ['clinician', 'ward-7'],
+  domain: 'https://dex.example.org',
+}
 const audit = createAuditLogger({
   service: { name: 'bench', version: '1.0.0', environment: 'bench', instance: 'bench-0' },
   destination: '/dev/null',
-  integrity: CHAIN === 'off' ? { enabled: false } : { enabled: true, thread: CHAIN, checkpointIntervalSeconds: 0 },
+  integrity:
+    CHAIN === 'off' ? { enabled: false } : { enabled: true, thread: CHAIN, checkpointIntervalSeconds: 0 },
 })
 const one = () =>
   audit.access({
@@ -83,8 +94,10 @@ async function drive(rate, seconds) {
   return n
 }
 
-console.log(`node ${process.version}, chain ${CHAIN}, dist ${DIST ?? '@boundary-audit/core'}, ${SECONDS} s per rate`)
-await drive(2000, Number(arg("WARMUP", 1))) // warm-up
+console.log(
+  `node ${process.version}, chain ${CHAIN}, dist ${DIST ?? '@boundary-audit/core'}, ${SECONDS} s per rate`,
+)
+await drive(2000, Number(arg('WARMUP', 1))) // warm-up
 await audit.flush()
 await sleep(200)
 for (const rate of RATES) {
