@@ -3,30 +3,38 @@
  * createAuditLogger to /dev/null, CPU per event split by thread (from /proc/self/task/<tid>/schedstat,
  * nanoseconds on CPU), so that the sealing thread's own share at low rates shows.
  *
- * Run (after the build): node packages/core/bench/handover.mjs [RATE=100,1000,5000,0] [SECONDS=5] [CHAIN=worker|inline|off] [DIST=dir]
- *   RATE 0 = saturated (BURST events per loop turn). DIST: a built dist/ to load instead of the package's
- *   (to compare two builds). Linux only.
+ * The sealing thread has execArgv [] (no tsx loader there), so what it costs is the built script's.
+ *
+ * Run (after the build), in packages/core: npx tsx bench/handover.ts [RATE=100,1000,5000,0] [SECONDS=5]
+ *   [CHAIN=worker|inline|off] [WARMUP=1] [DIST=dir]
+ *   RATE 0 = saturated (BURST events per loop turn). DIST: a built dist/ to load instead of the
+ *   package's (to compare two builds, e.g. a copy of main's dist/). Linux only.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import type { createAuditLogger as Create } from '@boundary-audit/core'
+import { accessEvent } from './access-event'
 
-const arg = (name, fallback) => {
+const arg = <T extends string | undefined>(name: string, fallback: T): string | T => {
   const hit = process.argv.slice(2).find((a) => a.startsWith(`${name}=`))
   return hit ? hit.slice(name.length + 1) : fallback
 }
 const RATES = arg('RATE', '100,1000,5000,0').split(',').map(Number)
-const SECONDS = Number(arg('SECONDS', 5))
+const SECONDS = Number(arg('SECONDS', '5'))
 const CHAIN = arg('CHAIN', 'worker')
 const DIST = arg('DIST', undefined)
 const BURST = 200
 
-const { createAuditLogger } = DIST
+const { createAuditLogger }: { createAuditLogger: typeof Create } = DIST
   ? await import(pathToFileURL(resolve(DIST, 'index.js')).href)
   : await import('@boundary-audit/core')
 
+type Group = 'main' | 'seal' | 'v8' | 'libuv'
+
+/** CPU nanoseconds of every thread of this process, by thread id. */
 const threads = () => {
-  const out = new Map()
+  const out = new Map<string, { comm: string; ns: number }>()
   for (const tid of readdirSync('/proc/self/task')) {
     try {
       const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim()
@@ -38,7 +46,7 @@ const threads = () => {
   }
   return out
 }
-const group = (comm) =>
+const group = (comm: string): Group =>
   comm === 'MainThread'
     ? 'main'
     : comm === 'WorkerThread'
@@ -47,31 +55,20 @@ const group = (comm) =>
         ? 'libuv'
         : 'v8'
 
-const actor = {
-  id: 'CiQwOGE4Njg0Yi1kYjg4',
-  roles: ['clinician', 'ward-7'],
-  domain: 'https://dex.example.org',
-}
 const audit = createAuditLogger({
   service: { name: 'bench', version: '1.0.0', environment: 'bench', instance: 'bench-0' },
   destination: '/dev/null',
   integrity:
-    CHAIN === 'off' ? { enabled: false } : { enabled: true, thread: CHAIN, checkpointIntervalSeconds: 0 },
+    CHAIN === 'off'
+      ? { enabled: false }
+      : { enabled: true, thread: CHAIN as 'worker' | 'inline', checkpointIntervalSeconds: 0 },
 })
-const one = () =>
-  audit.access({
-    action: 'patient-record-read',
-    outcome: 'success',
-    actor,
-    resource: { type: 'patient', id: '8c1d2f6e-4b1a-4c55-9a57-0d7b7c1a1f20' },
-    purpose: 'treatment',
-    reason: 'chart review before rounds',
-  })
+const one = () => audit.access(accessEvent())
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Events at `rate` per second for `seconds` (every 10 ms a tick's share), or saturated (rate 0). */
-async function drive(rate, seconds) {
+async function drive(rate: number, seconds: number): Promise<number> {
   const end = performance.now() + seconds * 1000
   let n = 0
   if (rate === 0) {
@@ -97,7 +94,7 @@ async function drive(rate, seconds) {
 console.log(
   `node ${process.version}, chain ${CHAIN}, dist ${DIST ?? '@boundary-audit/core'}, ${SECONDS} s per rate`,
 )
-await drive(2000, Number(arg('WARMUP', 1))) // warm-up
+await drive(2000, Number(arg('WARMUP', '1'))) // warm-up
 await audit.flush()
 await sleep(200)
 for (const rate of RATES) {
@@ -109,9 +106,9 @@ for (const rate of RATES) {
   const wall = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
   const after = threads()
-  const by = { main: 0, seal: 0, v8: 0, libuv: 0 }
+  const by: Record<Group, number> = { main: 0, seal: 0, v8: 0, libuv: 0 }
   for (const [tid, t] of after) by[group(t.comm)] += t.ns - (before.get(tid)?.ns ?? 0)
-  const us = (ns) => (ns / 1000 / n).toFixed(2)
+  const us = (ns: number) => (ns / 1000 / n).toFixed(2)
   console.log(
     `rate ${rate || 'max'}: ${n} events, ${Math.round(n / wall)}/s | µs CPU/event: process ${((cpu.user + cpu.system) / n).toFixed(2)}` +
       ` main ${us(by.main)} seal ${us(by.seal)} v8 ${us(by.v8)} libuv ${us(by.libuv)}`,
