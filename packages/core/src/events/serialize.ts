@@ -310,11 +310,26 @@ export function createRecordSerializer(): RecordSerializer {
         s += keyText(k, s === '', true) + v
         s += '"'
       } else {
-        const x = !isObject(v) ? json(v) : k === 'resource' ? resourceText(v) : objectText(v, 2)
+        const x = !isObject(v)
+          ? json(v)
+          : k === 'resource'
+            ? resourceText(v)
+            : k === 'db'
+              ? auditDbText(v)
+              : objectText(v, 2)
         if (x !== undefined) s += keyText(k, s === '', false) + x
       }
     }
     return s === '' ? '{}' : `${s}}`
+  }
+
+  /** `audit.db` of a db-query record (events/db.ts): its three keys known, each value read once. */
+  function auditDbText(o: object): string | undefined {
+    if (!matches(o, AUDIT_DB_KEYS)) return objectText(o, 2)
+    const a = o as Record<string, unknown>
+    const fields = entry(entry('', 'fingerprint', a.fingerprint, 3), 'slow', a.slow, 3)
+    const all = entry(fields, 'statement_name', a.statement_name, 3)
+    return all === '' ? '{}' : `${all}}`
   }
 
   function resourceText(o: object): string | undefined {
@@ -393,8 +408,17 @@ export function createRecordSerializer(): RecordSerializer {
     const response = d.response
     const system = d.system
     let s = dbHead(collection, namespace, operation, query)
-    s = entry(s, 'response', response, 2)
-    s = entry(s, 'system', system, 2)
+    if (isObject(response) && matches(response, RESPONSE_KEYS)) {
+      const rows = (response as { returned_rows: unknown }).returned_rows
+      const status = (response as { status_code: unknown }).status_code
+      s = wrap(s, 'response', entry(entry('', 'returned_rows', rows, 3), 'status_code', status, 3))
+    } else {
+      s = entry(s, 'response', response, 2)
+    }
+    s =
+      isObject(system) && matches(system, NAME_KEYS)
+        ? wrap(s, 'system', entry('', 'name', (system as { name: unknown }).name, 3))
+        : entry(s, 'system', system, 2)
     return s === '' ? '{}' : `${s}}`
   }
 
@@ -437,15 +461,12 @@ export function createRecordSerializer(): RecordSerializer {
         return h.head
       }
     }
-    let s = c ? nested('', 'collection', 'name', cName) : entry('', 'collection', collection, 2)
+    let s = c ? wrap('', 'collection', entry('', 'name', cName, 3)) : entry('', 'collection', collection, 2)
     s = entry(s, 'namespace', namespace, 2)
-    s = op ? nested(s, 'operation', 'name', opName) : entry(s, 'operation', operation, 2)
-    if (q) {
-      const inner = entry(entry('', 'summary', summary, 3), 'text', text, 3)
-      s += keyText('query', s === '', false) + (inner === '' ? '{}' : `${inner}}`)
-    } else {
-      s = entry(s, 'query', query, 2)
-    }
+    s = op ? wrap(s, 'operation', entry('', 'name', opName, 3)) : entry(s, 'operation', operation, 2)
+    s = q
+      ? wrap(s, 'query', entry(entry('', 'summary', summary, 3), 'text', text, 3))
+      : entry(s, 'query', query, 2)
     if (known && s.length <= MAX_HEAD) {
       s = flat(s)
       heads[slot] = { shape, text, summary, namespace, opName, cName, head: s }
@@ -453,10 +474,12 @@ export function createRecordSerializer(): RecordSerializer {
     return s
   }
 
-  /** `"key":{"inner":value}` (or `"key":{}`) appended to `s`, for a one-key object whose value was read. */
-  function nested(s: string, key: string, inner: string, v: unknown): string {
-    const x = entry('', inner, v, 3)
-    return s + keyText(key, s === '', false) + (x === '' ? '{}' : `${x}}`)
+  /**
+   * `"key":{...}` appended to `s`, from the text of the object's fields (as entry() wrote them from
+   * values read once; empty for `{}`), for the objects of known keys in `db`.
+   */
+  function wrap(s: string, key: string, fields: string): string {
+    return s + keyText(key, s === '', false) + (fields === '' ? '{}' : `${fields}}`)
   }
 
   /**
@@ -645,6 +668,8 @@ const RESOURCE_KEYS = ['id', 'type']
 const DB_KEYS = ['collection', 'namespace', 'operation', 'query', 'response', 'system']
 const NAME_KEYS = ['name']
 const QUERY_KEYS = ['summary', 'text']
+const RESPONSE_KEYS = ['returned_rows', 'status_code']
+const AUDIT_DB_KEYS = ['fingerprint', 'slow', 'statement_name']
 
 /** What dbHead remembers of one statement: its values, and the text they make. */
 interface DbHead {
