@@ -19,16 +19,11 @@ import os from 'node:os'
 // The logger by its package name: the built dist (and its sealing-thread script), as users run it.
 import { createAuditLogger } from '@boundary-audit/core'
 import { createChain, generateVerifierKeyPair } from '../src/integrity/index'
+import { accessEvent, actor } from './access-event'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 30_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
 const { publicKeyPem } = generateVerifierKeyPair()
-
-const actor = {
-  id: 'CiQwOGE4Njg0Yi1kYjg4',
-  roles: ['clinician', 'ward-7'],
-  domain: 'https://dex.example.org',
-}
 
 /**
  * Two events, each measured on its own: the lean six-field access event (the hardest case for the
@@ -63,17 +58,7 @@ function loggerCase(
   return {
     name,
     run(n) {
-      for (let i = 0; i < n; i++) {
-        audit.access({
-          action: 'patient-record-read',
-          outcome: 'success',
-          actor,
-          resource: { type: 'patient', id: '8c1d2f6e-4b1a-4c55-9a57-0d7b7c1a1f20' },
-          purpose: 'treatment',
-          reason: 'chart review before rounds',
-          details,
-        })
-      }
+      for (let i = 0; i < n; i++) audit.access(accessEvent(details))
     },
     done: () => audit.flush(),
   }

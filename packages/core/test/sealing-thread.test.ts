@@ -88,7 +88,7 @@ describe('sealing thread (integrity.thread)', () => {
       const file = join(dir, `lone-${_name.replace(' ', '-')}.ndjson`)
       const audit = createAuditLogger({ service: { name: 'svc' }, destination: file, integrity })
       audit.login({ outcome: 'success', actor: { id: 'u1' } })
-      // Well past the 10 ms batching delay; the process stays busy (this test), so no exit hook helps.
+      // Well past the 50 ms batching delay; the process stays busy (this test), so no exit hook helps.
       const deadline = Date.now() + 2000
       let lines: string[] = []
       while (Date.now() < deadline) {

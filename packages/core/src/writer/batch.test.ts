@@ -32,4 +32,16 @@ describe('createBatch', () => {
     await new Promise((resolve) => setTimeout(resolve, BATCH_DELAY_MS * 5))
     expect(handed).toEqual([['a', 'b'], ['c']])
   })
+
+  it('gathers texts that come tens of milliseconds apart into one hand-over (every hand-over wakes the sealing thread)', async () => {
+    const handed: string[][] = []
+    const batch = createBatch(1000, () => handed.push(batch.take()))
+    batch.add('a')
+    // A 30 ms timer runs before the batch's own (timers fire in order of expiry), however late both are.
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(handed).toEqual([])
+    batch.add('b')
+    await new Promise((resolve) => setTimeout(resolve, BATCH_DELAY_MS * 3))
+    expect(handed).toEqual([['a', 'b']])
+  })
 })
