@@ -18,7 +18,8 @@
  *   BENCH_VERIFY_PREVIOUS git revision of the previous streaming verifier (default: the commit
  *                         before "verify: worker threads read the input"); =none skips it
  *   BENCH_VERIFY_CASES    cases to run, comma-separated (default: all of previous, one-thread,
- *                         verify, report, shuffled, report-shuffled)
+ *                         verify, report, shuffled, report-shuffled; also report-all: report
+ *                         without a filter, every record's facts reach the main thread)
  *   BENCH_VERIFY_DIR      where the data goes (default: the OS temp directory)
  *   BENCH_VERIFY_FORMAT   chain format of the data (default 2; 1: a key and an HMAC per record)
  */
@@ -148,7 +149,7 @@ function measure(file: string, keyFile: string, mode: string, extra?: string): R
   const heap =
     mode === 'old'
       ? ['--max-old-space-size=8192']
-      : [...nodeFlagsFor(extra === 'report' ? 'report' : 'verify')]
+      : [...nodeFlagsFor(extra?.startsWith('report') ? 'report' : 'verify')]
   const r = spawnSync(process.execPath, [...heap, ...args], {
     cwd: pkg,
     encoding: 'utf8',
@@ -222,6 +223,8 @@ try {
     if (cases.has('verify')) console.log(row('verify (worker threads)', n, measure(file, keyFile, 'new')))
     if (cases.has('report'))
       console.log(row('report (same pass, threads)', n, measure(file, keyFile, 'new', 'report')))
+    if (cases.has('report-all'))
+      console.log(row('report, no filter (threads)', n, measure(file, keyFile, 'new', 'report-all')))
     // The issue asks both of the shuffled input: a correct result within the same memory bound.
     if (cases.has('shuffled') || cases.has('report-shuffled')) {
       const shuffled = join(work, `trail-${n}-shuffled.ndjson`)

@@ -8,6 +8,7 @@ import { type Entry, toEntry } from './entry'
 import { createExtractor, type Extractor } from './extract/extractor'
 import type { VerifyOptions, VerifyReport } from './findings'
 import { checkLineage, checkTail, exitCodeOf, setStatus, summarise } from './finish'
+import type { WhoFilter } from './report/match'
 import { Router } from './router'
 import { LateStore } from './spill'
 import { type StreamOutcome, streamReport } from './stream-report'
@@ -19,8 +20,13 @@ const REMAC_LOOKAHEAD = 64
 
 /** What a caller (the evidence report) adds to the walk. */
 export interface VerifyHooks {
-  /** Picks what to keep of a record (dotted keys expanded) for `onAuthentic`. */
-  pick?: (top: Record<string, unknown>) => unknown
+  /** Picks what to keep of a record (dotted keys expanded; `time`: its `@timestamp`, parsed) for `onAuthentic`. */
+  pick?: (top: Record<string, unknown>, time: number) => unknown
+  /**
+   * For worker threads picking the report's facts (`pick` is factsOf): the report's filters. A
+   * record no filter matches then comes with its time only, which is all the tally reads of it.
+   */
+  pickFilter?: WhoFilter
   /** Every authentic record once, duplicates removed (unchecked streams: every first copy). */
   onAuthentic?: (e: Entry) => void
 }

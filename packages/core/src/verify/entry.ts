@@ -64,8 +64,8 @@ export interface Entry {
   macValid?: boolean
 }
 
-/** The entry for a found record; `pick` adds what a report needs of it. */
-export function toEntry(found: FoundRecord, pick?: (top: Obj) => unknown): Entry {
+/** The entry for a found record; `pick` adds what a report needs of it (given the entry's time). */
+export function toEntry(found: FoundRecord, pick?: (top: Obj, time: number) => unknown): Entry {
   const i = found.integrity
   const top = expandKeys(found.record)
   const ts = top['@timestamp']
@@ -102,7 +102,7 @@ export function toEntry(found: FoundRecord, pick?: (top: Obj) => unknown): Entry
   if (who.service !== undefined) entry.service = who.service
   if (who.instance !== undefined) entry.instance = who.instance
   if (pick) {
-    const facts = pick(top)
+    const facts = pick(top, entry.time)
     if (facts !== undefined) entry.facts = facts
   }
   return entry

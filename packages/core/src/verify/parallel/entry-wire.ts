@@ -39,6 +39,8 @@ const MAC_VALID = 19
 
 /** V2 when the link is the input's start; else the link itself. */
 const LINK_IN_INPUT = 1
+/** FACTS of a record no report filter matches: its facts are its time only (the entry's). */
+const TIME_ONLY = 0
 
 /** The report's facts (report/facts.ts), in this order. */
 const FACT_NAMES = [
@@ -59,9 +61,10 @@ const FACT_NAMES = [
 
 /**
  * The entry's wire form. `input` undefined (format 1: the main thread takes it from the result's
- * `inputs`) is sent as null.
+ * `inputs`) is sent as null. `timeOnly`: of the facts, only their time is wanted (the same as the
+ * entry's), the rest is not sent.
  */
-export function toWire(e: Entry, input: string | undefined): Wire {
+export function toWire(e: Entry, input: string | undefined, timeOnly = false): Wire {
   const w: Wire = [
     e.stream,
     e.seq,
@@ -88,7 +91,7 @@ export function toWire(e: Entry, input: string | undefined): Wire {
   w[INSTANCE] = e.instance ?? null
   w[GENESIS] = e.genesis ?? null
   w[LOSS] = e.loss ?? null
-  w[FACTS] = e.facts === undefined ? null : factsToWire(e.facts as RecordFacts)
+  w[FACTS] = e.facts === undefined ? null : timeOnly ? TIME_ONLY : factsToWire(e.facts as RecordFacts)
   w[MAC_VALID] = e.macValid ?? null
   let n = w.length
   while (n > 0 && w[n - 1] === null) n--
@@ -133,8 +136,9 @@ export function fromWire(w: Wire): Entry {
   if (genesis) e.genesis = genesis
   const loss = w[LOSS] as LossFields | null | undefined
   if (loss) e.loss = loss
-  const facts = w[FACTS] as Wire | null | undefined
-  if (facts) e.facts = factsFromWire(facts)
+  const facts = w[FACTS] as Wire | typeof TIME_ONLY | null | undefined
+  if (facts === TIME_ONLY) e.facts = { time: e.time } satisfies RecordFacts
+  else if (facts) e.facts = factsFromWire(facts)
   const macValid = w[MAC_VALID] as boolean | null | undefined
   if (typeof macValid === 'boolean') e.macValid = macValid
   return e

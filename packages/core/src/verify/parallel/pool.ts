@@ -67,7 +67,7 @@ export class WorkerPool {
    * Reads a segment on the least busy thread. `bytes` must start a buffer of its own: the buffer is
    * moved to the thread (unusable here) and comes back in the result's `source`.
    */
-  read(bytes: Uint8Array, facts: SegmentJob['facts']): Promise<SegmentResult> {
+  read(bytes: Uint8Array, facts: SegmentJob['facts'], who?: SegmentJob['who']): Promise<SegmentResult> {
     if (this.failure) return Promise.reject(this.failure)
     let best = this.threads[0]!
     for (const t of this.threads) if (t.pending.size < best.pending.size) best = t
@@ -76,6 +76,7 @@ export class WorkerPool {
       best.pending.set(id, { resolve, reject })
       const recycle = best.returns.splice(0)
       const job: SegmentJob = { id, bytes, facts, recycle }
+      if (who) job.who = who
       try {
         best.worker.postMessage(job, [bytes.buffer as ArrayBuffer, ...recycle])
       } catch (err) {

@@ -14,7 +14,8 @@ import { createMacOf, nextKey } from '../../integrity/chain'
 import { type Entry, toEntry } from '../entry'
 import { type AdoptedCounts, createExtractor } from '../extract/extractor'
 import { createLineSplitter } from '../lines'
-import { factsOf, factsWithAccessOf } from '../report/facts'
+import { factsOf, factsWithAccessOf, type RecordFacts } from '../report/facts'
+import { byWhoOf, type WhoFilter } from '../report/match'
 import { BufferPool } from './buffers'
 import { toWire } from './entry-wire'
 
@@ -26,6 +27,8 @@ export interface SegmentJob {
   recycle?: ArrayBuffer[]
   /** Pick the evidence report's facts of every record (report/facts.ts), with the monitor's view. */
   facts?: 'facts' | 'access'
+  /** With `facts`: the report's filters; the records none matches are sent with their time only. */
+  who?: WhoFilter
 }
 
 /** k[0] of a stream whose genesis the main thread opened (null: unkeyed chain). */
@@ -61,19 +64,22 @@ export interface SegmentResult extends AdoptedCounts {
   lengths: Int32Array
 }
 
-/** A byte buffer that grows as it is written. */
+/**
+ * A byte buffer that grows as it is written, taken from the pool at the first write: a result's
+ * `inputs` stay empty for chain format 2, and a buffer of a segment's size for each result in
+ * flight was about 10 MB of RSS for nothing.
+ */
 class Bytes {
-  buf: Buffer
+  private buf: Buffer | undefined
   used = 0
   constructor(
     private readonly pool: BufferPool,
-    size: number,
-  ) {
-    this.buf = Buffer.from(pool.take(Math.max(1024, size)))
-  }
+    private readonly size: number,
+  ) {}
   write(text: string): number {
     const max = text.length * 3
-    if (this.used + max > this.buf.length) {
+    if (!this.buf) this.buf = Buffer.from(this.pool.take(Math.max(1024, this.size, max)))
+    else if (this.used + max > this.buf.length) {
       const bigger = Buffer.from(this.pool.take(Math.max(this.used + max, this.buf.length * 2)))
       bigger.set(this.buf.subarray(0, this.used))
       this.pool.give(this.buf.buffer as ArrayBuffer)
@@ -85,7 +91,12 @@ class Bytes {
   }
   /** The bytes written, in a buffer of their own (to be transferred). */
   take(): Uint8Array {
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.used)
+    return this.buf ? new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.used) : new Uint8Array(0)
+  }
+  /** Back to the pool, unsent. */
+  release(): void {
+    if (this.buf) this.pool.give(this.buf.buffer as ArrayBuffer)
+    this.buf = undefined
   }
 }
 
@@ -157,15 +168,17 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
     if (events.write(json) !== json.length) ascii = false
   }
   const pick = job.facts === 'access' ? factsWithAccessOf : job.facts === 'facts' ? factsOf : undefined
+  const byWho = pick && job.who ? byWhoOf(job.who) : undefined
   const extractor = createExtractor(
     (found) => {
       const entry = toEntry(found, pick)
       checkMac(keys, entry, found.integrity.v)
       records++
+      const timeOnly = byWho !== undefined && !byWho(entry.facts as RecordFacts)
       if (entry.v2) {
         // Format 2: the input is a digest (base64url, digits): it goes in the JSON, one string less
         // for the main thread to cut out of `inputs`.
-        event(JSON.stringify(toWire(entry, entry.input)))
+        event(JSON.stringify(toWire(entry, entry.input, timeOnly)))
         return
       }
       if (cut === lengths.length) {
@@ -176,7 +189,7 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
       // Negative: not ASCII (the main thread decodes ASCII as latin1, a plain copy).
       const n = inputs.write(entry.input)
       lengths[cut++] = n === entry.input.length ? n : -n
-      event(JSON.stringify(toWire(entry, undefined)))
+      event(JSON.stringify(toWire(entry, undefined, timeOnly)))
     },
     { onUnreadable: (line) => event(String(line)) },
   )
@@ -189,8 +202,8 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
   const idle = extractor.idle()
   const s = extractor.stats
   if (!idle) {
-    keys.buffers.give(events.buf.buffer as ArrayBuffer)
-    keys.buffers.give(inputs.buf.buffer as ArrayBuffer)
+    events.release()
+    inputs.release()
   }
   // Not idle: the main thread reads the segment again, so the entries are not even sent.
   return {

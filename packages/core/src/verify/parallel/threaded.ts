@@ -65,6 +65,8 @@ export function createThreadedVerifier(
   const extractor = core.extractor
   // Workers can pick the report's facts (a function cannot be sent to them); any other picker stays here.
   const facts = hooks.pick === factsOf ? 'facts' : hooks.pick === factsWithAccessOf ? 'access' : undefined
+  // Only with factsOf: `report --rules` replays the rules over every record of the window.
+  const who = facts === 'facts' ? hooks.pickFilter : undefined
   const threads = hooks.pick && !facts ? 0 : threadCount(options)
   const file = threads > 0 ? (options.workerFile ?? verifyWorkerFile()) : undefined
   const after = options.threadsAfterBytes ?? THREADS_AFTER_BYTES
@@ -84,7 +86,7 @@ export function createThreadedVerifier(
         }
         const item: Segment = { bytes, settled: false }
         if (pool) {
-          item.result = pool.read(bytes, facts)
+          item.result = pool.read(bytes, facts, who)
           // Settled whichever way; a failure is thrown when the item's turn comes.
           item.result.then(
             () => {

@@ -9,7 +9,7 @@ import { createThreadedVerifier } from '../parallel/threaded'
 import { createVerifier, type VerifyHooks } from '../verifier'
 import { incompleteBecause } from './completeness'
 import { factsOf, factsWithAccessOf } from './facts'
-import { type ReportFilters, recordMatcher, valueMatcher } from './match'
+import { type ReportFilters, recordMatcher, valueMatcher, whoFilterOf } from './match'
 import { RulesCollector, type RulesReplay } from './rules'
 import { type ActorRow, type IndividualRow, Tally, type UnstatedRequest } from './tally'
 
@@ -101,7 +101,7 @@ function evidenceParts(options: EvidenceOptions) {
           rules.add(e)
         },
       }
-    : { pick: factsOf, onAuthentic: (e) => tally.add(e) }
+    : { pick: factsOf, pickFilter: whoFilterOf(options, keys), onAuthentic: (e) => tally.add(e) }
   return { tally, rules, verify, hooks }
 }
 

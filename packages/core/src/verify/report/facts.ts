@@ -52,13 +52,13 @@ function sub(o: Obj | undefined, key: string): Obj | undefined {
 }
 
 /**
- * The facts of one record (`top`: dotted keys expanded). Each object on the way is expanded once
- * (as get() would, once per path): this runs for every record of a report.
+ * The facts of one record. `top` comes with its dotted keys expanded (toEntry's), so is not
+ * expanded again; each object below it is expanded once (as get() would, once per path): this runs
+ * for every record of a report. `time`: the record's `@timestamp` as toEntry parsed it already
+ * (not parsed a second time).
  */
-export function factsOf(top: Obj): RecordFacts {
-  const t = expandKeys(top)
-  const ts = t['@timestamp']
-  const facts: RecordFacts = { time: typeof ts === 'string' ? Date.parse(ts) : Number.NaN }
+export function factsOf(t: Obj, time?: number): RecordFacts {
+  const facts: RecordFacts = { time: time ?? timeOf(t) }
   const event = sub(t, 'event')
   const user = sub(t, 'user')
   const audit = sub(t, 'audit')
@@ -90,9 +90,15 @@ export function factsOf(top: Obj): RecordFacts {
   return facts
 }
 
+/** `@timestamp` in ms since the epoch (NaN: none, or not a date). */
+export function timeOf(top: Obj): number {
+  const ts = top['@timestamp']
+  return typeof ts === 'string' ? Date.parse(ts) : Number.NaN
+}
+
 /** The facts and, for `report --rules`, what the monitor's rules judge (the same view as live). */
-export function factsWithAccessOf(top: Obj): RecordFacts {
-  const facts = factsOf(top)
+export function factsWithAccessOf(top: Obj, time?: number): RecordFacts {
+  const facts = factsOf(top, time)
   const access = accessViewOf(top)
   if (access) facts.access = access
   if (get(top, 'event', 'kind') === 'alert') facts.alert = true

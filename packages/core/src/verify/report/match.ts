@@ -107,3 +107,30 @@ export function recordMatcher(filters: ReportFilters, keys: readonly Buffer[]): 
     },
   }
 }
+
+/**
+ * The filters as worker threads are given them (a structured clone: the pseudonym keys as bytes of
+ * their own), so that they send the main thread the facts of the records a filter matches only.
+ */
+export interface WhoFilter {
+  filters: ReportFilters
+  keys: Uint8Array[]
+}
+
+export function whoFilterOf(filters: ReportFilters, keys: readonly Buffer[]): WhoFilter {
+  const { actors, sessions, ips, from, to } = filters
+  // Copies: a Buffer is often a view of a shared pool, which a structured clone would copy whole.
+  return { filters: { actors, sessions, ips, from, to }, keys: keys.map((k) => new Uint8Array(k)) }
+}
+
+/**
+ * byWho on the worker's side. A record it rejects needs no facts but its time: Tally.add reads
+ * only that (inWindow) before byWho, and byWho rejects the time-only facts too (each filter that
+ * rejected the record rejects an absent value; the window sees the same time).
+ */
+export function byWhoOf(who: WhoFilter): RecordMatcher['byWho'] {
+  return recordMatcher(
+    who.filters,
+    who.keys.map((k) => Buffer.from(k.buffer, k.byteOffset, k.byteLength)),
+  ).byWho
+}
