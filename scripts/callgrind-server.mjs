@@ -28,8 +28,8 @@ export function requireValgrind(script) {
 
 /**
  * Bundles a benchmark server from the packages' sources (`source` condition) into `work`, with one
- * change: the writers' hand-over delay (writer/batch.ts, 50 ms) is stretched to 1 s, because under
- * valgrind everything runs ~100x slower and a 50 ms batch would hold a few records instead of the
+ * change: the writers' hand-over delay (writer/batch.ts, 10-50 ms) is stretched to 1 s, because under
+ * valgrind everything runs ~100x slower and a 10 ms batch would hold one record instead of the
  * dozens it holds at full speed. The bundle goes to a new directory in the package's `.tmp`
  * (git-ignored), next to `entry`'s folder, so that third-party packages (`external`) load from the
  * package's node_modules as usual. Returns the bundle's path and its directory.

@@ -9,9 +9,9 @@
  * and syscalls are not in them) but they rank cases the way CPU time does, repeatably.
  *
  * Each case runs bench/server.ts (the same servers as bench/index.ts) under callgrind, bundled from
- * the packages' sources with one change: the writers' hand-over delay (writer/batch.ts, 50 ms) is
- * stretched to 1 s, because under valgrind everything runs ~100x slower and a 50 ms batch would hold
- * a few records instead of the dozens it holds at full speed. A warm-up of 4N requests (JIT), then
+ * the packages' sources with one change: the writers' hand-over delay (writer/batch.ts, 10-50 ms) is
+ * stretched to 1 s, because under valgrind everything runs ~100x slower and a 10 ms batch would hold
+ * one record instead of the dozens it holds at full speed. A warm-up of 4N requests (JIT), then
  * callgrind is zeroed, N requests are sent (autocannon, 10 connections, no pipelining) and the
  * count is dumped: instructions per request = count / N.
  *

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BATCH_DELAY_MS, createBatch } from './batch'
+import { BATCH_DELAY_MS, BATCH_MAX_DELAY_MS, createBatch } from './batch'
 
 describe('createBatch', () => {
   it('hands a full batch over at once, in order, and starts empty again', () => {
@@ -15,7 +15,7 @@ describe('createBatch', () => {
     expect(batch.take()).toEqual([])
   })
 
-  it('hands a partial batch over after BATCH_DELAY_MS, not before, with one timer for many texts', async () => {
+  it('hands a small partial batch over after BATCH_MAX_DELAY_MS, not before, with one timer for many texts', async () => {
     let calls = 0
     const handed: string[][] = []
     const batch = createBatch(1000, () => {
@@ -25,11 +25,11 @@ describe('createBatch', () => {
     batch.add('a')
     batch.add('b')
     expect(handed).toEqual([])
-    await new Promise((resolve) => setTimeout(resolve, BATCH_DELAY_MS * 5))
+    await new Promise((resolve) => setTimeout(resolve, BATCH_MAX_DELAY_MS * 3))
     expect(handed).toEqual([['a', 'b']])
     expect(calls).toBe(1)
     batch.add('c') // a new batch schedules again
-    await new Promise((resolve) => setTimeout(resolve, BATCH_DELAY_MS * 5))
+    await new Promise((resolve) => setTimeout(resolve, BATCH_MAX_DELAY_MS * 3))
     expect(handed).toEqual([['a', 'b'], ['c']])
   })
 
@@ -41,7 +41,17 @@ describe('createBatch', () => {
     await new Promise((resolve) => setTimeout(resolve, 30))
     expect(handed).toEqual([])
     batch.add('b')
-    await new Promise((resolve) => setTimeout(resolve, BATCH_DELAY_MS * 3))
+    await new Promise((resolve) => setTimeout(resolve, BATCH_MAX_DELAY_MS * 3))
     expect(handed).toEqual([['a', 'b']])
+  })
+
+  it('hands a batch that holds a quarter of a full one over after BATCH_DELAY_MS (texts come fast: waiting longer did not pay)', async () => {
+    const handed: string[][] = []
+    const batch = createBatch(1000, () => handed.push(batch.take()))
+    const text = 'x'.repeat(260)
+    batch.add(text)
+    // Between the two delays; the batch's own timer (BATCH_DELAY_MS) expires first.
+    await new Promise((resolve) => setTimeout(resolve, (BATCH_DELAY_MS + BATCH_MAX_DELAY_MS) / 2))
+    expect(handed).toEqual([[text]])
   })
 })
