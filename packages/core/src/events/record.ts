@@ -24,6 +24,9 @@ export interface BuildEnv {
   service: Record<string, unknown>
   /** Action and resource-type tokens that cleaning left unchanged (see events/tokens.ts). */
   tokens: BoundedCache
+  /** Database tokens (operation, system, fingerprint) and names that cleaning left unchanged (events/db.ts). */
+  dbTokens: BoundedCache
+  dbNames: BoundedCache
   /** `@timestamp` of now (events/time.ts). */
   clock: IsoClock
 }
@@ -37,6 +40,8 @@ export function buildEnv(policy: Policy, options: ResolvedOptions): BuildEnv {
     policy,
     service: buildService(options),
     tokens: new BoundedCache(TOKEN_SLOTS, 128),
+    dbTokens: new BoundedCache(TOKEN_SLOTS, 128),
+    dbNames: new BoundedCache(TOKEN_SLOTS, 128),
     clock: createIsoClock(),
   }
 }

@@ -802,6 +802,73 @@ describe('serializeRecord', () => {
     expectSame(r)
   })
 
+  it("reuses a statement's db text only while every value in it is the same", () => {
+    type Db = {
+      collection?: { name?: unknown; extra?: unknown }
+      namespace?: unknown
+      operation?: { name?: unknown }
+      query?: { summary?: unknown; text?: unknown }
+    }
+    const rec = () =>
+      dbRecord(env, undefined, {
+        system: 'postgresql',
+        namespace: 'app',
+        operation: 'SELECT',
+        collection: 'patients',
+        summary: 'SELECT patients',
+        text: 'SELECT * FROM patients WHERE id = $1',
+        rows: 1,
+      })
+    // Each value of the statement's part changed in place after its text was remembered (as the
+    // replacement of linked ids does), and the unchanged statement again after that.
+    const changes: ((db: Db, check: () => void) => void)[] = [
+      (db) => (db.query!.text = 'SELECT * FROM patients WHERE ward = $1'),
+      (db) => (db.query!.summary = 'SELECT wards'),
+      (db) => (db.query!.summary = undefined),
+      (db) => (db.query = { text: db.query!.text }),
+      (db) => (db.namespace = 'other'),
+      (db) => (db.namespace = 'a "quoted" name'),
+      (db) => (db.namespace = 42),
+      (db) => (db.collection!.name = 'wards'),
+      (db) => (db.collection = undefined),
+      (db) => (db.collection = { name: 'patients', extra: 1 }),
+      (db) => (db.operation!.name = 'UPDATE'),
+      (db) => (db.operation = { name: undefined }),
+      // The same values in another shape: no collection, then one without a name.
+      (db, check) => {
+        db.collection = undefined
+        check()
+        db.collection = { name: undefined }
+      },
+    ]
+    for (const change of changes) {
+      const r = rec()
+      expectSame(r)
+      expectSame(r)
+      change(r.db as Db, () => expectSame(r))
+      expectSame(r)
+      expectSame(rec())
+    }
+  })
+
+  it('writes db-query records as JSON.stringify does while statements repeat and change (property)', () => {
+    const input = fc.record({
+      namespace: fc.constantFrom('app', 'other', undefined, 'a"b'),
+      operation: fc.constantFrom('SELECT', 'UPDATE', undefined),
+      collection: fc.constantFrom('patients', 'wards', undefined),
+      summary: fc.constantFrom('SELECT patients', 'é 中', undefined),
+      text: fc.constantFrom('SELECT 1', 'SELECT * FROM patients WHERE id = $1', 'x\u2028y', undefined),
+      rows: fc.constantFrom(1, 0, undefined),
+      statusCode: fc.constantFrom('23505', undefined),
+    })
+    fc.assert(
+      fc.property(fc.array(input, { minLength: 1, maxLength: 30 }), (inputs) => {
+        for (const i of inputs) expectSame(dbRecord(env, undefined, i))
+      }),
+      { numRuns: RUNS },
+    )
+  })
+
   it("says a record is in sorted order only when it is, and the text is then JSON.stringify's (property)", () => {
     fc.assert(
       fc.property(records, (record) => {

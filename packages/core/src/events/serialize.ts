@@ -180,7 +180,8 @@ export function createRecordSerializer(): RecordSerializer {
     const audit = r.audit
     s = put(s, ',"audit":', isObject(audit) ? auditText(audit) : json(audit))
     s = addObject(s, ',"client":', ',"client":"', r.client)
-    s = addObject(s, ',"db":', ',"db":"', r.db)
+    const db = r.db
+    s = isObject(db) ? put(s, ',"db":', dbText(db)) : add(s, ',"db":', ',"db":"', db)
     const ecs = r['ecs.version']
     // The key's quote follows the comma (a cons string's length is known without flattening it).
     offsets.ecs = ecs === undefined ? -1 : s.length + 1
@@ -309,11 +310,26 @@ export function createRecordSerializer(): RecordSerializer {
         s += keyText(k, s === '', true) + v
         s += '"'
       } else {
-        const x = !isObject(v) ? json(v) : k === 'resource' ? resourceText(v) : objectText(v, 2)
+        const x = !isObject(v)
+          ? json(v)
+          : k === 'resource'
+            ? resourceText(v)
+            : k === 'db'
+              ? auditDbText(v)
+              : objectText(v, 2)
         if (x !== undefined) s += keyText(k, s === '', false) + x
       }
     }
     return s === '' ? '{}' : `${s}}`
+  }
+
+  /** `audit.db` of a db-query record (events/db.ts): its three keys known, each value read once. */
+  function auditDbText(o: object): string | undefined {
+    if (!matches(o, AUDIT_DB_KEYS)) return objectText(o, 2)
+    const a = o as Record<string, unknown>
+    const fields = entry(entry('', 'fingerprint', a.fingerprint, 3), 'slow', a.slow, 3)
+    const all = entry(fields, 'statement_name', a.statement_name, 3)
+    return all === '' ? '{}' : `${all}}`
   }
 
   function resourceText(o: object): string | undefined {
@@ -349,24 +365,121 @@ export function createRecordSerializer(): RecordSerializer {
     for (const k in d) {
       if (!(prev < k) || k.indexOf('.') !== -1) unsorted = true
       prev = k
-      const v = d[k]
-      let x: string | undefined
-      if (typeof v === 'string') {
-        if (isPlain(v)) {
-          s += keyText(k, s === '', true) + v
-          s += '"'
-          continue
-        }
-        x = JSON.stringify(v)
-      } else if (v === undefined) {
-        continue // most fields the builders leave empty
-      } else {
-        x = isObject(v) ? objectText(v, depth + 1) : json(v)
-        if (x === undefined) continue
-      }
-      s += keyText(k, s === '', false) + x
+      s = entry(s, k, d[k], depth + 1)
     }
     return s === '' ? '{}' : `${s}}`
+  }
+
+  /**
+   * Appends one key and its value (read by the caller, once) to the text of an object written so far
+   * (`s`, empty before its first field): a plain string between quotes as it is, nested plain objects
+   * through objectText at `depth`, every other value through json(); nothing where JSON.stringify
+   * leaves the value out.
+   */
+  function entry(s: string, k: string, v: unknown, depth: number): string {
+    let x: string | undefined
+    if (typeof v === 'string') {
+      if (isPlain(v)) return `${s}${keyText(k, s === '', true)}${v}"`
+      x = JSON.stringify(v)
+    } else if (v === undefined) {
+      return s // most fields the builders leave empty
+    } else {
+      x = isObject(v) ? objectText(v, depth) : json(v)
+      if (x === undefined) return s
+    }
+    return s + keyText(k, s === '', false) + x
+  }
+
+  /**
+   * `db` of a db-query record (events/db.ts), the event a service writes most: one per SQL statement.
+   * Everything in it but `response` is the same for every run of one statement, so the text of
+   * `collection`, `namespace`, `operation` and `query` is kept per statement (a slot per query text,
+   * like `seen`) and reused while each of those values is the same; walking them key by key cost more
+   * than the rest of the line. Every value is read once; an object in another shape than dbRecord's is
+   * written by objectText, as it would have been without this.
+   */
+  function dbText(o: object): string | undefined {
+    if (!matches(o, DB_KEYS)) return objectText(o, 1)
+    const d = o as Record<string, unknown>
+    const collection = d.collection
+    const namespace = d.namespace
+    const operation = d.operation
+    const query = d.query
+    const response = d.response
+    const system = d.system
+    let s = dbHead(collection, namespace, operation, query)
+    if (isObject(response) && matches(response, RESPONSE_KEYS)) {
+      const rows = (response as { returned_rows: unknown }).returned_rows
+      const status = (response as { status_code: unknown }).status_code
+      s = wrap(s, 'response', entry(entry('', 'returned_rows', rows, 3), 'status_code', status, 3))
+    } else {
+      s = entry(s, 'response', response, 2)
+    }
+    s =
+      isObject(system) && matches(system, NAME_KEYS)
+        ? wrap(s, 'system', entry('', 'name', (system as { name: unknown }).name, 3))
+        : entry(s, 'system', system, 2)
+    return s === '' ? '{}' : `${s}}`
+  }
+
+  /** The statement's part of `db` (see dbText), remembered per slot while its values stay the same. */
+  const heads: (DbHead | undefined)[] = new Array<DbHead | undefined>(HEAD_SLOTS).fill(undefined)
+
+  function dbHead(collection: unknown, namespace: unknown, operation: unknown, query: unknown): string {
+    // `{ name }` and `{ summary, text }` as dbRecord makes them: their values are read here, once.
+    const c = isObject(collection) && matches(collection, NAME_KEYS)
+    const op = isObject(operation) && matches(operation, NAME_KEYS)
+    const q = isObject(query) && matches(query, QUERY_KEYS)
+    const cName = c ? (collection as { name: unknown }).name : undefined
+    const opName = op ? (operation as { name: unknown }).name : undefined
+    const summary = q ? (query as { summary: unknown }).summary : undefined
+    const text = q ? (query as { text: unknown }).text : undefined
+    const known =
+      (c || collection === undefined) &&
+      (op || operation === undefined) &&
+      (q || query === undefined) &&
+      isText(namespace) &&
+      isText(cName) &&
+      isText(opName) &&
+      isText(summary) &&
+      isText(text)
+    const shape = (c ? 1 : 0) | (op ? 2 : 0) | (q ? 4 : 0)
+    let slot = 0
+    if (known) {
+      const k = (text ?? summary ?? namespace ?? opName ?? cName ?? '') as string
+      slot = k.length === 0 ? 0 : slotOf(k, k.length) & (HEAD_SLOTS - 1)
+      const h = heads[slot]
+      if (
+        h !== undefined &&
+        h.shape === shape &&
+        h.text === text &&
+        h.summary === summary &&
+        h.namespace === namespace &&
+        h.opName === opName &&
+        h.cName === cName
+      ) {
+        return h.head
+      }
+    }
+    let s = c ? wrap('', 'collection', entry('', 'name', cName, 3)) : entry('', 'collection', collection, 2)
+    s = entry(s, 'namespace', namespace, 2)
+    s = op ? wrap(s, 'operation', entry('', 'name', opName, 3)) : entry(s, 'operation', operation, 2)
+    s = q
+      ? wrap(s, 'query', entry(entry('', 'summary', summary, 3), 'text', text, 3))
+      : entry(s, 'query', query, 2)
+    if (known && s.length <= MAX_HEAD) {
+      s = flat(s)
+      heads[slot] = { shape, text, summary, namespace, opName, cName, head: s }
+    }
+    return s
+  }
+
+  /**
+   * `"key":{...}` appended to `s`, from the text of the object's fields (as entry() wrote them from
+   * values read once; empty for `{}`), for the objects of known keys in `db`.
+   */
+  function wrap(s: string, key: string, fields: string): string {
+    return s + keyText(key, s === '', false) + (fields === '' ? '{}' : `${fields}}`)
   }
 
   /**
@@ -550,6 +663,28 @@ function sameStrings(v: unknown, known: readonly string[] | undefined): boolean 
 }
 
 const RESOURCE_KEYS = ['id', 'type']
+
+/** The keys dbRecord gives `db` (events/db.ts) and the objects in it, in their (sorted) order. */
+const DB_KEYS = ['collection', 'namespace', 'operation', 'query', 'response', 'system']
+const NAME_KEYS = ['name']
+const QUERY_KEYS = ['summary', 'text']
+const RESPONSE_KEYS = ['returned_rows', 'status_code']
+const AUDIT_DB_KEYS = ['fingerprint', 'slow', 'statement_name']
+
+/** What dbHead remembers of one statement: its values, and the text they make. */
+interface DbHead {
+  shape: number
+  text: unknown
+  summary: unknown
+  namespace: unknown
+  opName: unknown
+  cName: unknown
+  head: string
+}
+
+/** Statements remembered (a service has tens, rarely hundreds), and the longest text kept (~2 KiB each). */
+const HEAD_SLOTS = 256
+const MAX_HEAD = 2048
 
 /** A top-level field's object is at depth 1 (details at 2); deeper objects go to JSON.stringify whole. */
 const MAX_DEPTH = 4

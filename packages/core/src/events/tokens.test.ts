@@ -9,6 +9,8 @@ const env: BuildEnv = {
   policy: compilePolicy(undefined, {}),
   service: {},
   tokens: new BoundedCache(256, 128),
+  dbTokens: new BoundedCache(256, 128),
+  dbNames: new BoundedCache(256, 128),
   clock: createIsoClock(),
 }
 
