@@ -4,7 +4,8 @@
  * that reports `{ port }` over IPC; callgrind counts every thread of it (event loop, sealing thread,
  * GC, libuv). A warm-up of 4N requests (JIT), then the count is zeroed, N requests are sent
  * (autocannon, 10 connections, no pipelining) and the count is dumped: instructions per request =
- * count / N. Plain ESM so tsx and node both run it.
+ * count / N. countProcess is the same driver for a child that does its own work when told to (the
+ * pg package's queries). Plain ESM so tsx and node both run it.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -71,7 +72,14 @@ export async function bundleServer({ entry, external }) {
   return { bundle, work }
 }
 
-export async function countInstructions({ script, args, work, path, requests, timeout, env }) {
+/**
+ * Runs `node script ...args` under callgrind and returns its instructions per unit of work. The child
+ * sends one IPC message when it is ready to be driven; `drive(ready, control)` gets that message and
+ * `control` ({ child, request, zero, dump }), does the warm-up, zeroes the count, does the measured
+ * work, dumps the count and returns how many units (requests, queries) that was. Callgrind counts
+ * every thread of the process into one total (its default, no --separate-threads).
+ */
+export async function countProcess({ script, args, work, env, drive }) {
   const dir = mkdtempSync(join(work, `${args.join('-') || 'case'}-`))
   const child = spawn(
     'valgrind',
@@ -91,19 +99,33 @@ export async function countInstructions({ script, args, work, path, requests, ti
     stderr += d
   })
   const name = args.join(' ')
-  try {
-    const port = await new Promise((resolve, reject) => {
-      child.once('message', (m) => resolve(m.port))
-      child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr.slice(-2000)}`)))
+  // The next IPC message, or an error when the child exits first.
+  const next = () =>
+    new Promise((resolve, reject) => {
+      const onExit = (code) => reject(new Error(`${name} exited with ${code}: ${stderr.slice(-2000)}`))
+      child.once('message', (m) => {
+        child.off('exit', onExit)
+        resolve(m)
+      })
+      child.once('exit', onExit)
     })
-    const url = `http://127.0.0.1:${port}${path}`
-    // `timeout`: under valgrind on a busy machine, autocannon's default 10 s is not enough and a
-    // request counted as an error stops the run.
-    await autocannon({ url, connections: 10, pipelining: 1, amount: 4 * requests, timeout })
-    execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' })
-    const r = await autocannon({ url, connections: 10, pipelining: 1, amount: requests, timeout })
-    execFileSync('callgrind_control', ['--dump=measured', String(child.pid)], { stdio: 'ignore' })
-    if (r.errors + r.non2xx > 0) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx`)
+  const control = {
+    child,
+    /** Sends `message` and resolves with the child's next message. */
+    request(message) {
+      const reply = next()
+      child.send(message)
+      return reply
+    },
+    zero() {
+      execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' })
+    },
+    dump() {
+      execFileSync('callgrind_control', ['--dump=measured', String(child.pid)], { stdio: 'ignore' })
+    },
+  }
+  try {
+    const units = await drive(await next(), control)
     let total = 0
     for (const f of readdirSync(dir)) {
       const text = readFileSync(join(dir, f), 'utf8')
@@ -112,17 +134,41 @@ export async function countInstructions({ script, args, work, path, requests, ti
       if (m) total += Number(m[1])
     }
     if (total === 0) throw new Error(`${name}: no callgrind dump found`)
-    return total / r.requests.total
+    return total / units
   } finally {
     child.kill('SIGKILL')
   }
+}
+
+/** Instructions per HTTP request of a server that reports `{ port }` when listening. */
+export function countInstructions({ script, args, work, path, requests, timeout, env }) {
+  const name = args.join(' ')
+  return countProcess({
+    script,
+    args,
+    work,
+    env,
+    async drive({ port }, { zero, dump }) {
+      const url = `http://127.0.0.1:${port}${path}`
+      // `timeout`: under valgrind on a busy machine, autocannon's default 10 s is not enough and a
+      // request counted as an error stops the run.
+      await autocannon({ url, connections: 10, pipelining: 1, amount: 4 * requests, timeout })
+      zero()
+      const r = await autocannon({ url, connections: 10, pipelining: 1, amount: requests, timeout })
+      dump()
+      if (r.errors + r.non2xx > 0) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx`)
+      return r.requests.total
+    },
+  })
 }
 
 /**
  * Counts each case (`node bundle <case>`), two at a time (`parallel` to change; valgrind runs a
  * process on one core; counts do not depend on what runs beside it), then prints a table of instructions per request
  * with the ratios to `bare` and to `anchor`. `keep` leaves the callgrind files in `work` (for
- * callgrind_annotate), else `work` is removed.
+ * callgrind_annotate), else `work` is removed. `count(kase)` counts one case some other way than
+ * HTTP requests to a server (default: countInstructions), `unit` names what it counts per
+ * (default `request`; `units` its plural), `bare` is the case of the first ratio column (default `bare`).
  */
 export async function countAndReport({
   bundle,
@@ -136,6 +182,10 @@ export async function countAndReport({
   title,
   env,
   parallel = 2,
+  count = (kase) => countInstructions({ script: bundle, args: [kase], work, path, requests, timeout, env }),
+  unit = 'request',
+  units = `${unit}s`,
+  bare: bareCase = 'bare',
 }) {
   const results = new Map()
   // parallel 3 counts three cases side by side (on 2 vCPUs about as long as two pairs, but one batch:
@@ -148,27 +198,23 @@ export async function countAndReport({
     const pair = cases.slice(i, i + width)
     // allSettled: when one case fails, the other's valgrind is still killed (its finally runs)
     // before the error ends the bench, instead of being left running on its own.
-    const settled = await Promise.allSettled(
-      pair.map((kase) =>
-        countInstructions({ script: bundle, args: [kase], work, path, requests, timeout, env }),
-      ),
-    )
+    const settled = await Promise.allSettled(pair.map((kase) => count(kase)))
     const failed = settled.find((r) => r.status === 'rejected')
     if (failed) throw failed.reason
     const counts = settled.map((r) => r.value)
     pair.forEach((k, j) => {
       results.set(k, counts[j])
-      console.error(`${k}: ${(counts[j] / 1000).toFixed(1)} k instructions/request`)
+      console.error(`${k}: ${(counts[j] / 1000).toFixed(1)} k instructions/${unit}`)
     })
   }
   if (keep) console.error(`callgrind files kept in ${work}`)
   else rmSync(work, { recursive: true, force: true })
-  const bare = results.get('bare')
+  const bare = results.get(bareCase)
   const base = results.get(anchor)
   console.log(
-    `\n${title ? `${title}, ` : ''}Node ${process.version}, valgrind callgrind, node ${CALLGRIND_NODE_FLAGS.join(' ')}, ${requests} requests after ${4 * requests} warm-up\n`,
+    `\n${title ? `${title}, ` : ''}Node ${process.version}, valgrind callgrind, node ${CALLGRIND_NODE_FLAGS.join(' ')}, ${requests} ${units} after ${4 * requests} warm-up\n`,
   )
-  console.log(`| case | k instructions / request | bare / case | ${anchor} / case |`)
+  console.log(`| case | k instructions / ${unit} | ${bareCase} / case | ${anchor} / case |`)
   console.log('|---|---:|---:|---:|')
   for (const [kase, n] of results) {
     const vsBare = bare ? (bare / n).toFixed(3) : '-'

@@ -3,6 +3,7 @@
  *   (a) a raw pg Pool, (b) the same Pool wrapped by wrapPool (audit lines to /dev/null, core defaults:
  *   integrity chain on), (b') the same with core's integrity chain off, (b'') wrapPool with a logger
  *   that drops the records (the adapter's own cost), (b''') the chain sealed on the main thread,
+ *   the anchor (raw pg + one plain pino line per query) and its floors (bench/cases.ts),
  *   (c) a raw pg Pool with @opentelemetry/instrumentation-pg and an in-memory span exporter,
  * for `SELECT $1::int` and a 10-row select, 10 connections, 10 queries in flight.
  * One process, one server; segments are interleaved (a b c, b c a, ...) because the machine is shared
@@ -14,7 +15,6 @@
  * Run: npm run bench -w @boundary-audit/pg   (a script, not a test)
  *   BENCH_SECONDS (per segment, default 1), BENCH_ROUNDS (default 11)
  */
-import { hash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
@@ -22,7 +22,6 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import type PgModule from 'pg'
-import pino from 'pino'
 import { ensurePostgres } from '../../../scripts/postgres.mjs'
 
 // The built packages, as an application runs them (`npm run bench` at the root builds first). tsx
@@ -36,8 +35,8 @@ for (const pkg of ['core', 'pg']) {
     process.exit(2)
   }
 }
-const { createAuditLogger } = await import('@boundary-audit/core')
-const { wrapPool } = await import('@boundary-audit/pg')
+// bench/cases.ts imports both (their dist, see above).
+const { CASES, createCase } = await import('./cases')
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11)
@@ -171,80 +170,17 @@ async function main(): Promise<void> {
   await setup.end()
 
   let auditLines = 0
-  const audit = createAuditLogger({ service: { name: 'pg-bench' }, destination: '/dev/null' })
-  const counting = {
-    ...audit,
-    dbQuery: (r: Parameters<typeof audit.dbQuery>[0]) => {
+  const pooled = Object.keys(CASES).map((id) =>
+    createCase(pg, id, server.connectionString, CONNECTIONS, () => {
       auditLines++
-      audit.dbQuery(r)
-    },
-  }
-  const noop = { ...audit, dbQuery: () => {} }
-  const plain = createAuditLogger({
-    service: { name: 'pg-bench' },
-    destination: '/dev/null',
-    integrity: { enabled: false },
-  })
-  // The chain sealed on the main thread (integrity.thread 'inline'): what the chain itself costs there.
-  const inline = createAuditLogger({
-    service: { name: 'pg-bench' },
-    destination: '/dev/null',
-    integrity: { thread: 'inline' },
-  })
-  const newPool = () => new pg.Pool({ connectionString: server.connectionString, max: CONNECTIONS })
+    }),
+  )
   const none = () => {}
-  // The floor for any logger: raw pg plus one plain pino line per query (to /dev/null), no
-  // redaction, no context, no chain. What it costs, every per-query audit line costs at least.
-  // With `pad`, the line is as long as the audit line of this bench (~620 bytes: the fields
-  // DESIGN.md asks for, a filler added); with `link`, each line is also linked to the one before by
-  // one SHA-256 of the line and the previous hash (node:crypto, on this thread, as it is written):
-  // the least any per-query line of the audit's size chained by hash can cost, whatever is keyed,
-  // sealed or redacted on top.
-  const pinoPool = (pad: string | undefined, link: boolean) => {
-    const dest = pino.destination({ dest: '/dev/null', sync: false })
-    if (link) {
-      const write = dest.write.bind(dest)
-      let last = ''
-      dest.write = (line: string) => {
-        last = hash('sha256', `${last}${line}`, 'base64url')
-        return write(line)
-      }
-    }
-    const log = pino(dest)
-    const pool = newPool()
-    const rawQuery = pool.query.bind(pool) as (
-      text: string,
-      values: unknown[],
-    ) => Promise<PgModule.QueryResult>
-    ;(pool as unknown as { query: unknown }).query = async (text: string, values: unknown[]) => {
-      const start = performance.now()
-      const res = await rawQuery(text, values)
-      const fields: Record<string, unknown> = {
-        db: { system: 'postgresql', operation: 'SELECT', statement: text },
-        rows: res.rowCount,
-        durationMs: performance.now() - start,
-      }
-      if (pad !== undefined) fields.pad = pad
-      log.info(fields, 'db-query')
-      return res
-    }
-    return pool
-  }
-  const auditPad = 'x'.repeat(430)
   const cases: Case[] = [
-    { name: 'raw pg', pool: newPool(), before: none, after: none },
-    { name: 'raw pg + pino line', pool: pinoPool(undefined, false), before: none, after: none },
-    { name: 'floor: audit-size line', pool: pinoPool(auditPad, false), before: none, after: none },
-    { name: 'floor: + SHA-256 link', pool: pinoPool(auditPad, true), before: none, after: none },
-    { name: 'wrapPool', pool: wrapPool(newPool(), counting), before: none, after: none },
-    { name: 'wrapPool, inline chain', pool: wrapPool(newPool(), inline), before: none, after: none },
-    // Core without its integrity chain (HMAC chain and canonical form per record).
-    { name: 'wrapPool, no integrity', pool: wrapPool(newPool(), plain), before: none, after: none },
-    // The adapter alone: same layer, records handed to a logger that drops them.
-    { name: 'wrapPool, no-op logger', pool: wrapPool(newPool(), noop), before: none, after: none },
+    ...pooled.map((c) => ({ name: c.name, pool: c.pool, before: none, after: none })),
     {
       name: 'otel instrumentation-pg',
-      pool: newPool(),
+      pool: new pg.Pool({ connectionString: server.connectionString, max: CONNECTIONS }),
       before: () => instrumentation.enable(),
       after: () => {
         instrumentation.disable()
@@ -288,9 +224,7 @@ async function main(): Promise<void> {
   }
 
   for (const c of cases) await c.pool.end()
-  await audit.close()
-  await plain.close()
-  await inline.close()
+  for (const c of pooled) await c.close()
   await server.stop()
 
   console.log(
