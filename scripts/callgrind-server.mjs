@@ -89,6 +89,9 @@ export async function countProcess({ script, args, work, env, drive }) {
       '--smc-check=all-non-file',
       process.execPath,
       ...CALLGRIND_NODE_FLAGS,
+      // For analysis, e.g. --perf-basic-prof: V8 writes /tmp/perf-PID.map, which names the JIT
+      // code callgrind shows as bare addresses (it adds its own instructions: not for figures).
+      ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       script,
       ...args,
     ],

