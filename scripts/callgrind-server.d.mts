@@ -22,7 +22,11 @@ export function countProcess(options: {
   work: string
   env?: Record<string, string>
   drive(ready: unknown, control: CountControl): Promise<number>
-}): Promise<number>
+  /** Also count V8's optimising compilers: then `{ total, compilers }` per unit. */
+  compilers?: boolean
+  /** More node flags (analysis only, e.g. --perf-basic-prof). */
+  nodeFlags?: string[]
+}): Promise<number | { total: number; compilers: number }>
 /** Instructions per request of `node script ...args` under callgrind (N requests after 4N warm-up). */
 export function countInstructions(options: {
   /** The server's entry (a bundle): a child process that sends `{ port }` over IPC once listening. */
@@ -62,12 +66,15 @@ export function countAndReport(options: {
   env?: Record<string, string>
   /** Cases counted side by side (default 2). */
   parallel?: number
-  /** Counts one case (default: countInstructions on `bundle` with `[kase]`). */
-  count?: (kase: string) => Promise<number>
+  /**
+   * Counts one case (default: countInstructions on `bundle` with `[kase]`); `{ total, compilers }`
+   * makes the table give the compilers' part and take its ratios without it.
+   */
+  count?: (kase: string) => Promise<number | { total: number; compilers: number }>
   /** What is counted per (default `request`). */
   unit?: string
   /** Its plural (default unit + 's'). */
   units?: string
   /** The case of the first ratio column (default `bare`). */
   bare?: string
-}): Promise<Map<string, number>>
+}): Promise<Map<string, number | { total: number; compilers: number }>>

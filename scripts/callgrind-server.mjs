@@ -77,9 +77,14 @@ export async function bundleServer({ entry, external }) {
  * sends one IPC message when it is ready to be driven; `drive(ready, control)` gets that message and
  * `control` ({ child, request, zero, dump }), does the warm-up, zeroes the count, does the measured
  * work, dumps the count and returns how many units (requests, queries) that was. Callgrind counts
- * every thread of the process into one total (its default, no --separate-threads).
+ * every thread of the process into one total (its default, no --separate-threads). With
+ * `compilers`, returns `{ total, compilers }` per unit instead: `compilers` is the part of the total
+ * spent in V8's optimising compilers (OPTIMISING_COMPILERS, inclusive), which under --predictable
+ * run on the main thread and are still at work after tens of thousands of warm-up units.
+ * `nodeFlags` are added for analysis, e.g. --perf-basic-prof: V8 then writes /tmp/perf-PID.map,
+ * which names the JIT code callgrind shows as bare addresses (it adds instructions: not for figures).
  */
-export async function countProcess({ script, args, work, env, drive }) {
+export async function countProcess({ script, args, work, env, drive, compilers = false, nodeFlags = [] }) {
   const dir = mkdtempSync(join(work, `${args.join('-') || 'case'}-`))
   const child = spawn(
     'valgrind',
@@ -89,9 +94,7 @@ export async function countProcess({ script, args, work, env, drive }) {
       '--smc-check=all-non-file',
       process.execPath,
       ...CALLGRIND_NODE_FLAGS,
-      // For analysis, e.g. --perf-basic-prof: V8 writes /tmp/perf-PID.map, which names the JIT
-      // code callgrind shows as bare addresses (it adds its own instructions: not for figures).
-      ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      ...nodeFlags,
       script,
       ...args,
     ],
@@ -130,17 +133,39 @@ export async function countProcess({ script, args, work, env, drive }) {
   try {
     const units = await drive(await next(), control)
     let total = 0
+    let compiling = 0
     for (const f of readdirSync(dir)) {
       const text = readFileSync(join(dir, f), 'utf8')
       if (!text.includes('measured')) continue
       const m = text.match(/^(?:summary|totals): (\d+)/m)
       if (m) total += Number(m[1])
+      if (compilers) compiling += compilerInstructions(join(dir, f))
     }
     if (total === 0) throw new Error(`${name}: no callgrind dump found`)
-    return total / units
+    return compilers ? { total: total / units, compilers: compiling / units } : total / units
   } finally {
     child.kill('SIGKILL')
   }
+}
+
+/**
+ * V8's optimising compilers (TurboFan and Maglev, OSR included), as callgrind_annotate names their
+ * entry points: their inclusive instructions are the compilers' whole work, neither nested in the other.
+ */
+const OPTIMISING_COMPILERS = /^\s*([\d,]+) .*?\bv8::internal::Compiler::CompileOptimized(?:OSR)?\(/
+
+/** Instructions spent in V8's optimising compilers in one callgrind dump. */
+function compilerInstructions(file) {
+  const out = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  })
+  let n = 0
+  for (const line of out.split('\n')) {
+    const m = OPTIMISING_COMPILERS.exec(line)
+    if (m) n += Number(m[1].replaceAll(',', ''))
+  }
+  return n
 }
 
 /** Instructions per HTTP request of a server that reports `{ port }` when listening. */
@@ -207,11 +232,16 @@ export async function countAndReport({
     const counts = settled.map((r) => r.value)
     pair.forEach((k, j) => {
       results.set(k, counts[j])
-      console.error(`${k}: ${(counts[j] / 1000).toFixed(1)} k instructions/${unit}`)
+      const c = counts[j]
+      const text = typeof c === 'number' ? kilo(c) : `${kilo(c.total)} (compilers ${kilo(c.compilers)})`
+      console.error(`${k}: ${text} k instructions/${unit}`)
     })
   }
   if (keep) console.error(`callgrind files kept in ${work}`)
   else rmSync(work, { recursive: true, force: true })
+  if ([...results.values()].some((c) => typeof c !== 'number')) {
+    return reportLessCompilers({ results, anchor, bareCase, title, requests, unit, units })
+  }
   const bare = results.get(bareCase)
   const base = results.get(anchor)
   console.log(
@@ -223,6 +253,35 @@ export async function countAndReport({
     const vsBare = bare ? (bare / n).toFixed(3) : '-'
     const vsAnchor = base ? (base / n).toFixed(3) : '-'
     console.log(`| ${kase} | ${(n / 1000).toFixed(1)} | ${vsBare} | ${vsAnchor} |`)
+  }
+  return results
+}
+
+const kilo = (n) => (n / 1000).toFixed(1)
+
+/**
+ * The table of countAndReport for counts that say their compilers' part ({ total, compilers }):
+ * the ratios are taken less that part, which depends on where V8 is in its tiering when the count
+ * starts more than on the code measured.
+ */
+function reportLessCompilers({ results, anchor, bareCase, title, requests, unit, units }) {
+  const less = (c) => c.total - c.compilers
+  const bare = results.get(bareCase)
+  const base = results.get(anchor)
+  console.log(
+    `\n${title ? `${title}, ` : ''}Node ${process.version}, valgrind callgrind, node ${CALLGRIND_NODE_FLAGS.join(' ')}, ${requests} ${units} after ${4 * requests} warm-up; "less compilers": less V8's optimising compilers (TurboFan, Maglev), ratios on that\n`,
+  )
+  console.log(
+    `| case | k instructions / ${unit} | of which compilers | less compilers | ${bareCase} / case | ${anchor} / case | ${anchor} / case, with compilers |`,
+  )
+  console.log('|---|---:|---:|---:|---:|---:|---:|')
+  for (const [kase, c] of results) {
+    const vsBare = bare ? (less(bare) / less(c)).toFixed(3) : '-'
+    const vsAnchor = base ? (less(base) / less(c)).toFixed(3) : '-'
+    const vsAnchorAll = base ? (base.total / c.total).toFixed(3) : '-'
+    console.log(
+      `| ${kase} | ${kilo(c.total)} | ${kilo(c.compilers)} | ${kilo(less(c))} | ${vsBare} | ${vsAnchor} | ${vsAnchorAll} |`,
+    )
   }
   return results
 }

