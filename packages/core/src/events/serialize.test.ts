@@ -851,8 +851,43 @@ describe('serializeRecord', () => {
     }
   })
 
+  it("reuses the last db server's text only while its address and port are the same", () => {
+    const rec = () =>
+      dbRecord(env, undefined, { system: 'postgresql', serverAddress: 'db.local', serverPort: 5432, rows: 1 })
+    // Each value changed in place after the text was remembered, then the unchanged server again.
+    const changes: ((server: Record<string, unknown>) => void)[] = [
+      (s) => (s.port = 5433),
+      (s) => (s.port = undefined),
+      (s) => (s.port = Number.NaN),
+      (s) => (s.port = -0),
+      (s) => (s.port = '5432'),
+      (s) => (s.address = 'db.other'),
+      (s) => (s.address = 'a "quoted"\n address'),
+      (s) => (s.address = undefined),
+      (s) => (s.address = { host: 'db.local' }),
+      (s) => Object.defineProperty(s, 'port', { enumerable: true, get: () => 6543 }),
+      (s) => (s.extra = 1),
+      (s) => delete s.port,
+    ]
+    for (const change of changes) {
+      const r = rec()
+      expectSame(r)
+      expectSame(r)
+      change(r.server as Record<string, unknown>)
+      expectSame(r)
+      expectSame(r)
+      expectSame(rec())
+    }
+    const r = rec()
+    r.server = Object.assign(Object.create(null), { address: 'db.local', port: 5432 })
+    expectSame(r)
+    expectSame(rec())
+  })
+
   it('writes db-query records as JSON.stringify does while statements repeat and change (property)', () => {
     const input = fc.record({
+      serverAddress: fc.constantFrom('db.local', 'db.other', undefined, 'a"b'),
+      serverPort: fc.constantFrom(5432, 5433, undefined),
       namespace: fc.constantFrom('app', 'other', undefined, 'a"b'),
       operation: fc.constantFrom('SELECT', 'UPDATE', undefined),
       collection: fc.constantFrom('patients', 'wards', undefined),

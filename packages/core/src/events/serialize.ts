@@ -195,7 +195,8 @@ export function createRecordSerializer(): RecordSerializer {
     offsets.level = level === undefined ? -1 : s.length + 1
     s = levelText !== undefined ? s + levelText : add(s, ',"log.level":', ',"log.level":"', level)
     s = add(s, ',"message":', ',"message":"', r.message)
-    s = addObject(s, ',"server":', ',"server":"', r.server)
+    const server = r.server
+    s = isObject(server) ? put(s, ',"server":', serverText(server)) : add(s, ',"server":', ',"server":"', server)
     const service = r.service
     s = put(s, ',"service":', isObject(service) ? serviceText(service) : json(service))
     s = addObject(s, ',"source":', ',"source":"', r.source)
@@ -421,6 +422,32 @@ export function createRecordSerializer(): RecordSerializer {
         : entry(s, 'system', system, 2)
     return s === '' ? '{}' : `${s}}`
   }
+
+  /**
+   * `server` of a db-query record (events/db.ts): `{ address, port }`, the same for every query to one
+   * server, so the text of the last one is reused while both values are the same (a string and a
+   * number or nothing: nothing else is vouched for by comparing). Each value is read once; another
+   * shape is written by objectText.
+   */
+  function serverText(o: object): string | undefined {
+    if (!matches(o, SERVER_KEYS)) return objectText(o, 1)
+    const address = (o as { address: unknown }).address
+    const port = (o as { port: unknown }).port
+    if (address === lastServer.address && port === lastServer.port && lastServer.text !== undefined) {
+      return lastServer.text
+    }
+    const fields = entry(entry('', 'address', address, 2), 'port', port, 2)
+    const text = fields === '' ? '{}' : flat(`${fields}}`)
+    lastServer.text = undefined
+    if (typeof address === 'string' && (port === undefined || typeof port === 'number')) {
+      lastServer.address = address
+      lastServer.port = port
+      lastServer.text = text
+    }
+    return text
+  }
+
+  const lastServer: { address?: unknown; port?: unknown; text?: string | undefined } = {}
 
   /** The statement's part of `db` (see dbText), remembered per slot while its values stay the same. */
   const heads: (DbHead | undefined)[] = new Array<DbHead | undefined>(HEAD_SLOTS).fill(undefined)
@@ -670,6 +697,7 @@ const NAME_KEYS = ['name']
 const QUERY_KEYS = ['summary', 'text']
 const RESPONSE_KEYS = ['returned_rows', 'status_code']
 const AUDIT_DB_KEYS = ['fingerprint', 'slow', 'statement_name']
+const SERVER_KEYS = ['address', 'port']
 
 /** What dbHead remembers of one statement: its values, and the text they make. */
 interface DbHead {
