@@ -7,8 +7,10 @@
  * handed to the OS.
  *
  * The machine is shared and noisy, and one round of a case is a fraction of a second, so:
- * - rounds are interleaved and the order rotates every round (a b c c' c'', then b c c' c'' a, ...):
- *   no case always follows the same one (whose garbage a round may end up collecting);
+ * - rounds are interleaved: in each round the core's three cases run back to back (so the on/off
+ *   ratios compare runs a fraction of a second apart), and the order rotates every round, of the
+ *   groups and within them (c c' c'', then c' c'' c, ...): no case always follows the same one,
+ *   whose garbage its round may end up collecting;
  * - the chain's cost is read as a ratio within each round (off's CPU per event / on's), reported as
  *   the median of the rounds with its quartiles and range, and as the pooled ratio (all rounds' CPU
  *   added up, every collection counted wherever it fell);
@@ -207,15 +209,18 @@ function spread(ratios: number[], pooled: number): string {
 
 async function main() {
   const verifierKey = core.generateVerifierKeyPair().publicKeyPem
-  const cases: Case[] = [
-    pinoCase('(a) pino', {}),
-    pinoCase('(b) pino + 10 redact paths', { redact: redactPaths }),
-    ...coreCases(core, '', verifierKey),
+  // Groups of cases: pino's two, and the core's off / on unkeyed / on keyed (and the baseline's).
+  // A round runs every group, the cases of a group back to back, so that the on/off ratios compare
+  // runs a fraction of a second apart; the order of the groups and within each rotates every round.
+  const groups: Case[][] = [
+    [pinoCase('(a) pino', {}), pinoCase('(b) pino + 10 redact paths', { redact: redactPaths })],
+    coreCases(core, '', verifierKey),
   ]
   if (BASELINE) {
     const base: Core = await import(pathToFileURL(resolve(BASELINE, 'index.js')).href)
-    cases.push(...coreCases(base, ' [baseline]', verifierKey))
+    groups.push(coreCases(base, ' [baseline]', verifierKey))
   }
+  const cases = groups.flat()
   // Warm up every case so the JIT has seen all of them before timing.
   for (const c of cases) {
     c.run(5_000)
@@ -223,10 +228,13 @@ async function main() {
   }
   const rounds = new Map<string, Round[]>(cases.map((c) => [c.name, []]))
   for (let r = 0; r < ROUNDS; r++) {
-    for (let i = 0; i < cases.length; i++) {
-      const c = cases[(r + i) % cases.length]!
-      rounds.get(c.name)!.push(await measure(c))
-      await new Promise((resolve) => setImmediate(resolve))
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[(r + g) % groups.length]!
+      for (let i = 0; i < group.length; i++) {
+        const c = group[(r + i) % group.length]!
+        rounds.get(c.name)!.push(await measure(c))
+        await new Promise((resolve) => setImmediate(resolve))
+      }
     }
   }
 
@@ -236,7 +244,7 @@ async function main() {
       .map((l) => l.toFixed(1))
       .join(
         ' ',
-      )}, ${EVENTS} events x ${ROUNDS} rounds (order rotating), median round${BASELINE ? `; baseline ${BASELINE}` : ''}`,
+      )}, ${EVENTS} events x ${ROUNDS} rounds (rotating order), median round${BASELINE ? `; baseline ${BASELINE}` : ''}`,
   )
   console.log('| case | events / CPU-s | µs CPU / event | main / sealing / other threads | events/s (wall) |')
   console.log('|---|---:|---:|---|---:|')
