@@ -26,7 +26,6 @@
  *   node scripts/node-versions.mjs run 24 -- npx tsx packages/core/bench/index.ts
  *   BENCH_EVENTS (events a case a round, default 20,000), BENCH_ROUNDS (default 15).
  */
-import { readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -34,6 +33,7 @@ import { pathToFileURL } from 'node:url'
 // adds esbuild helpers per function that would inflate the figures); src for the type check.
 import * as core from '@boundary-audit/core'
 import pino from 'pino'
+import { type Case, type Round, type Thread, timeRound } from './round'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
@@ -70,8 +70,6 @@ const redactPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
 ]
-
-type Case = { name: string; run: (n: number) => void; done: () => Promise<void> }
 
 function pinoCase(name: string, opts: pino.LoggerOptions): Case {
   const dest = pino.destination({ dest: '/dev/null', sync: false })
@@ -148,53 +146,6 @@ function coreCases(lib: Core, suffix: string, verifierKey: string): Case[] {
   ]
 }
 
-type Thread = 'main' | 'sealing' | 'other'
-
-/** CPU nanoseconds of every thread of this process by thread id (Linux), else nothing. */
-function threadTimes(): Map<string, { thread: Thread; ns: number }> {
-  const out = new Map<string, { thread: Thread; ns: number }>()
-  let tids: string[]
-  try {
-    tids = readdirSync('/proc/self/task')
-  } catch {
-    return out
-  }
-  for (const tid of tids) {
-    try {
-      const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim()
-      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0])
-      const thread = comm === 'MainThread' ? 'main' : comm === 'WorkerThread' ? 'sealing' : 'other'
-      out.set(tid, { thread, ns })
-    } catch {
-      // the thread ended
-    }
-  }
-  return out
-}
-
-interface Round {
-  /** CPU µs per event, whole process. */
-  cpu: number
-  /** Events per wall-clock second. */
-  rate: number
-  /** CPU µs per event by thread (Linux). */
-  threads: Record<Thread, number>
-}
-
-async function measure(c: Case): Promise<Round> {
-  const before = threadTimes()
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
-  c.run(EVENTS)
-  await c.done()
-  const ns = Number(process.hrtime.bigint() - t0)
-  const cpu = process.cpuUsage(cpu0)
-  const threads: Record<Thread, number> = { main: 0, sealing: 0, other: 0 }
-  for (const [tid, t] of threadTimes())
-    threads[t.thread] += (t.ns - (before.get(tid)?.ns ?? 0)) / 1000 / EVENTS
-  return { cpu: (cpu.user + cpu.system) / EVENTS, rate: EVENTS / (ns / 1e9), threads }
-}
-
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b)
 /** The value at fraction q of the sorted values (nearest rank). */
 const quantile = (xs: number[], q: number) => sorted(xs)[Math.round((xs.length - 1) * q)]!
@@ -232,7 +183,7 @@ async function main() {
       const group = groups[(r + g) % groups.length]!
       for (let i = 0; i < group.length; i++) {
         const c = group[(r + i) % group.length]!
-        rounds.get(c.name)!.push(await measure(c))
+        rounds.get(c.name)!.push(await timeRound(c, EVENTS))
         await new Promise((resolve) => setImmediate(resolve))
       }
     }
