@@ -196,7 +196,9 @@ export function createRecordSerializer(): RecordSerializer {
     s = levelText !== undefined ? s + levelText : add(s, ',"log.level":', ',"log.level":"', level)
     s = add(s, ',"message":', ',"message":"', r.message)
     const server = r.server
-    s = isObject(server) ? put(s, ',"server":', serverText(server)) : add(s, ',"server":', ',"server":"', server)
+    s = isObject(server)
+      ? put(s, ',"server":', serverText(server))
+      : add(s, ',"server":', ',"server":"', server)
     const service = r.service
     s = put(s, ',"service":', isObject(service) ? serviceText(service) : json(service))
     s = addObject(s, ',"source":', ',"source":"', r.source)
