@@ -49,6 +49,10 @@ function addTo(held: OneOrMore, value: string): OneOrMore {
   return held === value ? held : new Set([held, value])
 }
 
+function holds(held: OneOrMore, value: string): boolean {
+  return typeof held === 'string' ? held === value : held.has(value)
+}
+
 function sortedOf(held: OneOrMore): string[] {
   return typeof held === 'string' ? [held] : [...held].sort()
 }
@@ -156,13 +160,19 @@ export class Tally {
       ind = { id: who.id, records: 0, first: f.time, last: f.time, actors: a.id }
       if (who.clear !== undefined) ind.patient = who.clear
       this.individuals.set(who.id, ind)
-    } else ind.actors = addTo(ind.actors, a.id)
-    // The individual's own id (one copy in both maps), not this record's.
-    a.individuals.add(ind.id)
+      // The individual's own id (one copy in both maps), not this record's.
+      a.individuals.add(ind.id)
+    } else if (!holds(ind.actors, a.id)) {
+      // An individual lists an actor exactly when the actor's set holds the individual (both are
+      // added here together): only an actor new to the individual adds to its set.
+      ind.actors = addTo(ind.actors, a.id)
+      a.individuals.add(ind.id)
+    }
     ind.records++
     if (f.time < ind.first) ind.first = f.time
     if (f.time > ind.last) ind.last = f.time
-    if (f.action !== undefined) {
+    // An action the individual already lists (most records) is neither interned nor added again.
+    if (f.action !== undefined && (ind.actions === undefined || !holds(ind.actions, f.action))) {
       const action = this.intern(f.action)
       ind.actions = ind.actions === undefined ? action : addTo(ind.actions, action)
     }
