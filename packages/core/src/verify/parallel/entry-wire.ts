@@ -60,22 +60,22 @@ const FACT_NAMES = [
 ] as const satisfies ReadonlyArray<keyof RecordFacts>
 
 /**
- * Facts whose few values repeat from record to record (FACT_NAMES positions 1-6: action, actor,
- * effective, session, ip, resource type): within one segment each value is sent once, and then as
+ * The stream, and facts whose few values repeat from record to record (action, actor, effective user, session,
+ * resource type; by FACT_NAMES position): within one segment each value is sent once, and then as
  * its number in the segment's table (the order in which values first came), so that the worker
  * writes and the main thread parses and allocates each once, and the tally's maps look up one
- * string (its hash computed once) instead of a copy per record.
+ * string (its hash computed once) instead of a copy per record. Client IPs and ids are sent as
+ * they are (an id rarely repeats within a segment; the benchmark's IPs do not).
  */
-const TABLED_LAST = 6
+const TABLED = [false, true, true, true, true, false, true] as const
+/** Values a segment's table holds at most (later ones are sent as they are); a look-up scans it. */
+export const TABLE_MAX = 32
 
 /**
- * A segment's table on either side: the worker numbers values as it first sends them
- * (`numbers`), the main thread lists them in the order they come (`values`).
+ * A segment's table of repeated values (streams and facts), in the order they first came: the worker's, as it sends
+ * them, and the main thread's, as it reads them (the same list, one entry after the other).
  */
-export interface FactTable {
-  numbers?: Map<string, number>
-  values?: string[]
-}
+export type FactTable = string[]
 
 /** facts.time on the wire: the entry's own time (what factsOf is given), else the time itself. */
 const ENTRY_TIME = null
@@ -87,7 +87,7 @@ const ENTRY_TIME = null
  */
 export function toWire(e: Entry, input: string | undefined, timeOnly = false, table?: FactTable): Wire {
   const w: Wire = [
-    e.stream,
+    table ? toTable(e.stream, table) : e.stream,
     e.seq,
     e.mac,
     input ?? null,
@@ -129,7 +129,7 @@ export function fromWire(w: Wire, table?: FactTable): Entry {
   const time = w[TIME] as number | null
   const input = w[INPUT] as string | null
   const e: Entry = {
-    stream: w[STREAM] as string,
+    stream: tabled(w[STREAM], table)!,
     seq: w[SEQ] as number,
     mac: w[MAC] as string,
     input: input as string,
@@ -170,7 +170,6 @@ export function fromWire(w: Wire, table?: FactTable): Entry {
 }
 
 function factsToWire(f: RecordFacts, entryTime: number, table: FactTable | undefined): Wire {
-  const numbers = table?.numbers
   const time = f.time
   const w: Wire = [
     time === entryTime || (Number.isNaN(time) && Number.isNaN(entryTime))
@@ -185,15 +184,7 @@ function factsToWire(f: RecordFacts, entryTime: number, table: FactTable | undef
       w.push(null)
       continue
     }
-    if (i <= TABLED_LAST && numbers) {
-      const n = numbers.get(v as string)
-      if (n !== undefined) {
-        w.push(n)
-        continue
-      }
-      numbers.set(v as string, numbers.size)
-    }
-    w.push(v)
+    w.push(table && TABLED[i] === true ? toTable(v as string, table) : v)
   }
   let n = w.length
   while (n > 1 && w[n - 1] === null) n--
@@ -201,11 +192,19 @@ function factsToWire(f: RecordFacts, entryTime: number, table: FactTable | undef
   return w
 }
 
-/** A tabled fact: a value first sent (listed), or the number of one sent before. */
+/** A tabled value as sent: its number when sent before, else itself (listed while there is room). */
+function toTable(v: string, table: FactTable): string | number {
+  const n = table.indexOf(v)
+  if (n !== -1) return n
+  if (table.length < TABLE_MAX) table.push(v)
+  return v
+}
+
+/** A tabled value again: one first sent (listed, as the worker did), or the number of one sent before. */
 function tabled(v: unknown, table: FactTable | undefined): string | undefined {
   if (v === null || v === undefined) return undefined
-  if (typeof v === 'number') return table!.values![v]
-  table?.values?.push(v as string)
+  if (typeof v === 'number') return table![v]
+  if (table && table.length < TABLE_MAX) table.push(v as string)
   return v as string
 }
 
@@ -221,7 +220,7 @@ function factsFromWire(w: Wire, entryTime: number, table: FactTable | undefined)
     actor: tabled(w[2], table),
     effective: tabled(w[3], table),
     session: tabled(w[4], table),
-    ip: tabled(w[5], table),
+    ip: (w[5] ?? undefined) as string | undefined,
     resourceType: tabled(w[6], table),
     resourceId: (w[7] ?? undefined) as string | undefined,
     requestId: (w[8] ?? undefined) as string | undefined,

@@ -171,7 +171,7 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
   const byWho = pick && job.who ? byWhoOf(job.who) : undefined
   // The segment's table of repeated fact values (entry-wire.ts): the main thread lists them again
   // as it parses this result's entries in order.
-  const table: FactTable = { numbers: new Map() }
+  const table: FactTable = []
   const extractor = createExtractor(
     (found) => {
       const entry = toEntry(found, pick)

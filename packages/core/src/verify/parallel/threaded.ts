@@ -124,7 +124,7 @@ export function createThreadedVerifier(
     let offset = 0
     let k = 0
     // The result's own table of repeated fact values, filled as its entries come in order.
-    const table: FactTable = { values: [] }
+    const table: FactTable = []
     for (const events of eventPieces(r))
       for (const item of events) {
         if (typeof item === 'number') {
