@@ -20,6 +20,7 @@ import os from 'node:os'
 import { createAuditLogger } from '@boundary-audit/core'
 import { createChain, generateVerifierKeyPair } from '../src/integrity/index'
 import { accessEvent, actor } from './access-event'
+import { type Case, timeRound } from './round'
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 30_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
@@ -42,8 +43,6 @@ const EVENTS_MEASURED: { name: string; details?: Record<string, unknown> }[] = [
     },
   },
 ].filter((e) => process.env.BENCH_EVENT === undefined || process.env.BENCH_EVENT === e.name)
-
-type Case = { name: string; run: (n: number) => void; done: () => Promise<void> }
 
 function loggerCase(
   name: string,
@@ -85,14 +84,9 @@ async function measure(cases: Case[], events: number, rounds: number): Promise<M
   }
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
-      const cpu0 = process.cpuUsage()
-      const t0 = process.hrtime.bigint()
-      c.run(events)
-      await c.done()
-      const ns = Number(process.hrtime.bigint() - t0)
-      const cpu = process.cpuUsage(cpu0)
-      rates.get(c.name)!.push(events / (ns / 1e9))
-      cpus.get(c.name)!.push((cpu.user + cpu.system) / events)
+      const round = await timeRound(c, events)
+      rates.get(c.name)!.push(round.rate)
+      cpus.get(c.name)!.push(round.cpu)
     }
   }
   return new Map(

@@ -368,7 +368,8 @@ export function createChain(options: ChainOptions): Chain {
     if (l === undefined) return undefined
     last = undefined
     const input = `2.${epoch}.${epochFrom}.${l.digest}`
-    const mac = key ? hmacSha256(key, input) : sha256Text(input)
+    // One-shot HMAC into the chain's scratch buffers (createMacer): half the cost of createHmac.
+    const mac = macOfParts(key, input, '', '')
     evolve()
     l.integrity.epoch = epoch
     l.integrity.from = epochFrom
@@ -475,7 +476,7 @@ function unsealable(time: string, err: unknown): Record<string, unknown> {
 interface IntegrityStrings {
   /** The canonical text without mac (and, v2, without epoch and from). */
   noMac: string
-  /** The pieces withMac and withSeal put the mac (and epoch, from) between. */
+  /** The pieces withMac and withSeal put the mac (and epoch, from) between (rest and after start with a comma). */
   alg: string
   fields: string
   rest: string
@@ -492,22 +493,27 @@ function integrityStrings(i: IntegrityFields, fields: string): IntegrityStrings 
   // alg, mark, prev (a MAC or link) and stream are base64url or fixed words: nothing to escape.
   const alg = i.alg !== undefined ? `"alg":"${i.alg}",` : ''
   let rest = ''
-  if (i.interval !== undefined) rest += `"interval":${writeValue(i.interval, 3)},`
-  if (i.key !== undefined) rest += `"key":${writeValue(i.key, 3)},`
-  let after = ''
-  if (i.mark !== undefined) after += `,"mark":"${i.mark}"`
-  if (i.prev !== undefined) after += `,"prev":"${i.prev}"`
-  if (i.previous !== undefined) after += `,"previous":${writeValue(i.previous, 3)}`
-  after += `,"seq":${i.seq},"stream":"${i.stream}","v":${i.v}`
-  return { noMac: `{${alg}"fields":${fields},${rest}${after.slice(1)}}`, alg, fields, rest, after }
+  if (i.interval !== undefined) rest += `,"interval":${writeValue(i.interval, 3)}`
+  if (i.key !== undefined) rest += `,"key":${writeValue(i.key, 3)}`
+  // The common record: prev, seq, stream, v. (No slicing of a joined text: that would flatten it.)
+  let after = i.prev !== undefined ? `,"prev":"${i.prev}","seq":${i.seq}` : `,"seq":${i.seq}`
+  if (i.mark !== undefined || i.previous !== undefined) {
+    after = ''
+    if (i.mark !== undefined) after += `,"mark":"${i.mark}"`
+    if (i.prev !== undefined) after += `,"prev":"${i.prev}"`
+    if (i.previous !== undefined) after += `,"previous":${writeValue(i.previous, 3)}`
+    after += `,"seq":${i.seq}`
+  }
+  after += `,"stream":"${i.stream}","v":${i.v}`
+  return { noMac: `{${alg}"fields":${fields}${rest}${after}}`, alg, fields, rest, after }
 }
 
 /** v1: the text with its mac. */
 function withMac(s: IntegrityStrings, mac: string): string {
-  return `{${s.alg}"fields":${s.fields},${s.rest}"mac":"${mac}"${s.after}}`
+  return `{${s.alg}"fields":${s.fields}${s.rest},"mac":"${mac}"${s.after}}`
 }
 
 /** v2: the text of the epoch's last record, with epoch, from and mac. */
 function withSeal(s: IntegrityStrings, mac: string, epoch: number, from: number): string {
-  return `{${s.alg}"epoch":${epoch},"fields":${s.fields},"from":${from},${s.rest}"mac":"${mac}"${s.after}}`
+  return `{${s.alg}"epoch":${epoch},"fields":${s.fields},"from":${from}${s.rest},"mac":"${mac}"${s.after}}`
 }

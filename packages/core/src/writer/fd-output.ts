@@ -164,7 +164,21 @@ function writeOutput(fd: number, owned: boolean, events: OutputEvents): Output {
     write(text, count) {
       c.issue(count)
       if (c.failed) return
-      const buf = Buffer.from(text, 'utf8')
+      let buf: Buffer
+      if (queue.length === 0) {
+        // Nothing waiting: the text goes to write(2) as it is (node encodes it straight into the
+        // write), not through a Buffer of its own: ~130 ns a record less on the sealing thread.
+        // Whatever write(2) did not take (EAGAIN, a short write) is queued as bytes.
+        const bytes = Buffer.byteLength(text, 'utf8')
+        let n = 0
+        try {
+          n = writeSync(fd, text)
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'EAGAIN') return c.fail(err)
+        }
+        if (n >= bytes) return c.complete(count)
+        buf = Buffer.from(text, 'utf8').subarray(n)
+      } else buf = Buffer.from(text, 'utf8')
       queue.push({ buf, count })
       queuedBytes += buf.length
       if (!timer) writeSome()
