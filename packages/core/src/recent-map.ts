@@ -10,12 +10,15 @@
  * ids in flight here while millions pass; wrapper objects per entry lived long enough to reach the
  * old generation and die there, which the full collections paid for.
  */
+/** The value of a slot whose key was deleted or evicted (its key's number is no longer its). */
+const GONE: unique symbol = Symbol('gone')
+
 export class RecentMap<K, V> {
   /** Each live key's insertion number (a key deleted and set again gets a new one). */
   private readonly map = new Map<K, number>()
   /** Keys by insertion number less `base` (slots of deleted keys stay until dropped). */
   private keys: K[] = []
-  private values: Array<V | undefined> = []
+  private values: Array<V | typeof GONE> = []
   /** Insertion number of `keys[0]`. */
   private base = 0
   /** Index of the oldest slot not yet evicted. */
@@ -33,7 +36,7 @@ export class RecentMap<K, V> {
 
   get(key: K): V | undefined {
     const n = this.map.get(key)
-    return n === undefined ? undefined : this.values[n - this.base]
+    return n === undefined ? undefined : (this.values[n - this.base] as V)
   }
 
   has(key: K): boolean {
@@ -60,8 +63,8 @@ export class RecentMap<K, V> {
     const n = this.map.get(key)
     if (n === undefined) return false
     this.map.delete(key)
-    // The value is not held past its deletion.
-    this.values[n - this.base] = undefined
+    // The value is not held past its deletion, and the slot is known dead without asking the map.
+    this.values[n - this.base] = GONE
     return true
   }
 
@@ -73,13 +76,13 @@ export class RecentMap<K, V> {
   /** Keeps the live slots only, renumbered from 0 (the map's numbers with them). */
   private compact(): void {
     const keys: K[] = []
-    const values: Array<V | undefined> = []
+    const values: Array<V | typeof GONE> = []
     for (let i = this.head; i < this.keys.length; i++) {
       const key = this.keys[i]!
-      if (this.map.get(key) !== this.base + i) continue
+      if (this.values[i] === GONE) continue
       this.map.set(key, keys.length)
       keys.push(key)
-      values.push(this.values[i])
+      values.push(this.values[i] as V)
     }
     this.keys = keys
     this.values = values
@@ -91,8 +94,10 @@ export class RecentMap<K, V> {
     for (;;) {
       const i = this.head++
       const key = this.keys[i]!
-      const live = this.map.get(key) === this.base + i
-      this.values[i] = undefined
+      // A slot holds its key's live value until the key is deleted (a key set again after that
+      // has a slot of its own): no map look-up to tell.
+      const live = this.values[i] !== GONE
+      this.values[i] = GONE
       if (this.head > this.slack && this.head * 2 > this.keys.length) {
         // Drop the evicted slots: the numbers of those after them stay valid with a larger base.
         this.keys = this.keys.slice(this.head)

@@ -8,7 +8,7 @@ import { generateVerifierKeyPair } from '../../integrity/keys'
 import { type Entry, toEntry } from '../entry'
 import { createExtractor } from '../extract/extractor'
 import { factsWithAccessOf } from '../report/facts'
-import { fromWire, toWire } from './entry-wire'
+import { type FactTable, fromWire, TABLE_MAX, toWire } from './entry-wire'
 
 const keys = generateVerifierKeyPair()
 
@@ -36,6 +36,46 @@ describe('entry wire form', () => {
     const middle = entries[3]!
     expect(middle.v2?.epoch).toBeUndefined()
     expect(JSON.stringify(toWire(middle, middle.input))).not.toContain(middle.v2!.link + '"')
+  })
+
+  it("a segment's repeated fact values are sent once, then by number, and come back the same", () => {
+    const entries = entriesOf(2)
+    const sent: FactTable = []
+    const wires = entries.map((e) => JSON.stringify(toWire(e, e.input, false, sent)))
+    const got: FactTable = []
+    const back = wires.map((w) => fromWire(JSON.parse(w) as unknown[], got))
+    for (let i = 0; i < entries.length; i++) expect(back[i]).toEqual(entries[i])
+    // The actor, action, resource type and IP of a later access record ride as numbers.
+    const later = entries.findLastIndex((e) => (e.facts as { actor?: string }).actor !== undefined)
+    const factsOnWire = (w: unknown[]) => w[18] as unknown[]
+    // facts: [time, action, actor, effective, session, ip, resourceType, ...]
+    const tabled = factsOnWire(JSON.parse(wires[later]!) as unknown[])
+    expect([1, 2, 6].map((i) => typeof tabled[i])).toEqual(['number', 'number', 'number'])
+    // So does the stream.
+    expect(typeof (JSON.parse(wires[later]!) as unknown[])[0]).toBe('number')
+    const plain = factsOnWire(toWire(entries[later]!, entries[later]!.input))
+    expect(plain[2]).toBe((entries[later]!.facts as { actor: string }).actor)
+    // Every record's facts on the main thread have one shape (every member, undefined if absent).
+    const shapes = new Set(back.map((e) => Object.keys(e.facts as object).join()))
+    expect(shapes.size).toBe(1)
+    // A time of the facts other than the entry's survives the wire too.
+    const odd = { ...entries[1]!, facts: { ...(entries[1]!.facts as object), time: 7 } }
+    expect(fromWire(JSON.parse(JSON.stringify(toWire(odd, odd.input))) as unknown[])).toEqual(odd)
+    const nan = { ...entries[1]!, facts: { ...(entries[1]!.facts as object), time: Number.NaN } }
+    expect(fromWire(JSON.parse(JSON.stringify(toWire(nan, nan.input))) as unknown[])).toEqual(nan)
+  })
+
+  it('more distinct values than a table holds: the later ones are sent as they are', () => {
+    const entries = entriesOf(2).map((e, i) => ({
+      ...e,
+      facts: { ...(e.facts as object), actor: `actor-${i % (TABLE_MAX + 9)}`, session: `s-${i % 3}` },
+    }))
+    const sent: FactTable = []
+    const wires = entries.map((e) => JSON.stringify(toWire(e, e.input, false, sent)))
+    expect(sent).toHaveLength(TABLE_MAX)
+    const got: FactTable = []
+    for (let i = 0; i < entries.length; i++)
+      expect(fromWire(JSON.parse(wires[i]!) as unknown[], got)).toEqual(entries[i])
   })
 
   it('format 1: the input is sent apart (undefined on arrival), the rest comes back', () => {

@@ -60,13 +60,34 @@ const FACT_NAMES = [
 ] as const satisfies ReadonlyArray<keyof RecordFacts>
 
 /**
+ * The stream, and facts whose few values repeat from record to record (action, actor, effective user, session,
+ * resource type; by FACT_NAMES position): within one segment each value is sent once, and then as
+ * its number in the segment's table (the order in which values first came), so that the worker
+ * writes and the main thread parses and allocates each once, and the tally's maps look up one
+ * string (its hash computed once) instead of a copy per record. Client IPs and ids are sent as
+ * they are (an id rarely repeats within a segment; the benchmark's IPs do not).
+ */
+const TABLED = [false, true, true, true, true, false, true] as const
+/** Values a segment's table holds at most (later ones are sent as they are); a look-up scans it. */
+export const TABLE_MAX = 32
+
+/**
+ * A segment's table of repeated values (streams and facts), in the order they first came: the worker's, as it sends
+ * them, and the main thread's, as it reads them (the same list, one entry after the other).
+ */
+export type FactTable = string[]
+
+/** facts.time on the wire: the entry's own time (what factsOf is given), else the time itself. */
+const ENTRY_TIME = null
+
+/**
  * The entry's wire form. `input` undefined (format 1: the main thread takes it from the result's
  * `inputs`) is sent as null. `timeOnly`: of the facts, only their time is wanted (the same as the
  * entry's), the rest is not sent.
  */
-export function toWire(e: Entry, input: string | undefined, timeOnly = false): Wire {
+export function toWire(e: Entry, input: string | undefined, timeOnly = false, table?: FactTable): Wire {
   const w: Wire = [
-    e.stream,
+    table ? toTable(e.stream, table) : e.stream,
     e.seq,
     e.mac,
     input ?? null,
@@ -91,7 +112,8 @@ export function toWire(e: Entry, input: string | undefined, timeOnly = false): W
   w[INSTANCE] = e.instance ?? null
   w[GENESIS] = e.genesis ?? null
   w[LOSS] = e.loss ?? null
-  w[FACTS] = e.facts === undefined ? null : timeOnly ? TIME_ONLY : factsToWire(e.facts as RecordFacts)
+  w[FACTS] =
+    e.facts === undefined ? null : timeOnly ? TIME_ONLY : factsToWire(e.facts as RecordFacts, e.time, table)
   w[MAC_VALID] = e.macValid ?? null
   let n = w.length
   while (n > 0 && w[n - 1] === null) n--
@@ -99,12 +121,15 @@ export function toWire(e: Entry, input: string | undefined, timeOnly = false): W
   return w
 }
 
-/** The entry again (`input` still undefined when the wire had none: format 1). */
-export function fromWire(w: Wire): Entry {
+/**
+ * The entry again (`input` still undefined when the wire had none: format 1). `table`: the
+ * segment's (one per result, the entries given in the order sent).
+ */
+export function fromWire(w: Wire, table?: FactTable): Entry {
   const time = w[TIME] as number | null
   const input = w[INPUT] as string | null
   const e: Entry = {
-    stream: w[STREAM] as string,
+    stream: tabled(w[STREAM], table)!,
     seq: w[SEQ] as number,
     mac: w[MAC] as string,
     input: input as string,
@@ -138,30 +163,71 @@ export function fromWire(w: Wire): Entry {
   if (loss) e.loss = loss
   const facts = w[FACTS] as Wire | typeof TIME_ONLY | null | undefined
   if (facts === TIME_ONLY) e.facts = { time: e.time } satisfies RecordFacts
-  else if (facts) e.facts = factsFromWire(facts)
+  else if (facts) e.facts = factsFromWire(facts, e.time, table)
   const macValid = w[MAC_VALID] as boolean | null | undefined
   if (typeof macValid === 'boolean') e.macValid = macValid
   return e
 }
 
-function factsToWire(f: RecordFacts): Wire {
-  const w: Wire = []
-  for (let i = 0; i < FACT_NAMES.length; i++) {
+function factsToWire(f: RecordFacts, entryTime: number, table: FactTable | undefined): Wire {
+  const time = f.time
+  const w: Wire = [
+    time === entryTime || (Number.isNaN(time) && Number.isNaN(entryTime))
+      ? ENTRY_TIME
+      : Number.isNaN(time)
+        ? 'NaN'
+        : time,
+  ]
+  for (let i = 1; i < FACT_NAMES.length; i++) {
     const v = f[FACT_NAMES[i]!]
-    w.push(v === undefined || (i === 0 && Number.isNaN(v)) ? null : v)
+    if (v === undefined) {
+      w.push(null)
+      continue
+    }
+    w.push(table && TABLED[i] === true ? toTable(v as string, table) : v)
   }
   let n = w.length
-  while (n > 0 && w[n - 1] === null) n--
+  while (n > 1 && w[n - 1] === null) n--
   w.length = n
   return w
 }
 
-function factsFromWire(w: Wire): RecordFacts {
-  const time = w[0] as number | null
-  const f: RecordFacts = { time: time === null || time === undefined ? Number.NaN : time }
-  for (let i = 1; i < w.length; i++) {
-    const v = w[i]
-    if (v !== null && v !== undefined) (f as unknown as Record<string, unknown>)[FACT_NAMES[i]!] = v
+/** A tabled value as sent: its number when sent before, else itself (listed while there is room). */
+function toTable(v: string, table: FactTable): string | number {
+  const n = table.indexOf(v)
+  if (n !== -1) return n
+  if (table.length < TABLE_MAX) table.push(v)
+  return v
+}
+
+/** A tabled value again: one first sent (listed, as the worker did), or the number of one sent before. */
+function tabled(v: unknown, table: FactTable | undefined): string | undefined {
+  if (v === null || v === undefined) return undefined
+  if (typeof v === 'number') return table![v]
+  if (table && table.length < TABLE_MAX) table.push(v as string)
+  return v as string
+}
+
+/**
+ * Every member present (undefined when absent), in one order: one shape for every record's
+ * facts, which the tally and the filters read.
+ */
+function factsFromWire(w: Wire, entryTime: number, table: FactTable | undefined): RecordFacts {
+  const t = w[0]
+  const f: RecordFacts = {
+    time: t === ENTRY_TIME ? entryTime : t === 'NaN' ? Number.NaN : (t as number),
+    action: tabled(w[1], table),
+    actor: tabled(w[2], table),
+    effective: tabled(w[3], table),
+    session: tabled(w[4], table),
+    ip: (w[5] ?? undefined) as string | undefined,
+    resourceType: tabled(w[6], table),
+    resourceId: (w[7] ?? undefined) as string | undefined,
+    requestId: (w[8] ?? undefined) as string | undefined,
+    path: (w[9] ?? undefined) as string | undefined,
+    pseudonyms: (w[10] ?? undefined) as string[] | undefined,
+    access: (w[11] ?? undefined) as RecordFacts['access'],
+    alert: (w[12] ?? undefined) as true | undefined,
   }
   return f
 }

@@ -17,7 +17,7 @@ import { createLineSplitter } from '../lines'
 import { factsOf, factsWithAccessOf, type RecordFacts } from '../report/facts'
 import { byWhoOf, type WhoFilter } from '../report/match'
 import { BufferPool } from './buffers'
-import { toWire } from './entry-wire'
+import { type FactTable, toWire } from './entry-wire'
 
 export interface SegmentJob {
   id: number
@@ -169,6 +169,9 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
   }
   const pick = job.facts === 'access' ? factsWithAccessOf : job.facts === 'facts' ? factsOf : undefined
   const byWho = pick && job.who ? byWhoOf(job.who) : undefined
+  // The segment's table of repeated fact values (entry-wire.ts): the main thread lists them again
+  // as it parses this result's entries in order.
+  const table: FactTable = []
   const extractor = createExtractor(
     (found) => {
       const entry = toEntry(found, pick)
@@ -178,7 +181,7 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
       if (entry.v2) {
         // Format 2: the input is a digest (base64url, digits): it goes in the JSON, one string less
         // for the main thread to cut out of `inputs`.
-        event(JSON.stringify(toWire(entry, entry.input, timeOnly)))
+        event(JSON.stringify(toWire(entry, entry.input, timeOnly, table)))
         return
       }
       if (cut === lengths.length) {
@@ -189,7 +192,7 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
       // Negative: not ASCII (the main thread decodes ASCII as latin1, a plain copy).
       const n = inputs.write(entry.input)
       lengths[cut++] = n === entry.input.length ? n : -n
-      event(JSON.stringify(toWire(entry, undefined, timeOnly)))
+      event(JSON.stringify(toWire(entry, undefined, timeOnly, table)))
     },
     { onUnreadable: (line) => event(String(line)) },
   )

@@ -16,7 +16,7 @@ import type { VerifyOptions, VerifyReport } from '../findings'
 import { createLineSplitter, MAX_LINE_BYTES } from '../lines'
 import { factsOf, factsWithAccessOf } from '../report/facts'
 import { BufferPool } from './buffers'
-import { fromWire } from './entry-wire'
+import { type FactTable, fromWire } from './entry-wire'
 import { verifyWorkerFile, WorkerPool } from './pool'
 import { eventPieces, type SegmentResult } from './read-segment'
 import { createSegmenter } from './segmenter'
@@ -123,13 +123,15 @@ export function createThreadedVerifier(
     const inputs = Buffer.from(r.inputs.buffer, r.inputs.byteOffset, r.inputs.byteLength)
     let offset = 0
     let k = 0
+    // The result's own table of repeated fact values, filled as its entries come in order.
+    const table: FactTable = []
     for (const events of eventPieces(r))
       for (const item of events) {
         if (typeof item === 'number') {
           extractor.unreadableAt(bases.lineBase + item)
           continue
         }
-        const ev = fromWire(item)
+        const ev = fromWire(item, table)
         if (ev.input === undefined) {
           const length = r.lengths[k++]!
           if (length >= 0) ev.input = inputs.toString('latin1', offset, offset + length)

@@ -89,3 +89,43 @@ describe('Tally: requests without an access event', () => {
     expect(tally.unstated()).toEqual([])
   })
 })
+
+describe('Tally: who reached whom', () => {
+  it('more actors and actions than have a bit each: the rows are the brute-force count', () => {
+    const tally = newTally()
+    const want = new Map<string, { records: number; actors: Set<string>; actions: Set<string> }>()
+    const byActor = new Map<string, { records: number; individuals: Set<string> }>()
+    let seed = 7
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+      return seed % n
+    }
+    for (let i = 0; i < 5_000; i++) {
+      const actor = `actor-${next(45)}`
+      const action = `action-${next(40)}`
+      const id = PS(next(60))
+      tally.add(entry('s', i, { time: 1_000 + i, actor, action, resourceType: 'patient', resourceId: id }))
+      const w = want.get(id) ?? { records: 0, actors: new Set(), actions: new Set() }
+      w.records++
+      w.actors.add(actor)
+      w.actions.add(action)
+      want.set(id, w)
+      const a = byActor.get(actor) ?? { records: 0, individuals: new Set() }
+      a.records++
+      a.individuals.add(id)
+      byActor.set(actor, a)
+    }
+    const rows = new Map(tally.byIndividual().map((r) => [r.id, r]))
+    expect(rows.size).toBe(want.size)
+    for (const [id, w] of want) {
+      const r = rows.get(id)!
+      expect(r.records).toBe(w.records)
+      expect(r.actors).toEqual([...w.actors].sort())
+      expect(r.actions).toEqual([...w.actions].sort())
+    }
+    const actors = new Map(tally.byActor().map((r) => [r.id, r]))
+    for (const [id, a] of byActor) {
+      expect(actors.get(id)).toEqual({ id, records: a.records, individuals: a.individuals.size })
+    }
+  })
+})
