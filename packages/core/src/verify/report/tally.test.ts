@@ -36,6 +36,15 @@ function requestsOf(tally: Tally, stream: string, items: { id: string; access: b
 
 const newTally = () => new Tally(recordMatcher({}, []), () => true)
 
+/** The http-request record of request `id`, with pseudonymised route parameter `path`. */
+const requestRecord = (id: string, path: number): RecordFacts => ({
+  time: 500_000 + path,
+  action: 'http-request',
+  requestId: id,
+  path: `/patients/${PS(path)}`,
+  pseudonyms: [PS(path)],
+})
+
 describe('Tally: requests without an access event', () => {
   it('keeps only the requests in flight, not one entry per request of the input', () => {
     const tally = newTally()
@@ -60,8 +69,22 @@ describe('Tally: requests without an access event', () => {
           requestId: `j${i}`,
         }),
       )
-    expect(tally.requestsInFlight).toBe(STATED_MAX)
+    // Two generations (stated-ids.ts): a full young one (STATED_MAX) aged, and 10,000 since.
+    expect(tally.requestsInFlight).toBe(STATED_MAX + 10_000)
     expect(tally.records).toBe(STATED_MAX + 10_000)
+    // Another STATED_MAX: the first generation is dropped, the memory stays bounded.
+    for (let i = STATED_MAX + 10_000; i < 2 * STATED_MAX + 10_000; i++)
+      tally.add(
+        entry('job', i, { time: 1_000 + i, resourceType: 'patient', resourceId: PS(1), requestId: `j${i}` }),
+      )
+    expect(tally.requestsInFlight).toBe(STATED_MAX + 10_000)
+    // The records of the last STATED_MAX requests still find their access events; the first
+    // requests' (evicted) are listed as unstated: erring on the side of listing.
+    const recent = STATED_MAX + 10_000
+    const first = 0
+    tally.add(entry('job', 3 * STATED_MAX, requestRecord(`j${recent}`, recent)))
+    tally.add(entry('job', 3 * STATED_MAX + 1, requestRecord(`j${first}`, first)))
+    expect(tally.unstated().map((r) => r.requestId)).toEqual([`j${first}`])
   })
 
   it('pairs an access event with its own request: a reused request id does not state a later request', () => {

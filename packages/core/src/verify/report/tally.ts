@@ -3,10 +3,10 @@
  * matching actors reached and who reached them; and the requests by those actors that carried
  * pseudonymised route parameters without an access event saying what they reached.
  */
-import { RecentMap } from '../../recent-map'
 import type { Entry } from '../entry'
 import type { RecordFacts } from './facts'
 import type { RecordMatcher } from './match'
+import { StatedIds } from './stated-ids'
 
 export interface IndividualRow {
   /** The individual's id as the trail holds it (a pseudonym). */
@@ -113,11 +113,11 @@ export class Tally {
   // http-request record (written when the response ends); so an id leaves when its own record
   // comes, and memory holds the requests in flight, not one entry per request of the input. An
   // access event whose request record never comes (an ignored route, a job that set a request
-  // id) leaves after STATED_MAX later ones: its request, if its record comes after all, is then
-  // listed as unstated, which errs on the side of listing. It also pairs an access event with the
-  // request it was made in, so a client that reuses a request id cannot state one request's
-  // access for another.
-  private readonly stated = new RecentMap<string, string>(STATED_MAX)
+  // id) leaves after STATED_MAX to 2 * STATED_MAX later ones (stated-ids.ts): its request, if its
+  // record comes after all, is then listed as unstated, which errs on the side of listing. It
+  // also pairs an access event with the request it was made in, so a client that reuses a request
+  // id cannot state one request's access for another.
+  private readonly stated = new StatedIds(STATED_MAX)
   // Requests with pseudonymised route parameters and, so far, no access event; an access event
   // that comes after its request's record (a late write, another stream) takes its request out.
   private readonly requests = new Map<string, UnstatedRequest>()
