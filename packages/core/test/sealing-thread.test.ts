@@ -78,6 +78,39 @@ describe('sealing thread (integrity.thread)', () => {
     expect(report.streams[0]!.intact).toEqual([[0, 41]])
   })
 
+  it('Latin-1 text (one byte a character in a JS string, two in UTF-8) comes out as UTF-8, beside ASCII-only batches', async () => {
+    // The thread writes a batch known to be ASCII as latin1, without measuring it: 'é' must still
+    // leave as the two bytes C3 A9, not the one byte E9 a latin1 write of it would give.
+    const file = join(dir, 'latin1.ndjson')
+    const audit = keyedLogger(file)
+    const event = (i: number, note: string) =>
+      audit.access({
+        action: 'chart-note-read',
+        outcome: 'success',
+        actor: { id: 'u1' },
+        resource: { type: 'chart-note', id: 'note-1' },
+        details: { i, note },
+      })
+    for (let i = 0; i < 300; i++) event(i, 'plain ascii note')
+    await audit.flush()
+    for (let i = 300; i < 600; i++) event(i, i % 2 === 0 ? 'café crème, Grüße' : 'plain ascii note')
+    await audit.flush()
+    for (let i = 600; i < 900; i++) event(i, 'plain ascii note')
+    await audit.close()
+    const bytes = readFileSync(file)
+    expect(bytes.includes(Buffer.from('café crème, Grüße', 'utf8'))).toBe(true)
+    expect(bytes.includes(Buffer.from('café', 'latin1'))).toBe(false)
+    const text = bytes.toString('utf8')
+    const lines = text.split('\n').filter(Boolean)
+    expect(lines).toHaveLength(902)
+    const details = lines.slice(1, 901).map((l) => JSON.parse(l).audit.details)
+    expect(details.map((d) => d.i)).toEqual(Array.from({ length: 900 }, (_, i) => i))
+    expect(details[300].note).toBe('café crème, Grüße')
+    const report = verifyText(text, { privateKey: pair.privateKeyPem })
+    expect(report.exitCode).toBe(0)
+    expect(report.streams[0]!.intact).toEqual([[0, 901]])
+  })
+
   it.each([
     ['sealing thread', { checkpointIntervalSeconds: 0 }],
     ['inline', { checkpointIntervalSeconds: 0, thread: 'inline' as const }],

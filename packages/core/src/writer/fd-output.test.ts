@@ -40,6 +40,22 @@ describe('fdOutput to a file', () => {
     expect(reports).toEqual([])
   })
 
+  it('writes a text marked ASCII as it is and counts it by its length', async () => {
+    const path = join(dir, 'ascii.log')
+    const output = fdOutput(path, { onChange: () => {}, report: () => {} })
+    const texts = Array.from({ length: 20 }, (_, c) => {
+      let text = ''
+      for (let i = 0; i < 40; i++) text += `{"n":${c * 40 + i},"pad":"${'x'.repeat(700 + i)}"}\n`
+      return text
+    })
+    for (const text of texts) output.write(text, 40, true)
+    await new Promise<void>((resolve) => output.whenWritten(resolve))
+    expect(output.written).toBe(800)
+    expect(output.idle).toBe(true)
+    await output.end()
+    expect(readFileSync(path)).toEqual(Buffer.from(texts.join(''), 'utf8'))
+  })
+
   it('appends to what the file already holds', async () => {
     const path = join(dir, 'nested', 'again.log')
     for (const n of [1, 2]) {

@@ -12,8 +12,12 @@ import { drainBoomSync } from './boom-drain'
 import { RETRY_MS } from './fd-output'
 
 export interface Output {
-  /** Hands over whole lines (each ending in '\n'); `events` of them are events, not chain records. */
-  write(text: string, events: number): void
+  /**
+   * Hands over whole lines (each ending in '\n'); `events` of them are events, not chain records.
+   * `ascii`: the caller knows every character of `text` is ASCII, so its UTF-8 bytes are its
+   * characters, one each: an output may write it as latin1 and count it without measuring it.
+   */
+  write(text: string, events: number, ascii?: boolean): void
   /** What is handed over and not yet written is small enough to seal more. */
   readonly room: boolean
   /** `done` runs once everything handed over so far is written, or the output failed. */

@@ -13,10 +13,11 @@ import {
   SEAL_PROTOCOL,
   SEAL_STATE,
   type SealWorkerData,
+  THREAD_CHUNK_CHARS,
   type ToMain,
   type ToWorker,
 } from './seal-protocol'
-import { createSealer, type Sealer } from './sealer'
+import { createSealer, isAscii, type Sealer } from './sealer'
 
 const data = workerData as SealWorkerData
 const port = parentPort!
@@ -74,6 +75,7 @@ function start(): void {
       output,
       maxLineBytes: data.maxLineBytes,
       lazyGenesis: true,
+      chunkChars: THREAD_CHUNK_CHARS,
     })
   } catch (err) {
     setState(SEAL_STATE.failed)
@@ -83,11 +85,14 @@ function start(): void {
   const s = sealer
   port.on('message', (message: ToWorker) => {
     if (typeof message === 'string') {
+      // One pass over the batch (flat here, so measuring it is cheap) spares measuring each chunk
+      // of lines before writing it (fd-output.ts).
+      const ascii = isAscii(message)
       let from = 0
       while (from <= message.length) {
         let to = message.indexOf('\n', from)
         if (to === -1) to = message.length
-        s.push(message.slice(from, to))
+        s.push(message.slice(from, to), ascii)
         from = to + 1
       }
       onChange()

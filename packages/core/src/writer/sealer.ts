@@ -40,11 +40,17 @@ export interface SealerOptions {
   lazyGenesis?: boolean
   /** Called with each record (and its integrity fields) as it is sealed: OpenTelemetry. */
   onSealed?: (record: Record<string, unknown>, integrity: IntegrityFields | undefined) => void
+  /** Characters of sealed lines handed to the output at once (at least; a chunk ends after the line that reaches it). Default CHUNK. */
+  chunkChars?: number
 }
 
 export interface Sealer {
-  /** Queues an item (an encoded one from the logger's thread, or the item itself). */
-  push(item: Item | string): void
+  /**
+   * Queues an item (an encoded one from the logger's thread, or the item itself). `ascii`: every
+   * character of it is ASCII (the sealing thread checks each batch): a chunk made only of such items
+   * and of the integrity fields (ASCII by construction) goes to the output marked so (Output.write).
+   */
+  push(item: Item | string, ascii?: boolean): void
   /** Seals and hands over what the output has room for. Never throws. */
   pump(): void
   /** `done` runs once everything pushed so far is written, or can no longer be. */
@@ -71,12 +77,18 @@ export interface Sealer {
 }
 
 /** Characters of sealed lines handed to the output at once. */
-const CHUNK = 64 * 1024
+export const CHUNK = 64 * 1024
 
 export function createSealer(options: SealerOptions): Sealer {
   const { chain, output, onSealed } = options
+  const chunkChars = options.chunkChars ?? CHUNK
   const ledger = createLossLedger()
   let queue: Array<Item | string | undefined> = []
+  /** Per queued item (same index as `queue`): known to be ASCII. */
+  let asciiQueue: boolean[] = []
+  // The integrity text is ASCII (base64url, digits, fixed words) but for the stream id, which is
+  // the caller's: checked once. The chain's own records (service name, reasons) are never counted ASCII.
+  const streamAscii = chain === undefined || isAscii(chain.streamId)
   let head = 0
   let pushed = 0
   let consumed = 0
@@ -90,6 +102,8 @@ export function createSealer(options: SealerOptions): Sealer {
   let pumping = false
   let seenLost = 0
   const waiting: { at: number; done: () => void }[] = []
+  /** Every line of the chunk being built is known to be ASCII so far. */
+  let chunkAscii = false
 
   const charsOf = (item: Item | string) => (typeof item === 'string' ? item.length : itemChars(item))
   const now = () => new Date().toISOString()
@@ -121,6 +135,7 @@ export function createSealer(options: SealerOptions): Sealer {
 
   /** One of the chain's own records, sealed as the end of its epoch: a line (with newline), or '' without a chain. */
   const chainLine = (record: Record<string, unknown>): string => {
+    chunkAscii = false
     record['ecs.version'] = options.ecsVersion
     record.service = options.service
     if (!chain) return `${JSON.stringify(record)}\n`
@@ -200,6 +215,7 @@ export function createSealer(options: SealerOptions): Sealer {
   /** The next item off the queue (decoded), or undefined when it cannot be read. */
   const takeOne = (): Item | undefined => {
     const raw = queue[head]!
+    chunkAscii &&= asciiQueue[head] === true
     queue[head++] = undefined
     consumed++
     const chars = charsOf(raw)
@@ -238,19 +254,21 @@ export function createSealer(options: SealerOptions): Sealer {
         }
         // Past the deadline everything left is dropped or is the closing record: no need to wait.
         if (!output.room && !expired) break
+        chunkAscii = streamAscii
         let chunk = began ? '' : genesisLine()
         chunkEvents = 0
-        while (head < queue.length && chunk.length < CHUNK) {
+        while (head < queue.length && chunk.length < chunkChars) {
           const item = takeOne()
           if (item) chunk += linesOf(item)
         }
         // The chunk is one epoch: sealed before any of it is handed over.
         chunk += release(true)
         sealed += chunkEvents
-        if (chunk.length > 0) output.write(chunk, chunkEvents)
+        if (chunk.length > 0) output.write(chunk, chunkEvents, chunkAscii)
       }
       if (head > 4096 && head * 2 > queue.length) {
         queue = queue.slice(head)
+        asciiQueue = asciiQueue.slice(head)
         head = 0
       }
     } finally {
@@ -270,8 +288,9 @@ export function createSealer(options: SealerOptions): Sealer {
   }
 
   return {
-    push(item) {
+    push(item, ascii) {
       queue.push(item)
+      asciiQueue.push(ascii === true)
       pushed++
       queuedChars += charsOf(item)
     },
@@ -310,4 +329,9 @@ export function createSealer(options: SealerOptions): Sealer {
       return began
     },
   }
+}
+
+/** Every character is ASCII: its UTF-8 bytes are its characters. */
+export function isAscii(text: string): boolean {
+  return Buffer.byteLength(text, 'utf8') === text.length
 }

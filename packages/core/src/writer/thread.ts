@@ -21,6 +21,7 @@ import { createBatch } from './batch'
 import { decodeItem, encodeItem } from './items'
 import { boomOutput, errorName } from './output'
 import {
+  BATCH_CHARS,
   PROGRESS,
   PROGRESS_BYTES,
   PROGRESS_SLOTS,
@@ -41,9 +42,6 @@ export interface ThreadOptions {
   /** The worker script; default sealWorkerFile(). (Tests start broken ones to exercise the fallback.) */
   workerFile?: string
 }
-
-/** A batch goes to the thread once it holds this many characters (or has waited BATCH_DELAY_MS). */
-const BATCH_CHARS = 64 * 1024
 
 /**
  * The sealing thread's young generation, in MB. Its live data is small (the chain's state and the
