@@ -87,6 +87,7 @@ export function createAuditLogger(options?: AuditLoggerOptions): AuditLogger {
     shrink: shrinkToFit,
     stringify: serializeRecord as (record: Record<string, unknown>) => string,
     serializeSorted: serializer.sorted as (record: Record<string, unknown>) => string | undefined,
+    serializeSplit: serializer.split as (record: Record<string, unknown>) => string | undefined,
     sortedOffsets: serializer.offsets,
   })
   let errors = 0

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { alreadyCanonical } from '../integrity/canonical'
 import { resolveOptions } from '../options'
 import { compilePolicy } from '../redact/index'
+import { sortKeys } from '../sort-keys'
 import type { AuditContext } from '../types'
 import { accessRecord, customRecord } from './access'
 import { loginRecord, logoutRecord } from './auth'
@@ -932,6 +933,52 @@ describe('serializeRecord', () => {
     const { handler, purpose } = d.audit as Record<string, unknown>
     d.audit = { handler, purpose }
     expect(sorted(d)).toBe(JSON.stringify(d))
+  })
+
+  it("split(): the record's text with audit sorted and audit.integrity in its place, its value left out at offsets.integrity (property)", () => {
+    const serializer = createRecordSerializer()
+    let answered = 0
+    fc.assert(
+      fc.property(records, (record) => {
+        const text = serializer.split(record)
+        if (text === undefined) return
+        answered++
+        const cut = serializer.offsets.integrity
+        const audit = record.audit as Record<string, unknown>
+        const keys = sortKeys([...Object.keys(audit), 'integrity'])
+        const copy: Record<string, unknown> = {}
+        for (const k of keys) copy[k] = k === 'integrity' ? 'HOLE' : audit[k]
+        expect(`${text.slice(0, cut)}"HOLE"${text.slice(cut)}`).toBe(
+          JSON.stringify({ ...record, audit: copy }),
+        )
+        // The ECS keys' offsets hold in the split text too.
+        expect(text.startsWith(',"ecs.version":', serializer.offsets.ecs - 1)).toBe(true)
+        expect(text.startsWith(',"log.level":', serializer.offsets.level - 1)).toBe(true)
+        // split() leaves sorted() and serialize() as they were.
+        expectSame(record)
+      }),
+      { numRuns: RUNS },
+    )
+    // Builder records get answers (their audit in any order: split sorts it); generated details in
+    // any order get none, as with sorted().
+    expect(answered).toBeGreaterThan(RUNS / 40)
+    const http = requestRecord()
+    expect(sorted(http)).toBeUndefined()
+    expect(serializer.split(http)).toBeDefined()
+  })
+
+  it('split() says nothing of an audit holding its own integrity or an integer-like key', () => {
+    const serializer = createRecordSerializer()
+    const a = requestRecord()
+    ;(a.audit as Record<string, unknown>).integrity = { v: 2 }
+    expect(serializer.split(a)).toBeUndefined()
+    const b = requestRecord()
+    ;(b.audit as Record<string, unknown>)['7'] = 'x'
+    expect(serializer.split(b)).toBeUndefined()
+    const c = requestRecord()
+    ;(c.audit as Record<string, unknown>)['a.b'] = 'x'
+    expect(serializer.split(c)).toBeUndefined()
+    expect(serializer.split(requestRecord())).toBeDefined()
   })
 
   it('two serializers do not share what they remember', () => {

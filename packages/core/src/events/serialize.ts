@@ -1,3 +1,4 @@
+import { sortKeys } from '../sort-keys'
 import { type AuditRecord, ECS_VERSION } from './record'
 
 /**
@@ -29,14 +30,29 @@ export interface RecordSerializer {
    * record (then nothing is known about its order). One walk gives both the text and that answer.
    */
   sorted(record: AuditRecord): string | undefined
+  /**
+   * sorted()'s text for the integrity chain: `audit` written with its keys in sorted order (they come
+   * from several places) and `"integrity":` among them with no value after it, where
+   * `offsets.integrity` says; the chain writes the value there (integrity/assemble.ts). Undefined
+   * where sorted() would be, for an audit with an `integrity` of its own, or a key JSON.stringify
+   * would move (integer-like). Spares the chain a copy of audit with a stand-in value to search for.
+   */
+  split(record: AuditRecord): string | undefined
   /** True when JSON.stringify writes the string as `"` + s + `"` (remembered per serializer). */
   isPlain(s: string): boolean
   /**
-   * Where the text sorted() returned last has its `"ecs.version":` and `"log.level":` keys (offset of
-   * the opening quote; -1 when not written). The integrity chain rewrites those two keys in the MAC
-   * input (integrity/assemble.ts templateOf) and would otherwise search for them.
+   * Where the text sorted() or split() returned last has its `"ecs.version":` and `"log.level":`
+   * keys (offset of the opening quote; -1 when not written), and (split) where audit.integrity's
+   * value goes (-1 otherwise). The integrity chain rewrites those two keys in the MAC input
+   * (integrity/assemble.ts templateOf) and would otherwise search for them.
    */
-  readonly offsets: { ecs: number; level: number }
+  readonly offsets: SerializerOffsets
+}
+
+export interface SerializerOffsets {
+  ecs: number
+  level: number
+  integrity: number
 }
 
 export function createRecordSerializer(): RecordSerializer {
@@ -50,18 +66,33 @@ export function createRecordSerializer(): RecordSerializer {
     return JSON.stringify(v)
   }
 
-  const offsets = { ecs: -1, level: -1 }
+  const offsets: SerializerOffsets = { ecs: -1, level: -1, integrity: -1 }
+
+  /** split(): audit is written with the integrity key's hole; where its value goes in audit's text. */
+  let withHole = false
+  let holeAt = -1
 
   function sorted(record: AuditRecord): string | undefined {
     unsorted = false
     offsets.ecs = -1
     offsets.level = -1
+    offsets.integrity = -1
     if (!prototypeClean() || !matches(record, TOP_KEYS)) return undefined
     try {
       const out = top(record as Record<string, unknown>)
       return out !== undefined && !unsorted ? out : undefined
     } catch {
       return undefined
+    }
+  }
+
+  function split(record: AuditRecord): string | undefined {
+    withHole = true
+    try {
+      const text = sorted(record)
+      return text !== undefined && offsets.integrity >= 0 ? text : undefined
+    } finally {
+      withHole = false
     }
   }
 
@@ -178,7 +209,11 @@ export function createRecordSerializer(): RecordSerializer {
     if (typeof time !== 'string' || !isPlain(time)) return undefined
     let s = `{"@timestamp":"${time}"`
     const audit = r.audit
+    // Where audit's text starts (after `,"audit":`): split() places the integrity hole from there.
+    const auditAt = s.length + 9
+    holeAt = -1
     s = put(s, ',"audit":', isObject(audit) ? auditText(audit) : json(audit))
+    if (holeAt >= 0) offsets.integrity = auditAt + holeAt
     s = addObject(s, ',"client":', ',"client":"', r.client)
     const db = r.db
     s = isObject(db) ? put(s, ',"db":', dbText(db)) : add(s, ',"db":', ',"db":"', db)
@@ -303,27 +338,55 @@ export function createRecordSerializer(): RecordSerializer {
   function auditText(o: object): string | undefined {
     if (hasToJSON(o) || Object.getPrototypeOf(o) !== Object.prototype) return json(o)
     const a = o as Record<string, unknown>
+    if (withHole) return auditWithHole(a)
     let s = ''
     let prev = ''
     for (const k in a) {
       if (!(prev < k) || k.indexOf('.') !== -1) unsorted = true
       prev = k
-      const v = a[k]
-      if (typeof v === 'string' && isPlain(v)) {
-        s += keyText(k, s === '', true) + v
-        s += '"'
-      } else {
-        const x = !isObject(v)
-          ? json(v)
-          : k === 'resource'
-            ? resourceText(v)
-            : k === 'db'
-              ? auditDbText(v)
-              : objectText(v, 2)
-        if (x !== undefined) s += keyText(k, s === '', false) + x
-      }
+      s = auditMember(s, k, a[k])
     }
     return s === '' ? '{}' : `${s}}`
+  }
+
+  /**
+   * audit for split(): keys sorted, `"integrity":` in its place with no value (holeAt: where the
+   * value goes). Its own `integrity`, a dotted key or an integer-like one (JSON.stringify would write
+   * it first whatever the order) leave the answer to the other paths.
+   */
+  function auditWithHole(a: Record<string, unknown>): string {
+    const keys = sortKeys(Object.keys(a))
+    let s = ''
+    let open = true
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!
+      const c = k.charCodeAt(0)
+      if (k === 'integrity' || (c >= 0x30 && c <= 0x39) || k.indexOf('.') !== -1) unsorted = true
+      if (open && k > 'integrity') {
+        s += s === '' ? '{"integrity":' : ',"integrity":'
+        holeAt = s.length
+        open = false
+      }
+      s = auditMember(s, k, a[k])
+    }
+    if (open) {
+      s += s === '' ? '{"integrity":' : ',"integrity":'
+      holeAt = s.length
+    }
+    return `${s}}`
+  }
+
+  /** `s` with audit's member `k` appended (the first one opens the object), unless JSON.stringify leaves it out. */
+  function auditMember(s: string, k: string, v: unknown): string {
+    if (typeof v === 'string' && isPlain(v)) return `${s}${keyText(k, s === '', true)}${v}"`
+    const x = !isObject(v)
+      ? json(v)
+      : k === 'resource'
+        ? resourceText(v)
+        : k === 'db'
+          ? auditDbText(v)
+          : objectText(v, 2)
+    return x === undefined ? s : s + keyText(k, s === '', false) + x
   }
 
   /** `audit.db` of a db-query record (events/db.ts): its three keys known, each value read once. */
@@ -578,7 +641,7 @@ export function createRecordSerializer(): RecordSerializer {
     return text
   }
 
-  return { serialize, sorted, isPlain, offsets }
+  return { serialize, sorted, split, isPlain, offsets }
 }
 
 /**

@@ -14,11 +14,13 @@ import {
   createPreparer,
   decodePrepared,
   encodePrepared,
+  hasShipperOwnedEvent,
   type Prepared,
   prepareRecord,
   SLOT,
   templateOf,
 } from './assemble'
+import { SHIPPER_OWNED } from './canonical'
 import { createChain, newStreamId } from './chain'
 import { verifyLines } from './verify'
 
@@ -240,6 +242,51 @@ describe('prepareRecord of the records the builders make', () => {
         )
       }
     }
+  })
+
+  it("the logger's split serialiser prepares exactly what the stand-in path prepares", () => {
+    const serializer = createRecordSerializer()
+    const sortedText = serializer.sorted as (r: Record<string, unknown>) => string | undefined
+    const withSplit = createPreparer({
+      ...limit,
+      serializeSorted: sortedText,
+      serializeSplit: serializer.split as (r: Record<string, unknown>) => string | undefined,
+      sortedOffsets: serializer.offsets,
+    })
+    const standIn = createPreparer({
+      ...limit,
+      serializeSorted: sortedText,
+      sortedOffsets: serializer.offsets,
+    })
+    for (const status of [200, 404, 503]) {
+      const record = httpRecord(env, { actor: { id: 'u1', roles: ['clinician'] }, purpose: 'treatment' }, {
+        method: 'GET',
+        path: '/hello',
+        route: '/hello',
+        statusCode: status,
+        requestId: 'req-1',
+        clientIp: '127.0.0.1',
+        headers: { accept: '*/*', host: '127.0.0.1:4000' },
+        reason: 'ecs.version and log.level in a reason',
+      } as never) as unknown as Record<string, unknown>
+      const split = withSplit(structuredClone(record))
+      expect(split.sorted).toBeDefined()
+      expect(split).toEqual(standIn(structuredClone(record)))
+      // The split path leaves the record's audit as it was (no stand-in planted in it).
+      const kept = structuredClone(record)
+      withSplit(kept)
+      expect(kept).toEqual(record)
+    }
+  })
+
+  it('hasShipperOwnedEvent reads exactly the names SHIPPER_OWNED gives event', () => {
+    for (const name of SHIPPER_OWNED.event!)
+      expect(hasShipperOwnedEvent({ action: 'a', [name]: 'x' })).toBe(true)
+    expect(
+      hasShipperOwnedEvent({ action: 'a', kind: 'event', outcome: 'success', id: 'i', type: ['access'] }),
+    ).toBe(false)
+    const names = ['ingested', 'dataset', 'agent_id_status', 'original', 'module']
+    expect([...SHIPPER_OWNED.event!].sort()).toEqual(names.sort())
   })
 
   it('a stand-in found first under another key, or found twice, sends the record down the general path', () => {

@@ -84,10 +84,18 @@ export interface PrepareOptions {
    */
   serializeSorted?: (record: Record<string, unknown>) => string | undefined
   /**
-   * Filled by serializeSorted for the text it returned last (events/serialize.ts): saves templateOf two
-   * searches per record for the keys it rewrites.
+   * The same text with audit's keys sorted and `"integrity":` written among them without a value,
+   * which goes at `sortedOffsets.integrity` (events/serialize.ts split), for a record whose top-level
+   * keys are in canonical order; undefined when it cannot say. Given, the common shape needs neither
+   * a sorted copy of audit with a stand-in value nor a search for it.
    */
-  sortedOffsets?: KeyOffsets
+  serializeSplit?: (record: Record<string, unknown>) => string | undefined
+  /**
+   * Filled by serializeSorted and serializeSplit for the text they returned last
+   * (events/serialize.ts): saves templateOf two searches per record for the keys it rewrites, and
+   * says where split() left audit.integrity's value out.
+   */
+  sortedOffsets?: KeyOffsets & { integrity?: number }
   /** Chain format the record is prepared for (how `fields` is written). Default 2. */
   version?: 1 | 2
 }
@@ -121,8 +129,13 @@ export function createPreparer(options: PrepareOptions): Preparer {
     ? { checks: true, write: options.serializeSorted }
     : { checks: false, write: stringify }
   const offsets = options.sortedOffsets
+  const split = options.serializeSplit
   const shape = (record: Record<string, unknown>, mark: Mark | undefined): Prepared =>
-    prepareSorted(record, mark, text, fields, offsets) ?? preparePieces(record, mark, fields)
+    (split !== undefined && offsets !== undefined
+      ? prepareSplit(record, mark, split, fields, offsets)
+      : undefined) ??
+    prepareSorted(record, mark, text, fields, offsets) ??
+    preparePieces(record, mark, fields)
   return (record) => {
     const mark = markOf(record)
     let prepared = shape(record, mark)
@@ -221,9 +234,7 @@ function prepareSorted(
   if (!isPlainString(record['log.level']) || !isPlainString(record['ecs.version'])) return undefined
   if (!('audit' in record)) return undefined
   const event = record.event
-  if (isPlainObject(event)) {
-    for (const owned of SHIPPER_OWNED.event!) if (event[owned] !== undefined) return undefined
-  }
+  if (isPlainObject(event) && hasShipperOwnedEvent(event)) return undefined
   const names: string[] = []
   let prev = ''
   for (const k in record) {
@@ -289,6 +300,58 @@ function prepareSorted(
     sorted.at = { ecs: offsets.ecs - from, level: offsets.level - from }
   }
   return { mark, fields: fieldsText(names), names, sorted }
+}
+
+/**
+ * The common shape through the logger's serialiser (serializeSplit): it writes the record's text
+ * with audit in sorted order and a hole where audit.integrity's value goes, and says where; so no
+ * copy of audit with a stand-in and no search for it. Undefined for any other shape.
+ */
+function prepareSplit(
+  record: Record<string, unknown>,
+  mark: Mark | undefined,
+  split: (record: Record<string, unknown>) => string | undefined,
+  fieldsText: FieldsText,
+  offsets: KeyOffsets & { integrity?: number },
+): Prepared | undefined {
+  if (!isPlainString(record['log.level']) || !isPlainString(record['ecs.version'])) return undefined
+  const event = record.event
+  if (isPlainObject(event) && hasShipperOwnedEvent(event)) return undefined
+  const text = split(record)
+  const cut = offsets.integrity
+  if (text === undefined || cut === undefined || cut < 0) return undefined
+  // The fields committed to, in canonical order (the serialiser answers only for records laid out
+  // so; checked all the same, it is a few comparisons).
+  const names: string[] = []
+  let prev = ''
+  for (const k in record) {
+    const name = canonicalName(k)
+    if (!(prev < name)) return undefined
+    prev = name
+    if (k === 'audit' || isWritten(record[k])) names.push(name)
+  }
+  const sorted: { head: string; tail: string; at?: KeyOffsets } = {
+    head: text.slice(0, cut),
+    tail: text.slice(cut),
+  }
+  if (offsets.ecs > cut && offsets.level > offsets.ecs) {
+    sorted.at = { ecs: offsets.ecs - cut, level: offsets.level - cut }
+  }
+  return { mark, fields: fieldsText(names), names, sorted }
+}
+
+/**
+ * SHIPPER_OWNED.event present on the event: named reads (a loop over the names would be one
+ * megamorphic keyed read each). The test keeps the two lists equal.
+ */
+export function hasShipperOwnedEvent(event: Record<string, unknown>): boolean {
+  return (
+    event.ingested !== undefined ||
+    event.dataset !== undefined ||
+    event.agent_id_status !== undefined ||
+    event.original !== undefined ||
+    event.module !== undefined
+  )
 }
 
 const ECS_KEY = '"ecs.version":'
