@@ -18,9 +18,11 @@ export const BATCH_CHARS = 64 * 1024
  * Characters of sealed lines the thread hands to its output at once (one epoch, one write). A line
  * is its item plus the integrity fields (~200 characters), so a full batch's lines are longer than
  * the batch: at 64 KiB, as the logger's own thread writes, every batch of the core bench's records
- * (~800 characters) became a full chunk and a sliver of 8 KiB, two epochs and two writes.
+ * (~800 characters) became a full chunk and a sliver of 8 KiB, two epochs and two writes. Kept under
+ * 128 KiB, the largest object V8 puts in its young generation (a longer string, as the chunk is
+ * flattened to be written, gets a mapping of its own).
  */
-export const THREAD_CHUNK_CHARS = 2 * BATCH_CHARS
+export const THREAD_CHUNK_CHARS = 100 * 1024
 
 /** progress Int32 [1]: where the sealing thread is. */
 export const SEAL_STATE = { starting: 0, ready: 1, failed: 2, ended: 3 } as const

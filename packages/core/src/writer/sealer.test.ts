@@ -8,6 +8,7 @@ import { prepareRecord } from '../integrity/assemble'
 import { createChain } from '../integrity/chain'
 import { encodeItem } from './items'
 import type { Output } from './output'
+import { THREAD_CHUNK_CHARS } from './seal-protocol'
 import { CHUNK, createSealer, isAscii } from './sealer'
 
 interface Write {
@@ -107,8 +108,8 @@ describe('sealer chunk size', () => {
     expect(chunks[0]!.events + chunks[1]!.events).toBe(80)
   })
 
-  it('chunkChars lets one batch of lines go as one chunk: one epoch, one write', () => {
-    const { s, output } = sealer(2 * CHUNK)
+  it("the sealing thread's chunkChars lets one batch of lines go as one chunk: one epoch, one write", () => {
+    const { s, output } = sealer(THREAD_CHUNK_CHARS)
     s.push(item(0), true)
     s.pump()
     for (const text of batch()) s.push(text, true)
