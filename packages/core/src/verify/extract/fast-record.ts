@@ -21,7 +21,7 @@
  * or no integrity object. The fast path only ever declines; fast-record.test.ts checks that what it
  * gives is what the general path gives, over generated and mutated lines.
  */
-import { namesOfFieldsV2, SHIPPER_OWNED } from '../../integrity/canonical'
+import { ROOTS_V2, SHIPPER_OWNED } from '../../integrity/canonical'
 import { integrityOfExpanded } from './find-records'
 
 type Obj = Record<string, unknown>
@@ -133,9 +133,9 @@ export function fastRecord(text: string): FastRecord | undefined {
 
 function topLevel(): FastRecord | undefined {
   const record: Obj = {}
-  // Each member's key (its head when dotted), where it is written, and its canonical text when
-  // that is not the text as written ('').
-  const heads: number[] = []
+  // Each member's root (ROOTS index or -1), where it is written, and its canonical text when that
+  // is not the text as written ('').
+  const members: number[] = []
   const texts: string[] = []
   i = 1
   if (s.charCodeAt(i) === CLOSE) return undefined
@@ -155,9 +155,10 @@ function topLevel(): FastRecord | undefined {
     i = ke + 1
     if (s.charCodeAt(i) !== COLON) return undefined
     i++
-    const w = find(WANT.names, ks, he)
-    const o = find(OWNED_NAMES, ks, he)
-    const owned = o >= 0 ? OWNED_LISTS[o] : undefined
+    // Which of the registry's top-level names (format 2's `fields`) it is; what is read of it; what shippers own in it.
+    const root = find(ROOTS, ks, he)
+    const w = root >= 0 ? WANT_OF_ROOT[root]! : -1
+    const owned = root >= 0 ? OWNED_OF_ROOT[root] : undefined
     const vs = i
     let text: string | undefined
     if (he !== ke) {
@@ -183,7 +184,7 @@ function topLevel(): FastRecord | undefined {
       if (value === undefined) return undefined
       text = value === '' ? '' : `${s.slice(ms, vs)}${value}`
     }
-    heads.push(ks, he, ms, i)
+    members.push(root, ms, i)
     texts.push(text)
     const c = s.charCodeAt(i++)
     if (c === CLOSE) break
@@ -192,7 +193,8 @@ function topLevel(): FastRecord | undefined {
   if (i !== s.length) return undefined
   const integrity = integrityOfExpanded(record)
   if (integrity === undefined || integrity.v !== 2 || typeof integrity.fields !== 'string') return undefined
-  const names = namesOfFieldsV2(integrity.fields)!
+  // A mask over ROOTS (integrityOf checked it: namesOfFieldsV2).
+  const mask = Number.parseInt(integrity.fields, 16)
   // The fields the record commits to, in the line's order, which is the sorted order; members
   // written as they are, one after the other, as one slice of the line.
   let out = ''
@@ -200,22 +202,26 @@ function topLevel(): FastRecord | undefined {
   let to = -1
   for (let k = 0; k < texts.length; k++) {
     const text = texts[k]!
-    if (find(names, heads[4 * k]!, heads[4 * k + 1]!) >= 0 && text === '') {
-      if (from < 0) from = heads[4 * k + 2]!
-      to = heads[4 * k + 3]!
+    const root = members[3 * k]!
+    const committed = root >= 0 && (mask & (1 << root)) !== 0
+    if (committed && text === '') {
+      if (from < 0) from = members[3 * k + 1]!
+      to = members[3 * k + 2]!
       continue
     }
     if (from >= 0) out = out === '' ? s.slice(from, to) : `${out},${s.slice(from, to)}`
     from = -1
-    if (text !== '' && find(names, heads[4 * k]!, heads[4 * k + 1]!) >= 0)
-      out = out === '' ? text : `${out},${text}`
+    if (committed) out = out === '' ? text : `${out},${text}`
   }
   if (from >= 0) out = out === '' ? s.slice(from, to) : `${out},${s.slice(from, to)}`
   return { record, integrity, macInput: `{${out}}` }
 }
 
-const OWNED_NAMES: readonly string[] = Object.keys(SHIPPER_OWNED)
-const OWNED_LISTS: ReadonlyArray<readonly string[]> = OWNED_NAMES.map((name) => SHIPPER_OWNED[name]!)
+/** The registry's top-level names (a plain array: ROOTS_V2 is frozen, which made find's look-ups there several times slower). */
+const ROOTS: readonly string[] = [...ROOTS_V2]
+/** Per root: its index in WANT.names (-1: not read), and its shipper-owned members. */
+const WANT_OF_ROOT: readonly number[] = ROOTS.map((name) => WANT.names.indexOf(name))
+const OWNED_OF_ROOT: ReadonlyArray<readonly string[] | undefined> = ROOTS.map((name) => SHIPPER_OWNED[name])
 
 /**
  * The canonical text of a top-level dotted key's member (`"log":{"level":"info"}`), or `"ecs":{}`
@@ -288,9 +294,15 @@ function find(names: readonly string[], ks: number, ke: number): number {
   const n = ke - ks
   for (let k = 0; k < names.length; k++) {
     const name = names[k]!
-    if (name.length === n && s.startsWith(name, ks)) return k
+    if (name.length === n && name.charCodeAt(0) === s.charCodeAt(ks) && same(name, ks, n)) return k
   }
   return -1
+}
+
+/** Whether s[ks, ks + n) is `name` (a loop: String#startsWith with a position is a call, slower for these short keys). */
+function same(name: string, ks: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (name.charCodeAt(k) !== s.charCodeAt(ks + k)) return false
+  return true
 }
 
 /**
