@@ -15,11 +15,15 @@
  * Anything else gives undefined, and the caller takes the general path (JSON.parse, find-records,
  * macInputOf): whitespace, any backslash, control characters or surrogates, a number that is not a
  * plain integer of at most 15 digits, keys not in strictly increasing order at any level (so no
- * repeated key), a dotted key below the top level or with a head that is read (`user.id`), a key
- * starting with `__`, nesting deeper than MAX_DEPTH, text after the object, chain format 1, a
- * `fields` list with names outside the registry, `audit.loss`, a `log` string (a shipper's wrapper)
- * or no integrity object. The fast path only ever declines; fast-record.test.ts checks that what it
- * gives is what the general path gives, over generated and mutated lines.
+ * repeated key), a dotted key below the top level or into a member that is read (`user.id`), a key
+ * starting with `__`, nesting deeper than MAX_DEPTH, text after the object, a `fields` that is not
+ * a mask (chain format 1, names outside the registry), `audit.loss`, a `log` string (a shipper's
+ * wrapper, which find-records.ts reads first) or no integrity object. Declining is always safe;
+ * fast-record.test.ts checks that what it does give is what the general path gives, over the SDK's
+ * lines, generated adversarial ones and both mutated.
+ *
+ * Used by the worker threads (parallel/read-segment.ts), which read nearly every record of a large
+ * input; the one-thread verifier keeps the general path, which the threaded tests compare them with.
  */
 import { ROOTS_V2, SHIPPER_OWNED } from '../../integrity/canonical'
 import { integrityOfExpanded } from './find-records'
