@@ -231,10 +231,7 @@ function prepareSorted(
   const walk = !serialize.checks
   const auditIn = record.audit
   if (auditIn !== undefined && !isPlainObject(auditIn)) return undefined
-  if (!isPlainString(record['log.level']) || !isPlainString(record['ecs.version'])) return undefined
-  if (!('audit' in record)) return undefined
-  const event = record.event
-  if (isPlainObject(event) && hasShipperOwnedEvent(event)) return undefined
+  if (!('audit' in record) || !sortedShapeKeys(record)) return undefined
   const names: string[] = []
   let prev = ''
   for (const k in record) {
@@ -314,22 +311,12 @@ function prepareSplit(
   fieldsText: FieldsText,
   offsets: KeyOffsets & { integrity?: number },
 ): Prepared | undefined {
-  if (!isPlainString(record['log.level']) || !isPlainString(record['ecs.version'])) return undefined
-  const event = record.event
-  if (isPlainObject(event) && hasShipperOwnedEvent(event)) return undefined
+  if (!sortedShapeKeys(record)) return undefined
   const text = split(record)
   const cut = offsets.integrity
   if (text === undefined || cut === undefined || cut < 0) return undefined
-  // The fields committed to, in canonical order (the serialiser answers only for records laid out
-  // so; checked all the same, it is a few comparisons).
-  const names: string[] = []
-  let prev = ''
-  for (const k in record) {
-    const name = canonicalName(k)
-    if (!(prev < name)) return undefined
-    prev = name
-    if (k === 'audit' || isWritten(record[k])) names.push(name)
-  }
+  const names = committedNames(record)
+  if (names === undefined) return undefined
   const sorted: { head: string; tail: string; at?: KeyOffsets } = {
     head: text.slice(0, cut),
     tail: text.slice(cut),
@@ -338,6 +325,32 @@ function prepareSplit(
     sorted.at = { ecs: offsets.ecs - cut, level: offsets.level - cut }
   }
   return { mark, fields: fieldsText(names), names, sorted }
+}
+
+/**
+ * The fields a record commits to (audit always; the dotted ECS keys as their first segment), in
+ * canonical order; undefined when they are not in it. The serialiser answers only for records laid
+ * out so; checked all the same, it is a few comparisons.
+ */
+function committedNames(record: Record<string, unknown>): string[] | undefined {
+  const names: string[] = []
+  for (const k in record) {
+    if (k !== 'audit' && !isWritten(record[k])) continue
+    const name = canonicalName(k)
+    if (names.length > 0 && !(names[names.length - 1]! < name)) return undefined
+    names.push(name)
+  }
+  return names
+}
+
+/**
+ * What both sorted paths ask of a record first: the dotted ECS values are plain strings (templateOf
+ * finds where each ends by the next quote), and its event holds none of the keys shippers own.
+ */
+function sortedShapeKeys(record: Record<string, unknown>): boolean {
+  if (!isPlainString(record['log.level']) || !isPlainString(record['ecs.version'])) return false
+  const event = record.event
+  return !(isPlainObject(event) && hasShipperOwnedEvent(event))
 }
 
 /**
