@@ -171,7 +171,7 @@ function writeOutput(fd: number, owned: boolean, events: OutputEvents): Output {
         // write), not through a Buffer of its own: ~130 ns a record less on the sealing thread.
         // Whatever write(2) did not take (EAGAIN, a short write) is queued as bytes.
         // Known ASCII, its byte count is its length: Buffer.byteLength of a chunk (a tree of
-        // pieces, flattened to be measured) cost ~150 ns a line more than the write itself.
+        // pieces, flattened to be measured) cost ~150 ns a line on top of the write.
         const bytes = ascii ? text.length : Buffer.byteLength(text, 'utf8')
         let n = 0
         try {
