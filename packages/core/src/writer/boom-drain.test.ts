@@ -88,8 +88,12 @@ describe('the exit-time write of a SonicBoom output', () => {
     const { path, readFd, writeFd } = fifo()
     const out = join(dir, 'out-all')
     // `cat` reads the FIFO into a file while the write below blocks this thread.
-    const cat = spawn('sh', ['-c', `exec cat "${path}" > "${out}"`], { stdio: 'ignore' })
-    await new Promise((r) => setTimeout(r, 200))
+    // The reader says when it has the FIFO open: closing ours before then left the pipe without a
+    // reader (EPIPE) when the shell took over 200 ms to start, as it can on a loaded machine.
+    const cat = spawn('sh', ['-c', `exec 3<"${path}"; echo open >&2; exec cat <&3 > "${out}"`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    await new Promise((r) => cat.stderr!.once('data', r))
     closeSync(readFd)
     const output = boomOutput(writeFd, false, quiet)
     const all = lines(6000)
@@ -116,8 +120,12 @@ describe('the exit-time write of a SonicBoom output', () => {
     expect(first.length).toBeGreaterThan(0)
     // The pipe's capacity rarely falls on a character boundary of this text.
     const out = join(dir, 'out-rest')
-    const cat = spawn('sh', ['-c', `exec cat "${path}" > "${out}"`], { stdio: 'ignore' })
-    await new Promise((r) => setTimeout(r, 200))
+    // The reader says when it has the FIFO open: closing ours before then left the pipe without a
+    // reader (EPIPE) when the shell took over 200 ms to start, as it can on a loaded machine.
+    const cat = spawn('sh', ['-c', `exec 3<"${path}"; echo open >&2; exec cat <&3 > "${out}"`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    await new Promise((r) => cat.stderr!.once('data', r))
     closeSync(readFd)
     expect(output.flushSync(Date.now() + 30_000)).toBe(true)
     expect(output.written).toBe(2000)
