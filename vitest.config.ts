@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config'
-import { LongestFirst } from './scripts/vitest-sequencer'
 
 // One vitest run for the whole repo; each package is a project with its own config.
 export default defineConfig({
@@ -11,8 +10,6 @@ export default defineConfig({
     // time keep both CPUs busy; each file still runs alone in its own process. (Three were tried:
     // at a load average of 20, CPU-bound property tests then ran past their time limit on Node 20.)
     maxWorkers: 2,
-    // The longest files first, across packages, so that both workers finish together.
-    sequence: { sequencer: LongestFirst },
     // `npm test` runs with --coverage; a single file run while developing does not check it.
     coverage: {
       provider: 'v8',
