@@ -61,7 +61,9 @@ export function createCase(
 ): PoolCase {
   const name = CASES[id]
   if (name === undefined) throw new Error(`unknown case ${id} (cases: ${Object.keys(CASES).join(', ')})`)
-  const pool = new pg.Pool({ connectionString, max: connections })
+  // idleTimeoutMillis 0: an idle pool keeps its clients, so the server backends whose CPU the
+  // bench reads (by PID) live through every round; pg's default closes them after 10 s idle.
+  const pool = new pg.Pool({ connectionString, max: connections, idleTimeoutMillis: 0 })
   const plainCase = (p: PgModule.Pool, flush = done, close = done) => ({ id, name, pool: p, flush, close })
   if (id === 'raw-pg') return plainCase(pool)
   if (id === 'pino-line') return pinoCase(plainCase, pool, undefined, false)
