@@ -87,7 +87,7 @@ export function toEntry(found: FoundRecord, pick?: (top: Obj, time: number) => u
   if (typeof i.interval === 'number') entry.interval = i.interval
   if (i.v === 2) {
     // Only the digest is kept: the links and the epoch's MAC are over it.
-    const digest = sha256Text(macInputOf(found.record, namesOfFieldsV2(i.fields)!, 2))
+    const digest = sha256Text(found.macInput ?? macInputOf(found.record, namesOfFieldsV2(i.fields)!, 2))
     entry.v2 = { link: digest.slice(0, LINK_CHARS) }
     if (entry.mac !== '') {
       entry.v2.epoch = i.epoch as number

@@ -20,6 +20,7 @@ import type { InputStats } from '../findings'
 import { newBalance, scan, tryParse } from './balance'
 import { CriJoiner, criFields } from './cri'
 import { Documents, type Feed } from './documents'
+import { fastRecord } from './fast-record'
 import { createRecordFinder } from './find-records'
 
 type Obj = Record<string, unknown>
@@ -35,6 +36,11 @@ export interface FoundRecord {
   position: number
   /** From an Elasticsearch document (`_source`): its position in the input says nothing about order. */
   indexed: boolean
+  /**
+   * The canonical text its MAC covers, when read by fastRecord (`record` is then a stand-in holding
+   * only what the verifier and the report read).
+   */
+  macInput?: string
 }
 
 export interface Extractor {
@@ -78,6 +84,11 @@ export interface ExtractorOptions {
   acceptAll?: boolean
   /** Called with the line number of every line that could not be read, in input order. */
   onUnreadable?: (line: number) => void
+  /**
+   * Lines as the SDK writes them are read by fastRecord (without JSON.parse): for callers that use
+   * a record only through toEntry with factsOf or no picker (the stand-in holds nothing else).
+   */
+  fast?: boolean
 }
 
 const LISTED_LINES = 100
@@ -96,6 +107,7 @@ export function createExtractor(
   }
   let position = 0
   let lineNo = 0
+  const fast = options.fast === true
   const finder = createRecordFinder(
     (record, integrity, line, indexed) =>
       onRecord({ record, integrity, line, position: position++, indexed }),
@@ -132,6 +144,20 @@ export function createExtractor(
     }
     const c = t[0]
     if (c === '{' || c === '[') {
+      if (fast) {
+        const r = fastRecord(t)
+        if (r !== undefined) {
+          onRecord({
+            record: r.record,
+            integrity: r.integrity,
+            line,
+            position: position++,
+            indexed: false,
+            macInput: r.macInput,
+          })
+          return
+        }
+      }
       const parsed = tryParse(t)
       if (parsed !== undefined) {
         found(parsed, line)

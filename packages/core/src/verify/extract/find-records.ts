@@ -24,7 +24,7 @@ export function integrityOf(record: Obj): Obj | undefined {
 }
 
 /** integrityOf for a record whose top-level dotted keys are already expanded. */
-function integrityOfExpanded(top: Obj): Obj | undefined {
+export function integrityOfExpanded(top: Obj): Obj | undefined {
   const audit = top.audit
   if (!isPlainObject(audit)) return undefined
   const integrity = expandKeys(audit).integrity

@@ -194,7 +194,8 @@ export function readSegment(job: SegmentJob, keys: StreamKeys = new StreamKeys()
       lengths[cut++] = n === entry.input.length ? n : -n
       event(JSON.stringify(toWire(entry, undefined, timeOnly, table)))
     },
-    { onUnreadable: (line) => event(String(line)) },
+    // The stand-ins of fastRecord hold what toEntry and factsOf read, not what the monitor's view reads.
+    { onUnreadable: (line) => event(String(line)), fast: job.facts !== 'access' },
   )
   const splitter = createLineSplitter({
     line: (text) => extractor.push(text),
