@@ -286,6 +286,23 @@ export class FastReader {
     return -1
   }
 
+  /**
+   * The key of a member below the top level at i (`"key":`, without a dot, sorting strictly after
+   * the previous member's key [prevStart, prevEnd); prevStart -1 for the first): its closing quote,
+   * with i at the value, or -1 to decline.
+   */
+  private memberKey(prevStart: number, prevEnd: number): number {
+    if (this.s.charCodeAt(this.i) !== QUOTE) return -1
+    const ks = this.i + 1
+    const ke = this.keyEnd(ks)
+    if (ke < 0 || this.dotAt >= 0) return -1
+    if (prevStart >= 0 && !this.less(prevStart, prevEnd, ks, ke)) return -1
+    this.i = ke + 1
+    if (this.s.charCodeAt(this.i) !== COLON) return -1
+    this.i++
+    return ke
+  }
+
   /** Whether key range a sorts strictly before key range b (UTF-16 code units, as sortKeys). */
   private less(as: number, ae: number, bs: number, be: number): boolean {
     const n = Math.min(ae - as, be - bs)
@@ -342,16 +359,11 @@ export class FastReader {
     let prevEnd = -1
     for (;;) {
       const ms = this.i
-      if (this.s.charCodeAt(this.i) !== QUOTE) return undefined
-      const ks = this.i + 1
-      const ke = this.keyEnd(ks)
-      if (ke < 0 || this.dotAt >= 0) return undefined
-      if (prevStart >= 0 && !this.less(prevStart, prevEnd, ks, ke)) return undefined
+      const ks = ms + 1
+      const ke = this.memberKey(prevStart, prevEnd)
+      if (ke < 0) return undefined
       prevStart = ks
       prevEnd = ke
-      this.i = ke + 1
-      if (this.s.charCodeAt(this.i) !== COLON) return undefined
-      this.i++
       const vs = this.i
       let value: string | undefined = ''
       const k = w ? this.find(w.names, ks, ke) : -1
@@ -486,16 +498,11 @@ export class FastReader {
       let prevStart = -1
       let prevEnd = -1
       for (;;) {
-        if (this.s.charCodeAt(this.i) !== QUOTE) return false
         const ks = this.i + 1
-        const ke = this.keyEnd(ks)
-        if (ke < 0 || this.dotAt >= 0) return false
-        if (prevStart >= 0 && !this.less(prevStart, prevEnd, ks, ke)) return false
+        const ke = this.memberKey(prevStart, prevEnd)
+        if (ke < 0) return false
         prevStart = ks
         prevEnd = ke
-        this.i = ke + 1
-        if (this.s.charCodeAt(this.i) !== COLON) return false
-        this.i++
         if (!this.skip(depth + 1)) return false
         const d = this.s.charCodeAt(this.i++)
         if (d === CLOSE) return true
