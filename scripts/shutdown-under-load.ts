@@ -8,8 +8,8 @@ import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { built } from '../packages/core/test/built'
 
 export interface Response {
   id: string
@@ -144,15 +144,18 @@ export function eventsByRequestId(lines: string[]): Map<string, number | undefin
   return out
 }
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'core', 'src', 'cli', 'index.ts')
-
-/** `boundary-audit verify` (the CLI, as a child process) over the lines: exit code and output. */
+/**
+ * `boundary-audit verify` over the lines, as a user runs it: the built bin (packages/core/dist/cli.js,
+ * which `npm test` builds first; refused when older than core's src/) in a child process. Exit code
+ * and output.
+ */
 export function verifyTrail(lines: string[]): Promise<{ code: number; out: string }> {
+  const cli = built('cli.js')
   const dir = mkdtempSync(join(tmpdir(), 'ba-trail-'))
   const file = join(dir, 'trail.ndjson')
   writeFileSync(file, `${lines.join('\n')}\n`)
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', cli, 'verify', file], (err, stdout, stderr) => {
+    execFile(process.execPath, [cli, 'verify', file], (err, stdout, stderr) => {
       rmSync(dir, { recursive: true, force: true })
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr })
     })

@@ -10,6 +10,7 @@ import { promisify } from 'node:util'
 import { compilePolicy, pseudonymize } from '@boundary-audit/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { built, builtOf } from '../../../packages/core/test/built'
 import { clearValuesNextToPseudonyms } from '../../../scripts/clear-ids.mjs'
 import { ensurePostgres } from '../../../scripts/postgres.mjs'
 import { startClinic } from '../src/launch.mjs'
@@ -31,9 +32,10 @@ const template = JSON.parse(
   readFileSync(join(root, 'examples/k8s/elasticsearch/index-template.json'), 'utf8'),
 )
 const properties = template.template.mappings.properties
-// The app and CLI run from TypeScript source, so this test needs no build.
-const fromSource = ['--conditions=source', '--import', 'tsx']
-const cli = join(root, 'packages/core/src/cli/index.ts')
+// The app and the CLI run on the built packages, as a container runs them (`npm test` builds first;
+// a dist/ older than its src/ is refused): no TypeScript loader in the children.
+const cli = built('cli.js')
+for (const adapter of ['express', 'pg']) builtOf(join(root, 'packages', adapter), 'index.js')
 const run = promisify(execFile)
 
 let work: string
@@ -47,13 +49,13 @@ let privateKey: string
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'clinic-shipping-'))
-  await run(process.execPath, [...fromSource, cli, 'keygen', '--out', join(work, 'keys')])
+  await run(process.execPath, [cli, 'keygen', '--out', join(work, 'keys')])
   privateKey = join(work, 'keys/verifier-private.pem')
   pgServer = await ensurePostgres()
   schema = `clinic_ship_${randomBytes(4).toString('hex')}`
   const logFile = join(work, 'audit.ndjson')
   const clinic = await startClinic({
-    args: [...fromSource, join(root, 'examples/clinic-express/src/server.mjs')],
+    args: [join(root, 'examples/clinic-express/src/server.mjs')],
     cwd: root,
     stdoutFile: logFile,
     env: {
@@ -134,7 +136,7 @@ async function hostileRequests(base: string, patientId: string) {
 /** `boundary-audit verify --key ... FILE`: exit code and report, never throws. */
 async function verifyFile(file: string): Promise<{ code: number; stdout: string }> {
   try {
-    const { stdout } = await run(process.execPath, [...fromSource, cli, 'verify', '--key', privateKey, file])
+    const { stdout } = await run(process.execPath, [cli, 'verify', '--key', privateKey, file])
     return { code: 0, stdout }
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string }

@@ -16,35 +16,46 @@ import { fileURLToPath } from 'node:url'
 
 export const pkg = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-let newest: { file: string; mtimeMs: number } | undefined
+const newest = new Map<string, { file: string; mtimeMs: number }>()
 
-function newestSource(): { file: string; mtimeMs: number } {
-  if (newest) return newest
-  newest = { file: '', mtimeMs: 0 }
+function newestSource(pkgDir: string): { file: string; mtimeMs: number } {
+  const known = newest.get(pkgDir)
+  if (known) return known
+  let found = { file: '', mtimeMs: 0 }
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name)
       if (entry.isDirectory()) walk(path)
       else if (!entry.name.endsWith('.test.ts')) {
         const { mtimeMs } = statSync(path)
-        if (mtimeMs > newest!.mtimeMs) newest = { file: path, mtimeMs }
+        if (mtimeMs > found.mtimeMs) found = { file: path, mtimeMs }
       }
     }
   }
-  walk(join(pkg, 'src'))
-  return newest
+  walk(join(pkgDir, 'src'))
+  newest.set(pkgDir, found)
+  return found
 }
 
-/** The path of a built file (`cli.js`, `index.js`), refused when missing or older than src/. */
-export function built(file: string): string {
-  const path = join(pkg, 'dist', file)
+/**
+ * The path of a built file of the workspace package in `pkgDir` (`index.js` of packages/express),
+ * refused when missing or older than that package's src/.
+ */
+export function builtOf(pkgDir: string, file: string): string {
+  const path = join(pkgDir, 'dist', file)
+  const name = relative(join(pkg, '..', '..'), pkgDir)
   const build = 'build first: `npm run build` (or `npx turbo run build --force`); `npm test` does'
-  if (!existsSync(path)) throw new Error(`dist/${file} is missing: ${build}`)
-  const source = newestSource()
+  if (!existsSync(path)) throw new Error(`${name}/dist/${file} is missing: ${build}`)
+  const source = newestSource(pkgDir)
   if (statSync(path).mtimeMs < source.mtimeMs) {
-    throw new Error(`dist/${file} is older than ${relative(pkg, source.file)}: ${build}`)
+    throw new Error(`${name}/dist/${file} is older than ${relative(pkgDir, source.file)}: ${build}`)
   }
   return path
+}
+
+/** The path of a built file of core (`cli.js`, `index.js`), refused when missing or older than src/. */
+export function built(file: string): string {
+  return builtOf(pkg, file)
 }
 
 export interface CliRun {

@@ -35,6 +35,8 @@ interface Control {
   child: ChildProcess
   reader: NodeJS.ReadableStream & { pause(): void; resume(): void; destroy(): void }
   ready: Promise<void>
+  /** The first report (JSON line on stderr) that has `key`; an empty one if the child exits first. */
+  reported(key: string): Promise<Record<string, any>>
   signal(sig: NodeJS.Signals): void
 }
 
@@ -68,6 +70,7 @@ function run(
     reader.on('data', (d: Buffer) => chunks.push(d))
     reader.on('error', () => {})
     const reports: Record<string, any>[] = []
+    const waiting: { key: string; resolve: (o: Record<string, any>) => void }[] = []
     let err = ''
     let readyResolve!: () => void
     const ready = new Promise<void>((r) => (readyResolve = r))
@@ -81,6 +84,7 @@ function run(
           const o = JSON.parse(line)
           reports.push(o)
           if (o.ready) readyResolve()
+          for (const w of waiting) if (w.key in o) w.resolve(o)
         }
         nl = err.indexOf('\n')
       }
@@ -90,6 +94,10 @@ function run(
       child,
       reader,
       ready,
+      reported(key) {
+        const seen = reports.find((o) => key in o)
+        return seen ? Promise.resolve(seen) : new Promise((resolve) => waiting.push({ key, resolve }))
+      },
       signal(sig) {
         signalledAt ??= Date.now()
         child.kill(sig)
@@ -110,6 +118,7 @@ function run(
     }
     child.on('error', reject)
     child.on('exit', (code, signal) => {
+      for (const w of waiting) w.resolve({})
       exited = { code, signal, at: Date.now() }
       finish()
     })
@@ -235,7 +244,12 @@ describe('faults over a socket pipe', () => {
         async (c) => {
           await c.ready
           c.reader.pause()
-          await sleep(4000)
+          // Paused for the whole burst (until the child reports its peak memory, when its N events
+          // are accepted), then a little longer so that close() starts on a paused reader too.
+          // This was a fixed 4 s: the burst took 1.9-3.6 s at a load average of 9 on 2 CPUs (less
+          // on a quiet machine), so the rest was waiting, and a busier machine could resume mid-burst.
+          await c.reported('peakRss')
+          await sleep(300)
           c.reader.resume()
         },
       )

@@ -7,6 +7,7 @@ import { once } from 'node:events'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { built, builtOf } from './built'
 import { startReceiver } from './otel-receiver'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -25,8 +26,11 @@ describe('shutdown with OpenTelemetry on (examples/otel-collector/app.mjs)', () 
   })
 
   it('SIGTERM: audit.close() then sdk.shutdown() delivers every event, the closing record included', async () => {
-    // `source` condition + tsx: the workspace packages run from their TypeScript sources, unbuilt.
-    child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'app.mjs'], {
+    // Plain node on the built packages, as an app runs them (`npm test` builds first; a dist/ older
+    // than its src/ is refused). No TypeScript loader in the child.
+    built('index.js')
+    builtOf(resolve(here, '../../express'), 'index.js')
+    child = spawn(process.execPath, ['app.mjs'], {
       cwd: exampleDir,
       env: {
         ...process.env,

@@ -8,14 +8,18 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { eventsByRequestId, shutdownUnderLoad, verifyTrail } from '../../../scripts/shutdown-under-load'
+import { builtOf } from '../../core/test/built'
 
 const here = dirname(fileURLToPath(import.meta.url))
+// The child imports the built packages (`npm test` builds first): refused when older than their src/.
+builtOf(join(here, '..'), 'index.js')
+builtOf(join(here, '..', '..', 'core'), 'index.js')
 
 describe.each(['signal', 'hooks'])('nest shutdown under load (%s)', (mode) => {
   it('every 2xx response has its event, the rest are 503 with Retry-After, the trail is closed', async () => {
     const run = await shutdownUnderLoad({
       fixture: join(here, 'fixtures', 'shutdown-app.ts'),
-      execArgv: ['--conditions=source', '--import', 'tsx'],
+      execArgv: ['--import', 'tsx'],
       env: { MODE: mode },
       cwd: join(here, '..'),
       keepAlive: mode === 'signal',

@@ -180,7 +180,11 @@ async function main(): Promise<void> {
     ...pooled.map((c) => ({ name: c.name, pool: c.pool, before: none, after: none })),
     {
       name: 'otel instrumentation-pg',
-      pool: new pg.Pool({ connectionString: server.connectionString, max: CONNECTIONS, idleTimeoutMillis: 0 }),
+      pool: new pg.Pool({
+        connectionString: server.connectionString,
+        max: CONNECTIONS,
+        idleTimeoutMillis: 0,
+      }),
       before: () => instrumentation.enable(),
       after: () => {
         instrumentation.disable()

@@ -4,7 +4,7 @@
  * and in order, and a deadline reached while the pipe is full leaves the rest, even a chunk cut in
  * the middle of a multi-byte character, for the next call.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,6 +43,19 @@ function readAvailable(fd: number): Buffer {
     }
   }
   return Buffer.concat(parts)
+}
+
+/**
+ * `cat` reading the FIFO into a file, once it has the FIFO open (it says so): closing the test's
+ * own read end before then leaves the pipe without a reader (EPIPE). A fixed 200 ms was not
+ * always enough for the shell to start on a loaded machine.
+ */
+async function catInto(path: string, out: string): Promise<ChildProcess> {
+  const cat = spawn('sh', ['-c', `exec 3<"${path}"; echo open >&2; exec cat <&3 > "${out}"`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  await new Promise((r) => cat.stderr!.once('data', r))
+  return cat
 }
 
 const quiet = { onChange: () => {}, report: () => {} }
@@ -88,8 +101,7 @@ describe('the exit-time write of a SonicBoom output', () => {
     const { path, readFd, writeFd } = fifo()
     const out = join(dir, 'out-all')
     // `cat` reads the FIFO into a file while the write below blocks this thread.
-    const cat = spawn('sh', ['-c', `exec cat "${path}" > "${out}"`], { stdio: 'ignore' })
-    await new Promise((r) => setTimeout(r, 200))
+    const cat = await catInto(path, out)
     closeSync(readFd)
     const output = boomOutput(writeFd, false, quiet)
     const all = lines(6000)
@@ -116,8 +128,7 @@ describe('the exit-time write of a SonicBoom output', () => {
     expect(first.length).toBeGreaterThan(0)
     // The pipe's capacity rarely falls on a character boundary of this text.
     const out = join(dir, 'out-rest')
-    const cat = spawn('sh', ['-c', `exec cat "${path}" > "${out}"`], { stdio: 'ignore' })
-    await new Promise((r) => setTimeout(r, 200))
+    const cat = await catInto(path, out)
     closeSync(readFd)
     expect(output.flushSync(Date.now() + 30_000)).toBe(true)
     expect(output.written).toBe(2000)

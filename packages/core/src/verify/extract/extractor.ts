@@ -20,7 +20,7 @@ import type { InputStats } from '../findings'
 import { newBalance, scan, tryParse } from './balance'
 import { CriJoiner, criFields } from './cri'
 import { Documents, type Feed } from './documents'
-import { fastRecord } from './fast-record'
+import { FastReader } from './fast-record'
 import { createRecordFinder } from './find-records'
 
 type Obj = Record<string, unknown>
@@ -107,7 +107,7 @@ export function createExtractor(
   }
   let position = 0
   let lineNo = 0
-  const fast = options.fast === true
+  const fast = options.fast === true ? new FastReader() : undefined
   const finder = createRecordFinder(
     (record, integrity, line, indexed) =>
       onRecord({ record, integrity, line, position: position++, indexed }),
@@ -144,8 +144,8 @@ export function createExtractor(
     }
     const c = t[0]
     if (c === '{' || c === '[') {
-      if (fast) {
-        const r = fastRecord(t)
+      if (fast !== undefined) {
+        const r = fast.read(t)
         if (r !== undefined) {
           onRecord({
             record: r.record,
